@@ -1,0 +1,99 @@
+// The bytecode format: what the compiler (lang/) produces and the
+// interpreter (vm/) runs. This header and vm/opcodes.h are all that lang/
+// knows of the VM.
+//
+// A Proto is one compiled function. Protos are owned by the Runtime for its
+// whole life (they are never collected); their constants are GC roots that
+// the runtime pushes at every collection.
+//
+// Stack maps: for every safe-point pc (opcodes flagged SP) the compiler
+// records the registers live *into* that instruction, i.e. those read by it
+// or read later without an intervening write. At a safe-point every live
+// value is in a VM register, so these bitsets are the frame's exact roots.
+// A caller frame is described by the map of its CALL (whose pc it saved).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vm/opcodes.h"
+#include "vm/value.h"
+
+namespace weft {
+
+using Instr = uint32_t;
+
+constexpr int kMaxRegisters = 250;  // per frame; A/B/C are 8 bits
+constexpr int kBxBias = 32767;      // sBx = Bx - kBxBias
+constexpr int kMaxBx = 65535;
+
+constexpr Instr encode_abc(Op op, int a, int b, int c) {
+  return uint32_t(op) | uint32_t(a & 0xff) << 8 | uint32_t(b & 0xff) << 16 | uint32_t(c & 0xff) << 24;
+}
+constexpr Instr encode_abx(Op op, int a, int bx) {
+  return uint32_t(op) | uint32_t(a & 0xff) << 8 | uint32_t(bx & 0xffff) << 16;
+}
+constexpr Instr encode_asbx(Op op, int a, int sbx) { return encode_abx(op, a, sbx + kBxBias); }
+
+constexpr Op op_of(Instr i) { return Op(i & 0xff); }
+constexpr int arg_a(Instr i) { return (i >> 8) & 0xff; }
+constexpr int arg_b(Instr i) { return (i >> 16) & 0xff; }
+constexpr int arg_c(Instr i) { return (i >> 24) & 0xff; }
+constexpr int arg_bx(Instr i) { return (i >> 16) & 0xffff; }
+constexpr int arg_sbx(Instr i) { return arg_bx(i) - kBxBias; }
+// A jump's target is relative to the instruction after it: pc_next + sBx.
+
+// How a closure obtains upvalue i: from a register of the enclosing frame
+// that holds a Cell, or from the enclosing closure's own upvalue list.
+struct Capture {
+  bool from_register;
+  uint8_t index;
+};
+
+struct StackMap {
+  uint32_t pc;      // a safe-point instruction's index
+  uint32_t offset;  // into Proto::live_bits, map_words words
+};
+
+struct Proto {
+  std::string name;                           // "main", a function's name, or "<anonymous>"
+  std::shared_ptr<const std::string> file;    // source name, shared by a file's protos
+  int nparams = 0;
+  int nregs = 0;                              // frame size in registers
+  int line = 0;                               // line of the definition
+  std::vector<Instr> code;
+  std::vector<uint32_t> lines;                // lines[pc]: source line of code[pc]
+  std::vector<Value> k;                       // constants: GC roots (strings live in the heap)
+  std::vector<Proto*> protos;                 // children, for CLOSURE's Bx; owned by the Runtime
+  std::vector<Capture> captures;              // how CLOSURE of this proto fills its upvalues
+  std::vector<StackMap> maps;                 // sorted by pc
+  std::vector<uint64_t> live_bits;
+  int map_words = 0;                          // (nregs + 63) / 64
+
+  // The live-register bitset at safe-point pc, or nullptr if pc is not one.
+  const uint64_t* live_at(uint32_t pc) const;
+  bool is_live(const uint64_t* bits, int reg) const { return bits[reg >> 6] >> (reg & 63) & 1; }
+};
+
+// What the compiler needs from the runtime it compiles for.
+class CompileEnv {
+ public:
+  virtual ~CompileEnv() = default;
+  // A string constant, allocated in the runtime's heap. The compiler runs
+  // outside any collection, so it need not root the result.
+  virtual Value string_constant(std::string_view s) = 0;
+  // The slot of global `name`, or -1 if it is not defined (yet).
+  virtual int find_global(std::string_view name) = 0;
+  // The slot of global `name`, defining it (as nil) if needed.
+  virtual int define_global(std::string_view name) = 0;
+  // Takes ownership of a proto for the runtime's life.
+  virtual Proto* adopt(std::unique_ptr<Proto> p) = 0;
+};
+
+// Prints a proto and its children with lines and stack maps (vm --disasm).
+std::string disassemble(const Proto& p);
+
+}  // namespace weft

@@ -1,0 +1,134 @@
+// Heap objects. Every object starts with an 8-byte Obj header and lives in
+// the bdwgc heap (vm/gc/heap.h): pointer-free ones (strings, boxed ints) in
+// the atomic kind, the rest in the normal kind. Objects hold Values or raw
+// pointers to other objects; bdwgc scans them conservatively, which is exact
+// for the value encoding (vm/value.h).
+//
+// Race safety (goroutines run in parallel): an Array's backing Store has a
+// fixed capacity and is replaced, never resized, on growth; a reader loads
+// the store pointer once and bounds-checks against that store's capacity, so
+// a racing push can lose an element but never expose freed or foreign
+// memory. Maps are changed only under their per-map lock (added with the
+// scheduler).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "vm/value.h"
+
+namespace weft {
+
+struct Proto;
+struct Thread;
+
+enum class ObjType : uint8_t {
+  String,
+  BigInt,   // a 64-bit int outside Value's inline range
+  Array,
+  Store,    // an Array's backing store (never script-visible)
+  Map,
+  MapData,  // a Map's entries and index (never script-visible)
+  Closure,
+  Cell,     // a captured variable (never script-visible)
+  Native,
+  WeakRef,
+};
+
+struct Obj {
+  ObjType type;
+  uint8_t flags;
+  uint16_t pad;
+  uint32_t extra;  // per type: String: hash (0 = not computed yet)
+};
+
+struct String : Obj {
+  uint32_t len;
+  char data[];  // len bytes and a NUL, so data can be handed to C
+  std::string_view view() const { return {data, len}; }
+};
+
+struct BigInt : Obj {
+  int64_t value;
+};
+
+struct Store : Obj {
+  uint32_t capacity;
+  Value items[];
+};
+
+struct Array : Obj {
+  uint32_t len;     // <= store->capacity once published
+  Store* store;
+};
+
+// An insertion-ordered hash map: entries in insertion order (a deleted one
+// has key == empty), and an open-addressed index of entry numbers.
+struct MapEntry {
+  Value key;
+  Value value;
+};
+struct MapData : Obj {
+  uint32_t capacity;  // entries
+  uint32_t used;      // entries written, deleted ones included
+  uint32_t index_size;  // a power of two >= 2 * capacity
+  // MapEntry entries[capacity]; then int32_t index[index_size] (-1 = free)
+  MapEntry* entries() { return reinterpret_cast<MapEntry*>(this + 1); }
+  int32_t* index() { return reinterpret_cast<int32_t*>(entries() + capacity); }
+};
+struct Map : Obj {
+  uint32_t count;  // live entries
+  MapData* data;
+};
+
+struct Cell : Obj {
+  Value value;
+};
+
+struct Closure : Obj {
+  Proto* proto;
+  uint32_t nupvals;
+  Cell* upvals[];
+};
+
+// A builtin or host function. It reads its arguments, returns its result,
+// or calls Thread::raise and returns Value::empty(). A native never
+// collects: when its allocation crosses the pacer's trigger it only posts a
+// request that the next safe-point honours, so it needs no rooting. A native
+// that calls back into Weft must not keep `args` across the call (the VM
+// stack may move); it re-reads them through the Thread.
+using NativeFn = Value (*)(Thread* t, Value* args, int nargs);
+struct Native : Obj {
+  NativeFn fn;
+  const char* name;
+  int16_t min_args;
+  int16_t max_args;  // -1: any number
+};
+
+// The target is held as a bdwgc "disappearing link": stored hidden (bit
+// flipped) so the collector does not see it as a reference, and cleared
+// when the target dies.
+struct WeakRef : Obj {
+  uintptr_t hidden;  // ~target, or 0 once cleared
+  Value value;       // a non-heap value is held directly (strongly)
+};
+
+inline bool is_type(Value v, ObjType t) { return v.is_obj() && v.as_obj()->type == t; }
+inline String* as_string(Value v) { return static_cast<String*>(v.as_obj()); }
+inline Array* as_array(Value v) { return static_cast<Array*>(v.as_obj()); }
+inline Map* as_map(Value v) { return static_cast<Map*>(v.as_obj()); }
+inline Closure* as_closure(Value v) { return static_cast<Closure*>(v.as_obj()); }
+inline Native* as_native(Value v) { return static_cast<Native*>(v.as_obj()); }
+inline Cell* as_cell(Value v) { return static_cast<Cell*>(v.as_obj()); }
+
+inline bool is_int(Value v) { return v.is_inline_int() || is_type(v, ObjType::BigInt); }
+inline int64_t int_of(Value v) {  // requires is_int(v)
+  return v.is_inline_int() ? v.as_inline_int() : static_cast<BigInt*>(v.as_obj())->value;
+}
+inline bool is_number(Value v) { return is_int(v) || v.is_double(); }
+inline double number_of(Value v) {  // requires is_number(v)
+  return v.is_double() ? v.as_double() : double(int_of(v));
+}
+
+}  // namespace weft

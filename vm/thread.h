@@ -1,0 +1,80 @@
+// A Thread is the VM's state for one goroutine: its VM stack of registers,
+// its call frames, its guard, and its pending error. (The scheduler's G will
+// own one; until it lands the main goroutine is the only Thread.)
+//
+// The VM stack is a contiguous array of Values that is reallocated (copied)
+// when it grows, so frames refer to it by offsets and any Value* into it is
+// invalid after anything that may call, allocate or switch.
+//
+// The guard: every VM call checks `top-of-new-frame > stackguard`, and
+// every allocating instruction checks `base > stackguard`. Normally
+// stackguard points kStackSlack registers below the stack's end, so only a
+// real overflow fails. To stop the goroutine at its next safe-point (a
+// collection request, later a preemption) anyone sets it to kStackPoison,
+// making both checks fail; the slow path looks at why and restores it. This
+// is the only check on the call and allocation paths.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vm/object.h"
+
+namespace weft {
+
+class Runtime;
+
+// One activation of a VM function, or of a native called from one.
+struct Frame {
+  Closure* closure;     // GC root; nullptr for a native's frame
+  const Instr* pc;      // saved pc: the next instruction, or the safe-point
+                        // instruction itself while the frame is suspended in it
+  uint32_t base;        // offset of R[0] in the VM stack
+  uint32_t flags;       // kFramePcall, kFrameReentry
+};
+
+constexpr uint32_t kFramePcall = 1;    // a pcall boundary: errors unwind to it
+constexpr uint32_t kFrameReentry = 2;  // entered by a native calling back: return leaves execute()
+
+struct Thread {
+  Runtime* rt;
+
+  // The VM stack. Owned by this Thread (malloc'd: bdwgc never scans it; the
+  // collector pushes its live registers by the stack maps).
+  Value* stack = nullptr;
+  size_t stack_size = 0;        // in Values
+  Value* volatile stackguard = nullptr;  // see above; written by any thread to poison
+
+  std::vector<Frame> frames;    // frames.back() is the running one
+
+  // Values a native keeps across a callback into Weft (sort's array, say).
+  // GC roots, precise. Push and pop with PinScope.
+  std::vector<Value> pins;
+
+  // The pending error: set by raise(), consumed by the unwinder. GC roots.
+  Value error = Value::nil();
+  std::string traceback;        // captured when raised, innermost first
+
+  // Raises a runtime error with a formatted message; the native that calls
+  // it then returns Value::empty().
+  void raise(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+  void raise_value(Value msg);
+
+  void set_guard();             // the unpoisoned guard for the current stack
+  void grow_stack(size_t need); // makes room for `need` more Values above the top frame
+};
+
+constexpr size_t kStackSlack = 8;  // registers kept free above the guard
+inline Value* const kStackPoison = nullptr;
+
+struct PinScope {
+  Thread* t;
+  size_t mark;
+  explicit PinScope(Thread* th) : t(th), mark(th->pins.size()) {}
+  ~PinScope() { t->pins.resize(mark); }
+  void pin(Value v) { t->pins.push_back(v); }
+};
+
+}  // namespace weft
