@@ -73,6 +73,7 @@ struct MapData : Obj {
   uint32_t capacity;  // entries
   uint32_t used;      // entries written, deleted ones included
   uint32_t index_size;  // a power of two >= 2 * capacity
+  uint32_t pad2;        // keeps entries() 8-byte aligned: bdwgc scans aligned words only
   // MapEntry entries[capacity]; then int32_t index[index_size] (-1 = free)
   MapEntry* entries() { return reinterpret_cast<MapEntry*>(this + 1); }
   int32_t* index() { return reinterpret_cast<int32_t*>(entries() + capacity); }
@@ -99,6 +100,7 @@ struct Closure : Obj {
 // that calls back into Weft must not keep `args` across the call (the VM
 // stack may move); it re-reads them through the Thread.
 using NativeFn = Value (*)(Thread* t, Value* args, int nargs);
+constexpr uint8_t kNativePcall = 1;  // Obj::flags of pcall's Native: CALL runs it in place
 struct Native : Obj {
   NativeFn fn;
   const char* name;

@@ -86,6 +86,9 @@ class Runtime : public CompileEnv {
 
   std::vector<Value> globals;             // GC roots
   std::vector<std::string> global_names;
+  // The 256 one-byte strings (s[i], chr, iterating a string), made once.
+  // GC roots; immutable after the constructor.
+  Value byte_strings[256];
 
  private:
   RuntimeOptions opts_;

@@ -20,11 +20,16 @@
 #include <string>
 #include <vector>
 
+#include "vm/bytecode.h"
 #include "vm/object.h"
 
 namespace weft {
 
 class Runtime;
+
+constexpr size_t kStackSlack = 8;  // registers kept free above the guard
+constexpr size_t kInitialStack = 1024;   // Values; 8 KiB, enough for most scripts
+constexpr size_t kMaxStack = 1u << 22;   // Values (32 MiB): beyond it, `stack overflow`
 
 // One activation of a VM function, or of a native called from one.
 struct Frame {
@@ -64,9 +69,12 @@ struct Thread {
 
   void set_guard();             // the unpoisoned guard for the current stack
   void grow_stack(size_t need); // makes room for `need` more Values above the top frame
+  // Makes the stack hold at least `top` Values plus the slack; false (with
+  // `stack overflow` raised) beyond kMaxStack.
+  bool ensure_stack(size_t top);
+  Value* stack_limit() const { return stack + stack_size - kStackSlack; }
 };
 
-constexpr size_t kStackSlack = 8;  // registers kept free above the guard
 inline Value* const kStackPoison = nullptr;
 
 struct PinScope {

@@ -18,18 +18,31 @@
 //    reachable from any root.
 //  - Live bytes are measured exactly after each collection by enumerating
 //    the marked objects (bdwgc's block-level figures overstate them 4-11x).
+//  - Only pointers to an object's first byte retain it (bdwgc's interior
+//    pointer recognition is off): values, stores and cells always point at
+//    object starts, and a collection only happens at a safe-point, where no
+//    derived pointer is live.
 //
 // Pacer (Go's GOGC): the next collection is triggered when the bytes
 // allocated since the last one bring the heap to
-// max(kMinTrigger, live * (1 + gc_percent / 100)).
+// max(kMinTrigger, live * (1 + gc_percent / 100)). gc_percent < 0 turns the
+// pacer off (Go's GOGC=off); gc_stress requests a collection at every
+// allocation.
 //
 // Rejected: bdwgc's incremental mode (its mprotect barrier breaks read(2)
 // into the heap; no soft-dirty bit on this kernel), and a custom mark
 // procedure (10% slower than conservative scanning, which is exact here).
+//
+// Threads: bdwgc's state is process-wide, so every live Heap is registered in
+// one process-wide list and a collection pushes the roots of every Runtime.
+// Until the scheduler lands, a Heap is used by one OS thread at a time, and
+// two Runtimes must not run on two threads at once (a collection by one
+// would flush the other's free lists under its feet).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 namespace weft {
 class Runtime;
@@ -38,14 +51,27 @@ class Runtime;
 namespace weft::gc {
 
 constexpr size_t kMinTrigger = 4u << 20;  // 4 MiB floor: tiny heaps do not collect constantly
+constexpr size_t kGranule = 16;           // bdwgc's granule on 64-bit targets
 
 // Where roots go. Precise roots are single Values; ranges are scanned
-// conservatively (used later for async-preempted frames).
+// conservatively (used later for async-preempted frames). A sink exists only
+// inside a collection (bdwgc's push-other-roots callback) on the collecting
+// thread. Adjacent value() slots are batched into one range push.
 class RootSink {
  public:
+  RootSink() = default;
+  ~RootSink() { flush(); }
+  RootSink(const RootSink&) = delete;
+  RootSink& operator=(const RootSink&) = delete;
+
   void value(const void* slot);                 // one word known to hold a Value
   void values(const void* lo, const void* hi);  // words known to hold Values
   void conservative(const void* lo, const void* hi);
+  void flush();                                 // pushes the pending run
+
+ private:
+  const char* run_lo_ = nullptr;  // the pending run of adjacent value slots
+  const char* run_hi_ = nullptr;
 };
 
 struct Stats {
@@ -67,6 +93,8 @@ class Heap {
   // the VM until the scheduler lands.
   explicit Heap(Runtime* rt, int gc_percent);
   ~Heap();
+  Heap(const Heap&) = delete;
+  Heap& operator=(const Heap&) = delete;
 
   // Allocates `bytes`, zeroed when !atomic (atomic memory is uninitialized).
   // Never collects. Returns nullptr only on out-of-memory.
@@ -85,21 +113,51 @@ class Heap {
   void register_weak(uintptr_t* link, const void* target);
   void* reveal_weak(const uintptr_t* link);  // nullptr once cleared
 
-  void set_gc_percent(int p) { gc_percent_ = p; }
+  void set_gc_percent(int p);
+  void set_gc_stress(bool on);
+  // One line per collection (like GODEBUG=gctrace=1) to `out`, or none.
+  void set_trace(FILE* out) { trace_ = out; }
   const Stats& stats() const { return stats_; }
+  Stats& mutable_stats() { return stats_; }  // for the scheduler's counters
 
  private:
-  void refill(size_t granules, bool atomic);
+  void* alloc_slow(size_t granules, bool atomic);
+  void* refill(size_t granules, bool atomic);
+  void post_request();
   void flush_caches();
   void update_trigger();
+  void trace_line(uint64_t heap_before, uint64_t pause_ns) const;
+  static void push_all_roots();  // bdwgc's push-other-roots callback
 
-  Runtime* rt_;
+  Runtime* rt_;                  // owns this Heap; nullptr in unit tests of the heap alone
   int gc_percent_;
-  bool requested_ = false;
-  uint64_t trigger_ = kMinTrigger;
+  bool gc_stress_ = false;
+  bool requested_ = false;       // a collection is wanted; cleared by collect()
+  FILE* trace_ = nullptr;        // not owned
+  uint64_t trigger_ = kMinTrigger;  // live + allocated at which to request
   Stats stats_;
   static constexpr int kClasses = 32;     // 16-byte granules: objects up to 512 bytes
-  void* free_[2][kClasses + 1] = {};      // [atomic][granules] free lists
+  // [atomic][granules] free lists, linked through each object's first word.
+  // Not GC roots: flushed (dropped) before every collection.
+  void* free_[2][kClasses + 1] = {};
 };
+
+// The fast path: pop a size-class list; everything else is out of line.
+inline void* Heap::alloc(size_t bytes, bool atomic) {
+  size_t granules = bytes == 0 ? 1 : (bytes + kGranule - 1) / kGranule;
+  uint64_t rounded = granules * kGranule;
+  stats_.allocated_bytes += rounded;
+  stats_.total_allocated += rounded;
+  if (stats_.live_bytes + stats_.allocated_bytes >= trigger_) post_request();
+  if (granules <= kClasses) {
+    void** head = &free_[atomic][granules];
+    if (void* p = *head) {
+      *head = *static_cast<void**>(p);
+      *static_cast<void**>(p) = nullptr;  // the link word: the rest is zeroed by bdwgc
+      return p;
+    }
+  }
+  return alloc_slow(granules, atomic);
+}
 
 }  // namespace weft::gc

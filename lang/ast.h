@@ -1,0 +1,251 @@
+// The syntax tree. The parser builds it; the resolver annotates it (each
+// name's binding, each variable's capture status, each function's upvalue
+// list); the code generator reads both.
+//
+// Nodes live in an Ast arena and point to each other with raw pointers; the
+// arena frees them all at once when compilation ends. Every node carries
+// its source position for diagnostics and the line table.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lang/token.h"
+
+namespace weft::lang {
+
+struct FuncLit;
+
+struct Node {
+  int line = 0;
+  int col = 0;
+  virtual ~Node() = default;
+};
+
+// A declared variable: a local, a parameter or a loop variable. Globals
+// (top-level let/fn of the main chunk) have no Var.
+struct Var {
+  std::string name;
+  FuncLit* owner = nullptr;  // the function whose frame holds it (nullptr: main)
+  bool captured = false;     // some nested function refers to it: it lives in a Cell
+  bool param = false;
+  int reg = -1;              // assigned by the code generator
+};
+
+// ---- expressions
+
+enum class ExprKind : uint8_t {
+  Nil, True, False, Int, Float, String, Name, Unary, Binary, And, Or,
+  Call, Index, Field, Array, Map, Function, Recv, Range,
+};
+
+struct Expr : Node {
+  ExprKind kind;
+  explicit Expr(ExprKind k) : kind(k) {}
+};
+
+struct LiteralExpr : Expr {  // Nil True False Int Float String
+  int64_t ival = 0;
+  double fval = 0;
+  std::string str;
+  using Expr::Expr;
+};
+
+// How a name is reached, filled in by the resolver.
+enum class Binding : uint8_t { Unresolved, Local, Upvalue, Global };
+
+struct NameExpr : Expr {
+  std::string name;
+  Binding binding = Binding::Unresolved;
+  Var* var = nullptr;  // Local
+  int index = -1;      // Upvalue: index in the running closure; Global: slot
+  NameExpr() : Expr(ExprKind::Name) {}
+};
+
+struct UnaryExpr : Expr {  // Unary: op is Minus or Bang; Recv: op is Arrow
+  Tok op;
+  Expr* operand = nullptr;
+  using Expr::Expr;
+};
+
+struct BinaryExpr : Expr {  // Binary, And, Or, Range (a..b)
+  Tok op;
+  Expr* left = nullptr;
+  Expr* right = nullptr;
+  using Expr::Expr;
+};
+
+struct CallExpr : Expr {
+  Expr* callee = nullptr;
+  std::vector<Expr*> args;
+  CallExpr() : Expr(ExprKind::Call) {}
+};
+
+struct IndexExpr : Expr {
+  Expr* object = nullptr;
+  Expr* index = nullptr;
+  IndexExpr() : Expr(ExprKind::Index) {}
+};
+
+struct FieldExpr : Expr {
+  Expr* object = nullptr;
+  std::string name;
+  FieldExpr() : Expr(ExprKind::Field) {}
+};
+
+struct ArrayExpr : Expr {
+  std::vector<Expr*> items;
+  ArrayExpr() : Expr(ExprKind::Array) {}
+};
+
+struct MapExpr : Expr {
+  std::vector<Expr*> keys;  // a bare identifier key is a String literal
+  std::vector<Expr*> values;
+  MapExpr() : Expr(ExprKind::Map) {}
+};
+
+struct FunctionExpr : Expr {
+  FuncLit* fn = nullptr;
+  FunctionExpr() : Expr(ExprKind::Function) {}
+};
+
+// ---- statements
+
+enum class StmtKind : uint8_t {
+  Let, FnDecl, Assign, Expr, If, While, For, Break, Continue, Return, Go, Send, Select, Block,
+};
+
+struct Stmt : Node {
+  StmtKind kind;
+  explicit Stmt(StmtKind k) : kind(k) {}
+};
+
+struct Block : Stmt {
+  std::vector<Stmt*> stmts;
+  int end_line = 0;  // the closing brace
+  Block() : Stmt(StmtKind::Block) {}
+};
+
+struct LetStmt : Stmt {
+  std::string name;
+  Expr* init = nullptr;  // nullptr: `let x` alone
+  Var* var = nullptr;    // nullptr for a global
+  LetStmt() : Stmt(StmtKind::Let) {}
+};
+
+struct FnDeclStmt : Stmt {
+  FuncLit* fn = nullptr;
+  Var* var = nullptr;  // nullptr for a global
+  FnDeclStmt() : Stmt(StmtKind::FnDecl) {}
+};
+
+struct AssignStmt : Stmt {
+  Tok op;  // Assign or a compound one (PlusAssign ...)
+  Expr* target = nullptr;
+  Expr* value = nullptr;
+  AssignStmt() : Stmt(StmtKind::Assign) {}
+};
+
+struct ExprStmt : Stmt {
+  Expr* expr = nullptr;
+  ExprStmt() : Stmt(StmtKind::Expr) {}
+};
+
+struct IfStmt : Stmt {
+  Expr* cond = nullptr;
+  Block* then = nullptr;
+  Stmt* otherwise = nullptr;  // nullptr, a Block or an IfStmt
+  IfStmt() : Stmt(StmtKind::If) {}
+};
+
+struct WhileStmt : Stmt {
+  Expr* cond = nullptr;
+  Block* body = nullptr;
+  WhileStmt() : Stmt(StmtKind::While) {}
+};
+
+struct ForStmt : Stmt {
+  std::string name1, name2;  // name2 empty for one variable
+  Var* var1 = nullptr;
+  Var* var2 = nullptr;
+  Expr* iterable = nullptr;  // a Range expression for `for i in a..b`
+  Block* body = nullptr;
+  ForStmt() : Stmt(StmtKind::For) {}
+};
+
+struct ReturnStmt : Stmt {
+  Expr* value = nullptr;
+  ReturnStmt() : Stmt(StmtKind::Return) {}
+};
+
+struct GoStmt : Stmt {
+  CallExpr* call = nullptr;
+  GoStmt() : Stmt(StmtKind::Go) {}
+};
+
+struct SendStmt : Stmt {
+  Expr* channel = nullptr;
+  Expr* value = nullptr;
+  SendStmt() : Stmt(StmtKind::Send) {}
+};
+
+struct SelectCase {
+  enum Kind : uint8_t { Recv, Send, Default } kind = Default;
+  int line = 0, col = 0;
+  std::string bind;         // Recv: `case let v = <-ch` (empty if none)
+  Var* var = nullptr;
+  Expr* channel = nullptr;  // Recv, Send
+  Expr* value = nullptr;    // Send
+  Block* body = nullptr;    // the case's statements
+};
+
+struct SelectStmt : Stmt {
+  std::vector<SelectCase> cases;
+  SelectStmt() : Stmt(StmtKind::Select) {}
+};
+
+struct SimpleStmt : Stmt {  // Break, Continue
+  using Stmt::Stmt;
+};
+
+// ---- functions
+
+// Where a function's upvalue i comes from (the resolver's form of Capture).
+struct Upvalue {
+  Var* var = nullptr;   // the variable, for diagnostics and the parent's register
+  bool from_parent_register = false;
+  int parent_index = -1;  // !from_parent_register: the parent's upvalue index
+};
+
+struct FuncLit : Node {
+  std::string name;  // "main", the declared name, or "<anonymous>"
+  std::vector<std::string> params;
+  std::vector<Var*> param_vars;
+  Block* body = nullptr;
+  FuncLit* parent = nullptr;  // nullptr for main
+  std::vector<Upvalue> upvalues;
+};
+
+// Owns every node of one file.
+class Ast {
+ public:
+  template <typename T, typename... Args>
+  T* make(Args&&... args) {
+    auto node = std::make_unique<T>(std::forward<Args>(args)...);
+    T* raw = node.get();
+    nodes_.push_back(std::move(node));
+    return raw;
+  }
+  Var* make_var() {
+    vars_.push_back(std::make_unique<Var>());
+    return vars_.back().get();
+  }
+
+ private:
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<Var>> vars_;
+};
+
+}  // namespace weft::lang

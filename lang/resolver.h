@@ -1,0 +1,19 @@
+// The resolver: binds every name, finds captured variables, and reports
+// the scope errors (undefined or undeclared names, redeclarations, break,
+// continue and return out of place).
+#pragma once
+
+#include <vector>
+
+#include "lang/ast.h"
+#include "lang/compiler.h"
+#include "vm/bytecode.h"
+
+namespace weft::lang {
+
+// Annotates the tree of `main` in place. Only reads `env` (find_global):
+// the file's own globals are its top-level let/fn names. Errors are
+// appended to `errors`.
+void resolve(FuncLit* main, Ast& ast, CompileEnv& env, std::vector<Diagnostic>& errors);
+
+}  // namespace weft::lang

@@ -1,0 +1,138 @@
+// Liveness: the stack maps the compiler records at safe-points.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+
+#include "lang/compiler.h"
+#include "lang/liveness.h"
+
+namespace weft::lang {
+namespace {
+
+// A CompileEnv without a heap: string constants are nil placeholders.
+class FakeEnv : public CompileEnv {
+ public:
+  FakeEnv() { define_global("print"); }
+  Value string_constant(std::string_view) override { return Value::nil(); }
+  int find_global(std::string_view name) override {
+    auto it = globals_.find(std::string(name));
+    return it == globals_.end() ? -1 : it->second;
+  }
+  int define_global(std::string_view name) override {
+    return globals_.try_emplace(std::string(name), int(globals_.size())).first->second;
+  }
+  Proto* adopt(std::unique_ptr<Proto> p) override {
+    protos_.push_back(std::move(p));
+    return protos_.back().get();
+  }
+
+ private:
+  std::map<std::string, int> globals_;
+  std::vector<std::unique_ptr<Proto>> protos_;
+};
+
+class Liveness : public ::testing::Test {
+ protected:
+  FakeEnv env;
+
+  // The first function defined in `src`.
+  const Proto& function(std::string_view src) {
+    std::vector<Diagnostic> errors;
+    Proto* main = compile(env, "t.wf", src, errors);
+    EXPECT_TRUE(errors.empty()) << errors[0].message;
+    EXPECT_FALSE(main->protos.empty());
+    return *main->protos[0];
+  }
+
+  // The pcs of every `op` in p.
+  static std::vector<uint32_t> find(const Proto& p, Op op) {
+    std::vector<uint32_t> pcs;
+    for (uint32_t pc = 0; pc < p.code.size(); pc++)
+      if (op_of(p.code[pc]) == op) pcs.push_back(pc);
+    return pcs;
+  }
+
+  static bool live(const Proto& p, uint32_t pc, int reg) {
+    const uint64_t* bits = p.live_at(pc);
+    EXPECT_NE(bits, nullptr) << "no stack map at " << pc;
+    return bits && p.is_live(bits, reg);
+  }
+};
+
+TEST_F(Liveness, EverySafePointHasAMap) {
+  const Proto& p = function("fn f(a) { let b = [a]\n return b[0] + a }");
+  for (uint32_t pc = 0; pc < p.code.size(); pc++)
+    EXPECT_EQ(p.live_at(pc) != nullptr, is_safe_point(op_of(p.code[pc]))) << pc;
+  EXPECT_EQ(p.map_words, 1);
+}
+
+TEST_F(Liveness, DeadLocalIsNotLiveAtALaterCall) {
+  const Proto& p = function("fn f() {\n  let a = [1]\n  let b = 2\n  print(b)\n  return nil\n}");
+  auto calls = find(p, Op::CALL);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_FALSE(live(p, calls[0], 0));  // a: never read again
+  EXPECT_FALSE(live(p, calls[0], 1));  // b: copied into the call's argument
+}
+
+TEST_F(Liveness, ArgumentsAreLiveAtTheCall) {
+  const Proto& p = function("fn f(x, y) {\n  print(x, y)\n}");
+  auto calls = find(p, Op::CALL);
+  ASSERT_EQ(calls.size(), 1u);
+  Instr call = p.code[calls[0]];
+  for (int r = arg_a(call); r <= arg_a(call) + arg_b(call); r++) EXPECT_TRUE(live(p, calls[0], r)) << r;
+  EXPECT_FALSE(live(p, calls[0], 0));
+  EXPECT_FALSE(live(p, calls[0], 1));
+}
+
+TEST_F(Liveness, ValueUsedAfterALoopIsLiveThroughoutIt) {
+  const Proto& p = function(
+      "fn f() {\n  let keep = [1]\n  let i = 0\n  while i < 3 {\n    print(i)\n    i += 1\n  }\n"
+      "  return keep\n}");
+  auto calls = find(p, Op::CALL);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_TRUE(live(p, calls[0], 0));  // keep
+  EXPECT_TRUE(live(p, calls[0], 1));  // i: read again on the next iteration
+  auto adds = find(p, Op::ADDK);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_TRUE(live(p, adds[0], 0));
+}
+
+TEST_F(Liveness, LoopVariableDiesAfterItsLastUse) {
+  const Proto& p = function("fn f(xs) {\n  for x in xs {\n    print(x)\n    print(1)\n  }\n}");
+  auto calls = find(p, Op::CALL);
+  ASSERT_EQ(calls.size(), 2u);
+  int x = arg_a(p.code[find(p, Op::ITERPREP)[0]]) + 2;
+  EXPECT_FALSE(live(p, calls[0], x));  // already copied into the argument
+  EXPECT_FALSE(live(p, calls[1], x));
+  EXPECT_TRUE(live(p, calls[1], x - 2));  // the iterable and its state
+  EXPECT_TRUE(live(p, calls[1], x - 1));
+  EXPECT_FALSE(live(p, calls[1], 0));  // xs was copied into the loop's registers
+}
+
+TEST_F(Liveness, CapturedCellsAreLiveWhileAClosureMayBeMade) {
+  const Proto& p = function(
+      "fn f() {\n  let n = 0\n  let inc = fn() { n += 1 }\n  inc()\n  print(n)\n}");
+  auto closures = find(p, Op::CLOSURE);
+  ASSERT_EQ(closures.size(), 1u);
+  ASSERT_EQ(p.protos[0]->captures.size(), 1u);
+  int cell = p.protos[0]->captures[0].index;
+  EXPECT_TRUE(live(p, closures[0], cell));
+  auto calls = find(p, Op::CALL);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_TRUE(live(p, calls[0], cell));   // read by print(n) later
+  EXPECT_FALSE(live(p, calls[1], cell));  // done
+}
+
+TEST_F(Liveness, RangeLoopCounterIsLiveInTheBody) {
+  const Proto& p = function("fn f() {\n  for i in 0..10 {\n    print(1)\n  }\n}");
+  auto calls = find(p, Op::CALL);
+  ASSERT_EQ(calls.size(), 1u);
+  int base = arg_a(p.code[find(p, Op::FORPREP)[0]]);
+  EXPECT_TRUE(live(p, calls[0], base));
+  EXPECT_TRUE(live(p, calls[0], base + 1));
+  EXPECT_FALSE(live(p, calls[0], base + 2));  // i is never read
+}
+
+}  // namespace
+}  // namespace weft::lang

@@ -1,0 +1,163 @@
+// The `vm` binary: parses the command line and drives the embedding API.
+// All logic lives in the library; this file only maps options to a Config,
+// results to messages and exit statuses (0 ok, 1 usage or compile error,
+// 2 runtime error).
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weft/weft.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: vm [options] script.wf [args...]\n"
+    "       vm [options] -e CODE [args...]\n"
+    "\n"
+    "Runs a Weft script. Arguments after the script are the script's args().\n"
+    "\n"
+    "options:\n"
+    "  -e CODE           run CODE instead of a file (named -e in messages)\n"
+    "  --check           compile only; exit 0, or 1 on a compile error\n"
+    "  --disasm          print the bytecode with lines and stack maps\n"
+    "  --gc-percent N    collect when the heap grows by N% over live data\n"
+    "                    (default 100, like GOGC; 'off' disables the pacer)\n"
+    "  --gc-stress       collect at every safe-point that allocates\n"
+    "  --trace=gc        print one line per collection to stderr\n"
+    "  --version         print the version and exit\n"
+    "  --help            print this help and exit\n";
+
+enum class Mode { Run, Check, Disasm };
+
+struct Options {
+  Mode mode = Mode::Run;
+  weft::Config config;
+  bool inline_code = false;  // -e
+  std::string script;        // a path, or the code of -e
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr, "vm: %s (see vm --help)\n", msg.c_str());
+  std::exit(1);
+}
+
+int parse_gc_percent(const std::string& s) {
+  if (s == "off") return -1;
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || v < 1 || v > 1000000)
+    usage_error("invalid --gc-percent value '" + s + "', expected an integer >= 1 or off");
+  return int(v);
+}
+
+// Takes an option's value: "--opt=V" or "--opt V".
+std::string option_value(int argc, char** argv, int& i, std::string_view arg, std::string_view name) {
+  if (arg.size() > name.size() && arg[name.size()] == '=') return std::string(arg.substr(name.size() + 1));
+  if (i + 1 >= argc) usage_error("option '" + std::string(name) + "' needs a value");
+  return argv[++i];
+}
+
+bool has_option(std::string_view arg, std::string_view name) {
+  return arg == name || (arg.size() > name.size() && arg.substr(0, name.size()) == name && arg[name.size()] == '=');
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  int i = 1;
+  for (; i < argc; i++) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--version") {
+      std::printf("%s\n", weft::version());
+      std::exit(0);
+    } else if (arg == "--check") {
+      o.mode = Mode::Check;
+    } else if (arg == "--disasm") {
+      o.mode = Mode::Disasm;
+    } else if (arg == "--gc-stress") {
+      o.config.gc_stress = true;
+    } else if (has_option(arg, "--gc-percent")) {
+      o.config.gc_percent = parse_gc_percent(option_value(argc, argv, i, arg, "--gc-percent"));
+    } else if (has_option(arg, "--trace")) {
+      std::string what = option_value(argc, argv, i, arg, "--trace");
+      if (what != "gc") usage_error("unknown trace '" + what + "', expected gc");
+      o.config.trace_gc = true;
+    } else if (arg == "-e") {
+      if (i + 1 >= argc) usage_error("option '-e' needs code");
+      o.inline_code = true;
+      o.script = argv[++i];
+      i++;
+      break;
+    } else if (arg == "--") {
+      i++;
+      break;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      usage_error("unknown option '" + std::string(arg) + "'");
+    } else {
+      break;
+    }
+  }
+  if (!o.inline_code) {
+    if (i >= argc) usage_error("no script given");
+    o.script = argv[i++];
+  }
+  for (; i < argc; i++) o.config.args.push_back(argv[i]);
+  return o;
+}
+
+// Writes text to stderr, ending it with a newline if it lacks one.
+void put_lines(const std::string& text) {
+  if (text.empty()) return;
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  if (text.back() != '\n') std::fputc('\n', stderr);
+}
+
+// Writes a failed result the way LANGUAGE.md says; returns the exit status.
+int report(const weft::Result& r) {
+  std::fflush(stdout);
+  switch (r.kind) {
+    case weft::Result::Ok: return 0;
+    case weft::Result::Io: std::fprintf(stderr, "vm: %s\n", r.message.c_str()); return 1;
+    case weft::Result::Compile: put_lines(r.message); return 1;
+    case weft::Result::Runtime:
+      put_lines("runtime error: " + r.message);
+      put_lines(r.traceback);
+      return 2;
+  }
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  std::string code;
+  std::string name = o.inline_code ? "-e" : o.script;
+  if (o.inline_code) {
+    code = o.script;
+  } else if (weft::Result r = weft::VM::read_file(o.script, &code); !r.ok()) {
+    return report(r);
+  }
+  weft::VM vm(o.config);
+  weft::Result r;
+  switch (o.mode) {
+    case Mode::Run: r = vm.run_source(name, code); break;
+    case Mode::Check: r = vm.check_source(name, code); break;
+    case Mode::Disasm: {
+      std::string listing;
+      r = vm.disassemble_source(name, code, &listing);
+      std::fwrite(listing.data(), 1, listing.size(), stdout);
+      break;
+    }
+  }
+  int status = report(r);
+  std::fflush(stdout);
+  return status;
+}

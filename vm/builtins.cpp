@@ -1,0 +1,539 @@
+// The builtin functions of LANGUAGE.md (those that need no second
+// goroutine; chan, close, sleep, gosched and goroutines come with the
+// scheduler).
+//
+// Every builtin is a NativeFn: it checks its arguments' types (its arity is
+// checked by the caller from Native::min_args/max_args), returns its result,
+// or raises on the thread and returns Value::empty(). Builtins never
+// collect (allocation only posts requests), so they root nothing, except
+// sort, which calls back into Weft and pins what it holds across the call.
+// gc() posts a request and poisons the guard, so the CALL that invoked it
+// collects before the script continues.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "vm/interp.h"
+#include "vm/objops.h"
+#include "vm/runtime.h"
+
+namespace weft {
+
+namespace {
+
+Value obj(const void* o) { return Value::object(static_cast<const Obj*>(o)); }
+
+Value str_value(Runtime& rt, std::string_view s) { return obj(rt.new_string(s)); }
+
+// `NAME: expected TYPE, got TYPE`
+Value bad_arg(Thread* t, const char* fname, const char* expected, Value got) {
+  t->raise("%s: expected %s, got %s", fname, expected, type_name(got));
+  return Value::empty();
+}
+
+bool want(Thread* t, const char* fname, Value v, ObjType type, const char* tname) {
+  if (is_type(v, type)) return true;
+  bad_arg(t, fname, tname, v);
+  return false;
+}
+
+bool want_int(Thread* t, const char* fname, Value v, int64_t* out) {
+  if (!is_int(v)) {
+    bad_arg(t, fname, "int", v);
+    return false;
+  }
+  *out = int_of(v);
+  return true;
+}
+
+bool want_key(Thread* t, Value k) {
+  if (is_valid_key(k)) return true;
+  t->raise("invalid map key type: %s", type_name(k));
+  return false;
+}
+
+Value index_error(Thread* t, int64_t i, size_t len) {
+  t->raise("index out of range [%lld] with length %zu", (long long)i, len);
+  return Value::empty();
+}
+
+std::string_view trim(std::string_view s) {
+  const char* ws = " \t\n\r\v\f";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+Value convert_error(Thread* t, Value v, const char* to) {
+  std::string q;
+  format_value(q, v, true);
+  t->raise("cannot convert %s to %s", q.c_str(), to);
+  return Value::empty();
+}
+
+// ---- output, conversion, inspection ----
+
+Value b_print(Thread* t, Value* args, int n) {
+  std::string s;
+  for (int i = 0; i < n; i++) {
+    if (i > 0) s += ' ';
+    format_value(s, args[i], false);
+  }
+  s += '\n';
+  std::fwrite(s.data(), 1, s.size(), t->rt->options().out);
+  return Value::nil();
+}
+
+Value b_str(Thread* t, Value* args, int) {
+  if (is_type(args[0], ObjType::String)) return args[0];
+  std::string s;
+  format_value(s, args[0], false);
+  return str_value(*t->rt, s);
+}
+
+Value b_int(Thread* t, Value* args, int) {
+  Value v = args[0];
+  if (is_int(v)) return v;
+  if (v.is_double()) {
+    double d = std::trunc(v.as_double());
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return convert_error(t, v, "int");
+    return t->rt->make_int(int64_t(d));
+  }
+  if (!is_type(v, ObjType::String)) return bad_arg(t, "int", "number or string", v);
+  std::string_view s = trim(as_string(v)->view());
+  bool neg = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  uint64_t u = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), u);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() ||
+      u > (neg ? uint64_t(1) << 63 : (uint64_t(1) << 63) - 1)) {
+    return convert_error(t, v, "int");
+  }
+  return t->rt->make_int(neg ? int64_t(0 - u) : int64_t(u));
+}
+
+Value b_float(Thread* t, Value* args, int) {
+  Value v = args[0];
+  if (is_number(v)) return Value::number(number_of(v));
+  if (!is_type(v, ObjType::String)) return bad_arg(t, "float", "number or string", v);
+  std::string s(trim(as_string(v)->view()));
+  char* end = nullptr;
+  double d = s.empty() ? 0 : std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size()) return convert_error(t, v, "float");
+  return Value::number(d);
+}
+
+Value b_type(Thread* t, Value* args, int) { return str_value(*t->rt, type_name(args[0])); }
+
+Value b_len(Thread* t, Value* args, int) {
+  Value v = args[0];
+  if (is_type(v, ObjType::String)) return Value::inline_int(as_string(v)->len);
+  if (is_type(v, ObjType::Array)) return Value::inline_int(as_array(v)->len);
+  if (is_type(v, ObjType::Map)) return Value::inline_int(as_map(v)->count);
+  return bad_arg(t, "len", "string, array or map", v);
+}
+
+// ---- arrays and maps ----
+
+Value b_push(Thread* t, Value* args, int n) {
+  if (!want(t, "push", args[0], ObjType::Array, "array")) return Value::empty();
+  for (int i = 1; i < n; i++) array_push(*t->rt, as_array(args[0]), args[i]);
+  return Value::nil();
+}
+
+Value b_pop(Thread* t, Value* args, int) {
+  if (!want(t, "pop", args[0], ObjType::Array, "array")) return Value::empty();
+  Array* a = as_array(args[0]);
+  if (a->len == 0) {
+    t->raise("pop from empty array");
+    return Value::empty();
+  }
+  uint32_t last = a->len - 1;
+  Value v = a->store->items[last];
+  a->store->items[last] = Value::nil();
+  a->len = last;
+  return v;
+}
+
+Value b_keys(Thread* t, Value* args, int) {
+  if (!want(t, "keys", args[0], ObjType::Map, "map")) return Value::empty();
+  Map* m = as_map(args[0]);
+  Array* out = t->rt->new_array(0, m->count);
+  for (int64_t e = map_next(m, 0); e >= 0; e = map_next(m, e + 1)) {
+    array_push(*t->rt, out, m->data->entries()[e].key);
+  }
+  return obj(out);
+}
+
+Value b_has(Thread* t, Value* args, int) {
+  if (!want(t, "has", args[0], ObjType::Map, "map") || !want_key(t, args[1])) return Value::empty();
+  return Value::boolean(!map_get(as_map(args[0]), args[1]).is_empty());
+}
+
+Value b_delete(Thread* t, Value* args, int) {
+  if (!want(t, "delete", args[0], ObjType::Map, "map") || !want_key(t, args[1])) return Value::empty();
+  map_delete(as_map(args[0]), args[1]);
+  return Value::nil();
+}
+
+Value b_slice(Thread* t, Value* args, int n) {
+  Value v = args[0];
+  size_t len;
+  if (is_type(v, ObjType::Array)) len = as_array(v)->len;
+  else if (is_type(v, ObjType::String)) len = as_string(v)->len;
+  else return bad_arg(t, "slice", "array or string", v);
+  int64_t i, j = int64_t(len);
+  if (!want_int(t, "slice", args[1], &i)) return Value::empty();
+  if (n > 2 && !want_int(t, "slice", args[2], &j)) return Value::empty();
+  if (i < 0 || uint64_t(i) > len) return index_error(t, i, len);
+  if (j < i || uint64_t(j) > len) return index_error(t, j, len);
+  if (is_type(v, ObjType::String)) return str_value(*t->rt, as_string(v)->view().substr(size_t(i), size_t(j - i)));
+  Array* src = as_array(v);
+  Array* out = t->rt->new_array(uint32_t(j - i), uint32_t(j - i));
+  if (j > i) std::memcpy(out->store->items, src->store->items + i, size_t(j - i) * sizeof(Value));
+  return obj(out);
+}
+
+// ---- strings ----
+
+Value b_join(Thread* t, Value* args, int n) {
+  if (!want(t, "join", args[0], ObjType::Array, "array")) return Value::empty();
+  std::string_view sep;
+  if (n > 1) {
+    if (!want(t, "join", args[1], ObjType::String, "string")) return Value::empty();
+    sep = as_string(args[1])->view();
+  }
+  Array* a = as_array(args[0]);
+  std::string s;
+  for (uint32_t i = 0; i < a->len; i++) {
+    if (i > 0) s += sep;
+    format_value(s, a->store->items[i], false);
+  }
+  return str_value(*t->rt, s);
+}
+
+Value b_split(Thread* t, Value* args, int) {
+  if (!want(t, "split", args[0], ObjType::String, "string") ||
+      !want(t, "split", args[1], ObjType::String, "string")) {
+    return Value::empty();
+  }
+  Runtime& rt = *t->rt;
+  std::string_view s = as_string(args[0])->view(), sep = as_string(args[1])->view();
+  Array* out = rt.new_array(0, 0);
+  if (sep.empty()) {
+    for (unsigned char c : s) array_push(rt, out, rt.byte_strings[c]);
+    return obj(out);
+  }
+  size_t start = 0;
+  for (;;) {
+    size_t k = s.find(sep, start);
+    if (k == std::string_view::npos) break;
+    array_push(rt, out, str_value(rt, s.substr(start, k - start)));
+    start = k + sep.size();
+  }
+  array_push(rt, out, str_value(rt, s.substr(start)));
+  return obj(out);
+}
+
+Value b_substr(Thread* t, Value* args, int n) {
+  if (!want(t, "substr", args[0], ObjType::String, "string")) return Value::empty();
+  std::string_view s = as_string(args[0])->view();
+  int64_t i, k;
+  if (!want_int(t, "substr", args[1], &i)) return Value::empty();
+  if (i < 0 || uint64_t(i) > s.size()) return index_error(t, i, s.size());
+  k = int64_t(s.size()) - i;
+  if (n > 2 && !want_int(t, "substr", args[2], &k)) return Value::empty();
+  if (k < 0 || uint64_t(k) > s.size() - uint64_t(i)) return index_error(t, i + k, s.size());
+  return str_value(*t->rt, s.substr(size_t(i), size_t(k)));
+}
+
+Value b_find(Thread* t, Value* args, int) {
+  if (!want(t, "find", args[0], ObjType::String, "string") ||
+      !want(t, "find", args[1], ObjType::String, "string")) {
+    return Value::empty();
+  }
+  size_t k = as_string(args[0])->view().find(as_string(args[1])->view());
+  return Value::inline_int(k == std::string_view::npos ? -1 : int64_t(k));
+}
+
+Value b_repeat(Thread* t, Value* args, int) {
+  if (!want(t, "repeat", args[0], ObjType::String, "string")) return Value::empty();
+  int64_t k;
+  if (!want_int(t, "repeat", args[1], &k)) return Value::empty();
+  std::string_view s = as_string(args[0])->view();
+  if (k < 0) {
+    t->raise("repeat: negative count %lld", (long long)k);
+    return Value::empty();
+  }
+  if (!s.empty() && uint64_t(k) > (uint64_t(1) << 31) / s.size()) {
+    t->raise("repeat: result too large");
+    return Value::empty();
+  }
+  String* out = t->rt->new_string_uninit(s.size() * size_t(k));
+  for (int64_t i = 0; i < k; i++) std::memcpy(out->data + size_t(i) * s.size(), s.data(), s.size());
+  return obj(out);
+}
+
+Value b_ord(Thread* t, Value* args, int) {
+  if (!want(t, "ord", args[0], ObjType::String, "string")) return Value::empty();
+  String* s = as_string(args[0]);
+  if (s->len == 0) {
+    t->raise("ord: empty string");
+    return Value::empty();
+  }
+  return Value::inline_int(uint8_t(s->data[0]));
+}
+
+Value b_chr(Thread* t, Value* args, int) {
+  int64_t i;
+  if (!want_int(t, "chr", args[0], &i)) return Value::empty();
+  if (i < 0 || i > 255) {
+    t->raise("chr: %lld is out of range 0..255", (long long)i);
+    return Value::empty();
+  }
+  return t->rt->byte_strings[i];
+}
+
+// ---- sort ----
+
+// A stable bottom-up merge sort of `items` (n values) using `tmp`. `less`
+// is a function value or nil (natural order). Both buffers are private,
+// pinned arrays, so a callback can neither move nor collect them.
+bool merge_sort(Thread* t, Value less, Value* items, Value* tmp, size_t n, Value** sorted) {
+  for (size_t width = 1; width < n; width *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        bool right_first;  // strictly less keeps equal elements in order
+        if (less.is_nil()) {
+          if (!compare_values(t, "<", items[j], items[i], &right_first)) return false;
+        } else {
+          Value pair[2] = {items[j], items[i]};
+          Value r = t->rt->call(t, less, pair, 2);
+          if (r.is_empty()) return false;
+          right_first = r.truthy();
+        }
+        tmp[k++] = right_first ? items[j++] : items[i++];
+      }
+      while (i < mid) tmp[k++] = items[i++];
+      while (j < hi) tmp[k++] = items[j++];
+    }
+    std::swap(items, tmp);
+  }
+  *sorted = items;
+  return true;
+}
+
+Value b_sort(Thread* t, Value* args, int n) {
+  if (!want(t, "sort", args[0], ObjType::Array, "array")) return Value::empty();
+  Value av = args[0];
+  Value less = n > 1 ? args[1] : Value::nil();
+  Array* a = as_array(av);
+  uint32_t len = a->len;
+  if (len < 2) return Value::nil();
+  Runtime& rt = *t->rt;
+  Array* work = rt.new_array(len, len);
+  Array* tmp = rt.new_array(len, len);
+  std::memcpy(work->store->items, a->store->items, len * sizeof(Value));
+  PinScope pins(t);
+  pins.pin(av);
+  pins.pin(less);
+  pins.pin(obj(work));
+  pins.pin(obj(tmp));
+  Value* sorted;
+  if (!merge_sort(t, less, work->store->items, tmp->store->items, len, &sorted)) return Value::empty();
+  uint32_t back = std::min(len, a->len);  // a callback may have shrunk the array
+  std::memcpy(a->store->items, sorted, back * sizeof(Value));
+  return Value::nil();
+}
+
+// ---- math ----
+
+Value b_abs(Thread* t, Value* args, int) {
+  Value v = args[0];
+  if (is_int(v)) {
+    int64_t i = int_of(v);
+    return i < 0 ? t->rt->make_int(int64_t(0 - uint64_t(i))) : v;
+  }
+  if (v.is_double()) return Value::number(std::fabs(v.as_double()));
+  return bad_arg(t, "abs", "number", v);
+}
+
+Value round_to_int(Thread* t, Value v, const char* name, double (*fn)(double)) {
+  if (is_int(v)) return v;
+  if (!v.is_double()) return bad_arg(t, name, "number", v);
+  double d = fn(v.as_double());
+  if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) return t->rt->make_int(int64_t(d));
+  return Value::number(d);
+}
+
+Value b_floor(Thread* t, Value* args, int) { return round_to_int(t, args[0], "floor", std::floor); }
+Value b_ceil(Thread* t, Value* args, int) { return round_to_int(t, args[0], "ceil", std::ceil); }
+
+Value b_sqrt(Thread* t, Value* args, int) {
+  if (!is_number(args[0])) return bad_arg(t, "sqrt", "number", args[0]);
+  return Value::number(std::sqrt(number_of(args[0])));
+}
+
+Value min_max(Thread* t, Value* args, int n, const char* name, bool want_max) {
+  Value best = args[0];
+  if (!is_number(best)) return bad_arg(t, name, "number", best);
+  for (int i = 1; i < n; i++) {
+    if (!is_number(args[i])) return bad_arg(t, name, "number", args[i]);
+    bool lt;
+    compare_values(t, "<", want_max ? best : args[i], want_max ? args[i] : best, &lt);
+    if (lt) best = args[i];
+  }
+  return best;
+}
+
+Value b_min(Thread* t, Value* args, int n) { return min_max(t, args, n, "min", false); }
+Value b_max(Thread* t, Value* args, int n) { return min_max(t, args, n, "max", true); }
+
+Value b_array(Thread* t, Value* args, int n) {
+  int64_t len;
+  if (!want_int(t, "array", args[0], &len)) return Value::empty();
+  if (len < 0 || len > int64_t(UINT32_MAX / 2)) {
+    t->raise("array: invalid length %lld", (long long)len);
+    return Value::empty();
+  }
+  Array* a = t->rt->new_array(uint32_t(len), uint32_t(len));
+  Value v = n > 1 ? args[1] : Value::nil();
+  for (int64_t i = 0; i < len; i++) a->store->items[i] = v;
+  return obj(a);
+}
+
+// ---- the collector ----
+
+Value b_gc(Thread* t, Value*, int) {
+  t->rt->heap().request();
+  t->rt->request_stop();
+  return Value::nil();
+}
+
+Value b_gcstats(Thread* t, Value*, int) {
+  Runtime& rt = *t->rt;
+  const gc::Stats& s = rt.heap().stats();
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"collections", s.collections},       {"heap_bytes", s.heap_bytes},
+      {"live_bytes", s.live_bytes},         {"last_pause_ns", s.last_pause_ns},
+      {"max_pause_ns", s.max_pause_ns},     {"total_pause_ns", s.total_pause_ns},
+      {"stw_ns", s.stw_ns},                 {"preemptions_async", s.preemptions_async},
+      {"preemptions_sync", s.preemptions_sync},
+  };
+  Map* m = rt.new_map(sizeof fields / sizeof fields[0]);
+  for (auto& [name, value] : fields) map_set(rt, m, str_value(rt, name), rt.make_int(int64_t(value)));
+  return obj(m);
+}
+
+Value b_weakref(Thread* t, Value* args, int) { return obj(t->rt->new_weakref(args[0])); }
+
+Value b_deref(Thread* t, Value* args, int) {
+  if (!want(t, "deref", args[0], ObjType::WeakRef, "weakref")) return Value::empty();
+  WeakRef* w = static_cast<WeakRef*>(args[0].as_obj());
+  if (!w->value.is_empty()) return w->value;
+  void* p = t->rt->heap().reveal_weak(&w->hidden);
+  return p == nullptr ? Value::nil() : obj(p);
+}
+
+// ---- errors ----
+
+Value b_error(Thread* t, Value* args, int) {
+  t->raise_value(args[0]);
+  return Value::empty();
+}
+
+// pcall reached through Runtime::call (a native calling it); CALL runs it
+// in place instead (vm/interp.cpp).
+Value b_pcall(Thread* t, Value* args, int n) {
+  Runtime& rt = *t->rt;
+  Value r = rt.call(t, args[0], args + 1, n - 1);
+  Array* out = rt.new_array(2, 2);
+  if (r.is_empty()) {
+    out->store->items[0] = Value::boolean(false);
+    out->store->items[1] = t->error;
+    t->error = Value::nil();
+    t->traceback.clear();
+  } else {
+    out->store->items[0] = Value::boolean(true);
+    out->store->items[1] = r;
+  }
+  return obj(out);
+}
+
+Value b_assert(Thread* t, Value* args, int n) {
+  if (args[0].truthy()) return Value::nil();
+  if (n > 1) t->raise_value(args[1]);
+  else t->raise("assertion failed");
+  return Value::empty();
+}
+
+// ---- the host ----
+
+Value b_args(Thread* t, Value*, int) {
+  Runtime& rt = *t->rt;
+  const auto& list = rt.options().args;
+  Array* a = rt.new_array(0, uint32_t(list.size()));
+  for (const std::string& s : list) array_push(rt, a, str_value(rt, s));
+  return obj(a);
+}
+
+Value b_readline(Thread* t, Value*, int) {
+  std::string line;
+  int c;
+  bool any = false;
+  while ((c = std::fgetc(stdin)) != EOF) {
+    any = true;
+    if (c == '\n') break;
+    line += char(c);
+  }
+  if (!any) return Value::nil();
+  return str_value(*t->rt, line);
+}
+
+Value b_now(Thread* t, Value*, int) {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return t->rt->make_int(int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec);
+}
+
+struct Builtin {
+  const char* name;
+  NativeFn fn;
+  int min_args, max_args;  // max -1: any number
+};
+
+constexpr Builtin kBuiltins[] = {
+    {"print", b_print, 0, -1},     {"str", b_str, 1, 1},          {"int", b_int, 1, 1},
+    {"float", b_float, 1, 1},      {"type", b_type, 1, 1},        {"len", b_len, 1, 1},
+    {"push", b_push, 2, -1},       {"pop", b_pop, 1, 1},          {"keys", b_keys, 1, 1},
+    {"has", b_has, 2, 2},          {"delete", b_delete, 2, 2},    {"slice", b_slice, 2, 3},
+    {"join", b_join, 1, 2},        {"split", b_split, 2, 2},      {"substr", b_substr, 2, 3},
+    {"find", b_find, 2, 2},        {"repeat", b_repeat, 2, 2},    {"ord", b_ord, 1, 1},
+    {"chr", b_chr, 1, 1},          {"sort", b_sort, 1, 2},        {"abs", b_abs, 1, 1},
+    {"floor", b_floor, 1, 1},      {"ceil", b_ceil, 1, 1},        {"sqrt", b_sqrt, 1, 1},
+    {"min", b_min, 1, -1},         {"max", b_max, 1, -1},         {"array", b_array, 1, 2},
+    {"gc", b_gc, 0, 0},            {"gcstats", b_gcstats, 0, 0},  {"weakref", b_weakref, 1, 1},
+    {"deref", b_deref, 1, 1},      {"error", b_error, 1, 1},      {"pcall", b_pcall, 1, -1},
+    {"assert", b_assert, 1, 2},    {"args", b_args, 0, 0},        {"readline", b_readline, 0, 0},
+    {"now", b_now, 0, 0},
+};
+
+}  // namespace
+
+void install_builtins(Runtime& rt) {
+  for (const Builtin& b : kBuiltins) rt.define_native(b.name, b.fn, b.min_args, b.max_args);
+  Value pcall = rt.globals[size_t(rt.find_global("pcall"))];
+  pcall.as_obj()->flags |= kNativePcall;
+}
+
+}  // namespace weft

@@ -1,0 +1,950 @@
+// The interpreter: one loop with computed-goto dispatch over the opcode
+// table of vm/opcodes.h.
+//
+// Model. A call from Weft to Weft never recurses on the native stack: CALL
+// pushes a Frame (its base is the callee's slot + 1, so the arguments are
+// already the callee's parameters) and switches the loop's locals; RETURN
+// pops it and writes the result into the callee's slot, the caller's R[A].
+// The native stack grows only when a native calls back into Weft
+// (Runtime::call), which pushes a frame flagged kFrameReentry and runs a
+// nested execute() until that frame returns. pcall is recognised by CALL
+// and runs its function in place under a frame flagged kFramePcall, so
+// catching errors needs no native recursion either.
+//
+// Locals. pc, R (= stack + base), K and the running Frame live in locals.
+// The VM stack may be reallocated by anything that grows it (a call's slow
+// path, a native calling back), and the frame vector by any push: both are
+// reloaded after such operations (LOAD_FRAME).
+//
+// Safe-points (Protect, STYLE.md #5). Every SP opcode saves its own pc into
+// the frame before any slow path (SAVEPC), so the collector finds the
+// frame's stack map and an error its line. Two checks, both against the
+// thread's guard: a call compares the new frame's top with it, an
+// allocation compares R with it. A poisoned guard fails both, and the slow
+// path honours the stop request (collects) and restores the guard. After a
+// native returns, the CALL checks the guard again, so a collection the
+// native requested (gc() does) happens before the script goes on.
+//
+// Fast paths stay inline and short: int and float arithmetic, comparisons,
+// array indexing, map fields, calls of closures; everything else is an
+// out-of-line (noinline) slow path that returns false after raising.
+//
+// Rejected: a switch (one shared indirect branch predicts worse than one
+// per opcode), and recursing on the native stack for calls (deep recursion
+// would need native stack checks, and goroutines must park without a native
+// stack).
+#include "vm/interp.h"
+
+#include <cmath>
+
+#include "vm/objops.h"
+#include "vm/runtime.h"
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define NOINLINE __attribute__((noinline))
+
+namespace weft {
+
+namespace {
+
+constexpr uint64_t kIntTag = Value::kNumberTag;
+
+inline bool both_inline(Value a, Value b) { return (a.bits() & b.bits() & kIntTag) == kIntTag; }
+
+const char* op_text(Op op) {
+  switch (op) {
+    case Op::ADD: case Op::ADDK: return "+";
+    case Op::SUB: case Op::SUBK: return "-";
+    case Op::MUL: case Op::MULK: return "*";
+    case Op::DIV: case Op::DIVK: return "/";
+    default: return "%";
+  }
+}
+
+// A safe-point's stop handling: collect if the heap asked (under gc_stress
+// it asks after every allocation), then restore the guard. The caller has
+// saved its pc.
+NOINLINE void honor_stop(Thread* t) {
+  Runtime* rt = t->rt;
+  if (rt->heap().wants_collection()) rt->collect(t);
+  else t->set_guard();
+}
+
+inline void poll_alloc(Thread* t) {
+  if (UNLIKELY(t->stackguard == kStackPoison)) honor_stop(t);
+}
+
+// The call-site safe-point: honour a stop request, then make room for a
+// frame whose top is at `top`. False with `stack overflow` raised.
+NOINLINE bool call_safepoint(Thread* t, size_t top) {
+  if (t->stackguard == kStackPoison) honor_stop(t);
+  return t->ensure_stack(top);
+}
+
+// A boxed or inline int; the box is allocated inline (Heap::alloc's fast
+// path), as boxing is the common slow case of int arithmetic.
+inline Value box_int(Runtime* rt, int64_t v) {
+  if (Value::fits_inline(v)) return Value::inline_int(v);
+  BigInt* b = static_cast<BigInt*>(rt->heap().alloc(sizeof(BigInt), true));
+  if (UNLIKELY(b == nullptr)) return rt->make_int(v);  // reports out of memory
+  b->type = ObjType::BigInt;
+  b->flags = 0;
+  b->pad = 0;
+  b->extra = 0;
+  b->value = v;
+  return Value::object(b);
+}
+
+constexpr bool is_add(Op op) { return op == Op::ADD || op == Op::ADDK; }
+constexpr bool is_sub(Op op) { return op == Op::SUB || op == Op::SUBK; }
+constexpr bool is_mul(Op op) { return op == Op::MUL || op == Op::MULK; }
+constexpr bool is_div(Op op) { return op == Op::DIV || op == Op::DIVK; }
+
+// Arithmetic off the fast path: boxed results and operands, int/float
+// mixes, string concatenation, errors. One instance per opcode.
+template <Op OP>
+NOINLINE bool arith_slow(Thread* t, Value* dst, Value a, Value b) {
+  Runtime* rt = t->rt;
+  if (LIKELY(is_int(a) && is_int(b))) {
+    uint64_t x = uint64_t(int_of(a)), y = uint64_t(int_of(b));
+    int64_t r;
+    if constexpr (is_add(OP)) {
+      r = int64_t(x + y);
+    } else if constexpr (is_sub(OP)) {
+      r = int64_t(x - y);
+    } else if constexpr (is_mul(OP)) {
+      r = int64_t(x * y);
+    } else {
+      if (y == 0) {
+        t->raise("division by zero");
+        return false;
+      }
+      if (int64_t(y) == -1) {  // INT64_MIN / -1 wraps; any % -1 is 0
+        r = is_div(OP) ? int64_t(0 - x) : 0;
+      } else {
+        r = is_div(OP) ? int64_t(x) / int64_t(y) : int64_t(x) % int64_t(y);
+      }
+    }
+    if (!Value::fits_inline(r)) poll_alloc(t);
+    *dst = box_int(rt, r);
+    return true;
+  }
+  if (is_number(a) && is_number(b)) {
+    double x = number_of(a), y = number_of(b), r;
+    if constexpr (is_add(OP)) r = x + y;
+    else if constexpr (is_sub(OP)) r = x - y;
+    else if constexpr (is_mul(OP)) r = x * y;
+    else if constexpr (is_div(OP)) r = x / y;
+    else r = std::fmod(x, y);
+    *dst = Value::number(r);
+    return true;
+  }
+  if (is_add(OP) && is_type(a, ObjType::String) && is_type(b, ObjType::String)) {
+    poll_alloc(t);
+    String* x = as_string(a);
+    String* y = as_string(b);
+    String* s = rt->new_string_uninit(size_t(x->len) + y->len);
+    std::memcpy(s->data, x->data, x->len);
+    std::memcpy(s->data + x->len, y->data, y->len);
+    *dst = Value::object(s);
+    return true;
+  }
+  t->raise("invalid operation: %s %s %s", type_name(a), op_text(OP), type_name(b));
+  return false;
+}
+
+NOINLINE bool neg_slow(Thread* t, Value* dst, Value a) {
+  poll_alloc(t);
+  if (is_int(a)) {
+    *dst = box_int(t->rt, int64_t(0 - uint64_t(int_of(a))));
+    return true;
+  }
+  if (a.is_double()) {
+    *dst = Value::number(-a.as_double());
+    return true;
+  }
+  t->raise("invalid operation: -%s", type_name(a));
+  return false;
+}
+
+NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
+  if (is_type(o, ObjType::Array)) {
+    Array* a = as_array(o);
+    if (!is_int(k)) {
+      t->raise("array index must be an int, not %s", type_name(k));
+      return false;
+    }
+    if (!array_get(a, int_of(k), out)) {
+      t->raise("index out of range [%lld] with length %u", (long long)int_of(k), a->len);
+      return false;
+    }
+    return true;
+  }
+  if (is_type(o, ObjType::Map)) {
+    if (!is_valid_key(k)) {
+      t->raise("invalid map key type: %s", type_name(k));
+      return false;
+    }
+    Value v = map_get(as_map(o), k);
+    *out = v.is_empty() ? Value::nil() : v;
+    return true;
+  }
+  if (is_type(o, ObjType::String)) {
+    String* s = as_string(o);
+    if (!is_int(k)) {
+      t->raise("string index must be an int, not %s", type_name(k));
+      return false;
+    }
+    int64_t i = int_of(k);
+    if (uint64_t(i) >= s->len) {
+      t->raise("index out of range [%lld] with length %u", (long long)i, s->len);
+      return false;
+    }
+    *out = t->rt->byte_strings[uint8_t(s->data[i])];
+    return true;
+  }
+  t->raise("cannot index a value of type %s", type_name(o));
+  return false;
+}
+
+NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
+  if (is_type(o, ObjType::Array)) {
+    Array* a = as_array(o);
+    if (!is_int(k)) {
+      t->raise("array index must be an int, not %s", type_name(k));
+      return false;
+    }
+    if (!array_set(a, int_of(k), v)) {
+      t->raise("index out of range [%lld] with length %u", (long long)int_of(k), a->len);
+      return false;
+    }
+    return true;
+  }
+  if (is_type(o, ObjType::Map)) {
+    if (!is_valid_key(k)) {
+      t->raise("invalid map key type: %s", type_name(k));
+      return false;
+    }
+    poll_alloc(t);
+    map_set(*t->rt, as_map(o), k, v);
+    return true;
+  }
+  if (is_type(o, ObjType::String)) {
+    t->raise("cannot assign to an element of a string (strings are immutable)");
+    return false;
+  }
+  t->raise("cannot index a value of type %s", type_name(o));
+  return false;
+}
+
+// ITERNEXT over maps, strings and arrays whose fast path failed. Returns 1
+// when it produced an element, 0 at the end.
+NOINLINE int iter_next_slow(Thread* t, Value* ra, bool two) {
+  Value o = ra[0];
+  int64_t i = int_of(ra[1]);
+  if (is_type(o, ObjType::Map)) {
+    Map* m = as_map(o);
+    int64_t e = map_next(m, i);
+    if (e < 0) return 0;
+    MapEntry& en = m->data->entries()[e];
+    ra[1] = Value::inline_int(e + 1);
+    ra[2] = en.key;
+    if (two) ra[3] = en.value;
+    return 1;
+  }
+  Value x;
+  if (is_type(o, ObjType::String)) {
+    String* s = as_string(o);
+    if (uint64_t(i) >= s->len) return 0;
+    x = t->rt->byte_strings[uint8_t(s->data[i])];
+  } else if (!array_get(as_array(o), i, &x)) {
+    return 0;
+  }
+  ra[1] = Value::inline_int(i + 1);
+  if (two) {
+    ra[2] = Value::inline_int(i);
+    ra[3] = x;
+  } else {
+    ra[2] = x;
+  }
+  return 1;
+}
+
+NOINLINE bool forprep_slow(Thread* t, Value* ra, bool* empty) {
+  if (!is_int(ra[0]) || !is_int(ra[1])) {
+    t->raise("range bounds must be ints");
+    return false;
+  }
+  *empty = int_of(ra[0]) >= int_of(ra[1]);
+  if (!*empty) ra[2] = ra[0];
+  return true;
+}
+
+NOINLINE bool forloop_slow(Thread* t, Value* ra) {
+  int64_t n = int_of(ra[0]) + 1;
+  if (n >= int_of(ra[1])) return false;
+  ra[0] = ra[2] = t->rt->make_int(n);
+  return true;
+}
+
+bool map_key_check(Thread* t, Value k) {
+  if (is_valid_key(k)) return true;
+  t->raise("invalid map key type: %s", type_name(k));
+  return false;
+}
+
+NOINLINE bool set_pairs(Thread* t, Map* m, const Value* kv, int pairs) {
+  for (int j = 0; j < pairs; j++) {
+    if (!map_key_check(t, kv[2 * j])) return false;
+    map_set(*t->rt, m, kv[2 * j], kv[2 * j + 1]);
+  }
+  return true;
+}
+
+Value pcall_result(Thread* t, bool ok, Value v) {
+  Array* a = t->rt->new_array(2, 2);
+  a->store->items[0] = Value::boolean(ok);
+  a->store->items[1] = v;
+  return Value::object(a);
+}
+
+// The pending error as pcall's [false, message]; clears it.
+Value pcall_catch(Thread* t) {
+  Value msg = t->error;
+  t->error = Value::nil();
+  t->traceback.clear();
+  return pcall_result(t, false, msg);
+}
+
+enum CallOutcome { kCallDone, kCallEnter, kCallError };
+
+// CALL of a native with its arguments at R[a+1 ..]; the result goes to R[a].
+Value call_native(Thread* t, Native* n, uint32_t slot, int nargs) {
+  if (nargs < n->min_args || (n->max_args >= 0 && nargs > n->max_args)) {
+    raise_arity(t, n->name, n->min_args, n->max_args, nargs);
+    return Value::empty();
+  }
+  return n->fn(t, t->stack + slot + 1, nargs);
+}
+
+// pcall(f, args...) called from CALL at R[a]: runs f in place under a
+// kFramePcall frame when it is a closure.
+CallOutcome pcall_in_place(Thread* t, uint32_t base, int a, int nargs) {
+  if (nargs < 1) {
+    raise_arity(t, "pcall", 1, -1, nargs);
+    return kCallError;
+  }
+  uint32_t slot = base + uint32_t(a);
+  Value fn = t->stack[slot + 1];
+  int n = nargs - 1;
+  if (is_type(fn, ObjType::Closure)) {
+    Closure* c = as_closure(fn);
+    Proto* p = c->proto;
+    if (p->nparams != n) {
+      raise_arity(t, p->name.c_str(), p->nparams, p->nparams, n);
+    } else if (t->ensure_stack(slot + 2 + size_t(p->nregs))) {
+      t->frames.push_back(Frame{c, p->code.data(), slot + 2, kFramePcall});
+      return kCallEnter;
+    }
+  } else if (is_type(fn, ObjType::Native)) {
+    Value r = call_native(t, as_native(fn), slot + 1, n);
+    if (!r.is_empty()) {
+      t->stack[slot] = pcall_result(t, true, r);
+      return kCallDone;
+    }
+  } else {
+    t->raise("cannot call a value of type %s", type_name(fn));
+  }
+  Value caught = pcall_catch(t);
+  t->stack[slot] = caught;
+  return kCallDone;
+}
+
+// CALL of anything but a closure. The caller's pc is saved.
+NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
+  uint32_t base = t->frames.back().base;
+  Value fn = t->stack[base + uint32_t(a)];
+  if (!is_type(fn, ObjType::Native)) {
+    t->raise("cannot call a value of type %s", type_name(fn));
+    return kCallError;
+  }
+  Native* n = as_native(fn);
+  if (n->flags & kNativePcall) return pcall_in_place(t, base, a, nargs);
+  Value r = call_native(t, n, base + uint32_t(a), nargs);
+  if (r.is_empty()) return kCallError;
+  t->stack[base + uint32_t(a)] = r;
+  // The post-native check: a collection the native asked for happens at
+  // this CALL, before the script sees the result.
+  if (t->stackguard == kStackPoison) honor_stop(t);
+  return kCallDone;
+}
+
+NOINLINE void raise_simple(Thread* t, const char* msg) { t->raise("%s", msg); }
+
+NOINLINE void raise_type_arity(Thread* t, Proto* p, int got) {
+  raise_arity(t, p->name.c_str(), p->nparams, p->nparams, got);
+}
+
+}  // namespace
+
+void raise_arity(Thread* t, const char* name, int min_args, int max_args, int got) {
+  if (min_args == max_args) {
+    t->raise("%s expects %d argument%s, got %d", name, min_args, min_args == 1 ? "" : "s", got);
+  } else if (max_args < 0) {
+    t->raise("%s expects at least %d argument%s, got %d", name, min_args, min_args == 1 ? "" : "s", got);
+  } else {
+    t->raise("%s expects %d to %d arguments, got %d", name, min_args, max_args, got);
+  }
+}
+
+bool compare_values(Thread* t, const char* op, Value a, Value b, bool* result) {
+  bool le = op[1] == '=';
+  bool swap = op[0] == '>';
+  Value x = swap ? b : a, y = swap ? a : b;
+  if (is_number(x) && is_number(y)) {
+    if (is_int(x) && is_int(y)) {
+      int64_t i = int_of(x), j = int_of(y);
+      *result = le ? i <= j : i < j;
+    } else {
+      double i = number_of(x), j = number_of(y);
+      *result = le ? i <= j : i < j;
+    }
+    return true;
+  }
+  if (is_type(x, ObjType::String) && is_type(y, ObjType::String)) {
+    int c = as_string(x)->view().compare(as_string(y)->view());
+    *result = le ? c <= 0 : c < 0;
+    return true;
+  }
+  t->raise("invalid operation: %s %s %s", type_name(a), op, type_name(b));
+  return false;
+}
+
+namespace {
+
+NOINLINE bool compare_slow(Thread* t, const char* op, Value a, Value b, bool* result) {
+  return compare_values(t, op, a, b, result);
+}
+
+}  // namespace
+
+// no-crossjumping/no-gcse: keep one indirect jump per opcode (GCC otherwise
+// merges the dispatch tails into one shared, badly predicted jump).
+__attribute__((optimize("no-crossjumping"))) Value execute(Thread* t) {
+  static const void* const kLabels[kOpCount] = {
+#define WEFT_LABEL(name, a, b, c, flags) &&op_##name,
+      WEFT_OPCODES(WEFT_LABEL)
+#undef WEFT_LABEL
+  };
+
+  Runtime* const rt = t->rt;
+  Value* const G = rt->globals.data();  // globals are only defined while compiling
+  Frame* f;
+  Closure* cl;
+  const Instr* pc;
+  Value* R;
+  const Value* K;
+  Instr i;
+  Value ret;
+
+#define LOAD_FRAME()                 \
+  do {                               \
+    f = &t->frames.back();           \
+    cl = f->closure;                 \
+    R = t->stack + f->base;          \
+    K = cl->proto->k.data();         \
+  } while (0)
+#define NEXT()                       \
+  do {                               \
+    i = *pc++;                       \
+    goto* kLabels[i & 0xff];       \
+  } while (0)
+#define SAVEPC() (f->pc = pc - 1)
+#define A arg_a(i)
+#define B arg_b(i)
+#define C arg_c(i)
+#define RA R[arg_a(i)]
+#define RB R[arg_b(i)]
+#define RC R[arg_c(i)]
+// Before an allocation: the allocation-site check of the guard.
+#define ALLOC_POLL()                             \
+  do {                                           \
+    if (UNLIKELY(R > t->stackguard)) {           \
+      SAVEPC();                                  \
+      honor_stop(t);                             \
+    }                                            \
+  } while (0)
+#define THROW_IF(cond) \
+  do {                 \
+    if (cond) goto error; \
+  } while (0)
+// Compare-and-skip: the next instruction is a JMP taken iff cond == C.
+#define COND_JUMP(cond)                          \
+  do {                                           \
+    if ((cond) == bool(C)) pc += arg_sbx(*pc) + 1; \
+    else pc++;                                   \
+  } while (0)
+
+  LOAD_FRAME();
+  pc = f->pc;
+  NEXT();
+
+op_MOVE:
+  RA = RB;
+  NEXT();
+op_LOADK:
+  RA = K[arg_bx(i)];
+  NEXT();
+op_LOADI:
+  RA = Value::inline_int(arg_sbx(i));
+  NEXT();
+op_LOADNIL:
+  for (int j = 0; j <= B; j++) R[A + j] = Value::nil();
+  NEXT();
+op_LOADTRUE:
+  RA = Value::boolean(true);
+  NEXT();
+op_LOADFALSE:
+  RA = Value::boolean(false);
+  NEXT();
+op_GETGLOBAL:
+  RA = G[arg_bx(i)];
+  NEXT();
+op_SETGLOBAL:
+  G[arg_bx(i)] = RA;
+  NEXT();
+op_GETUPVAL:
+  RA = cl->upvals[B]->value;
+  NEXT();
+op_SETUPVAL:
+  cl->upvals[B]->value = RA;
+  NEXT();
+op_NEWCELL:
+  ALLOC_POLL();
+  RA = Value::object(rt->new_cell(RB));
+  NEXT();
+op_GETCELL:
+  RA = as_cell(RB)->value;
+  NEXT();
+op_SETCELL:
+  as_cell(RA)->value = RB;
+  NEXT();
+op_CLOSURE: {
+  ALLOC_POLL();
+  Proto* p = cl->proto->protos[arg_bx(i)];
+  Closure* c = rt->new_closure(p);
+  for (uint32_t j = 0; j < c->nupvals; j++) {
+    const Capture& cap = p->captures[j];
+    c->upvals[j] = cap.from_register ? as_cell(R[cap.index]) : cl->upvals[cap.index];
+  }
+  RA = Value::object(c);
+  NEXT();
+}
+op_NEWARRAY: {
+  ALLOC_POLL();
+  int n = C;
+  Array* a = rt->new_array(uint32_t(n), uint32_t(n));
+  for (int j = 0; j < n; j++) a->store->items[j] = R[B + j];
+  RA = Value::object(a);
+  NEXT();
+}
+op_APPENDN: {
+  ALLOC_POLL();
+  Array* a = as_array(RA);
+  for (int j = 0; j < C; j++) array_push(*rt, a, R[B + j]);
+  NEXT();
+}
+op_NEWMAP: {
+  ALLOC_POLL();
+  Map* m = rt->new_map(uint32_t(C));
+  RA = Value::object(m);
+  if (UNLIKELY(!set_pairs(t, m, &RB, C))) {
+    SAVEPC();
+    goto error;
+  }
+  NEXT();
+}
+op_SETMAPN: {
+  ALLOC_POLL();
+  if (UNLIKELY(!set_pairs(t, as_map(RA), &RB, C))) {
+    SAVEPC();
+    goto error;
+  }
+  NEXT();
+}
+op_GETINDEX: {
+  Value o = RB, k = RC;
+  if (LIKELY(is_type(o, ObjType::Array) && k.is_inline_int()) &&
+      array_get(as_array(o), k.as_inline_int(), &RA)) {
+    NEXT();
+  }
+  SAVEPC();
+  THROW_IF(!index_get_slow(t, o, k, &RA));
+  NEXT();
+}
+op_SETINDEX: {
+  Value o = RA, k = RB;
+  if (LIKELY(is_type(o, ObjType::Array) && k.is_inline_int()) &&
+      array_set(as_array(o), k.as_inline_int(), RC)) {
+    NEXT();
+  }
+  SAVEPC();
+  THROW_IF(!index_set_slow(t, o, k, RC));
+  NEXT();
+}
+op_GETFIELD: {
+  Value o = RB;
+  if (LIKELY(is_type(o, ObjType::Map))) {
+    Value v = map_get(as_map(o), K[C]);
+    RA = v.is_empty() ? Value::nil() : v;
+    NEXT();
+  }
+  SAVEPC();
+  THROW_IF(!index_get_slow(t, o, K[C], &RA));
+  NEXT();
+}
+op_SETFIELD: {
+  SAVEPC();
+  THROW_IF(!index_set_slow(t, RA, K[B], RC));
+  NEXT();
+}
+
+// CAN_BOX: the int result r is exact (wrapped) even when it leaves the
+// inline range, so it is boxed here rather than recomputed in the slow path.
+#define ARITH(NAME, OPERAND_C, INT_EXPR, DBL_EXPR, CAN_BOX)              \
+  op_##NAME: {                                                          \
+    Value x = RB, y = OPERAND_C;                                        \
+    if (LIKELY(both_inline(x, y))) {                                    \
+      int64_t a = x.as_inline_int(), b = y.as_inline_int(), r;          \
+      INT_EXPR;                                                         \
+      if (LIKELY(Value::fits_inline(r))) {                              \
+        RA = Value::inline_int(r);                                      \
+        NEXT();                                                         \
+      }                                                                 \
+      if (CAN_BOX) {                                                    \
+        ALLOC_POLL();                                                   \
+        RA = box_int(rt, r);                                            \
+        NEXT();                                                         \
+      }                                                                 \
+    } else if (x.is_double() && y.is_double()) {                       \
+      double a = x.as_double(), b = y.as_double();                      \
+      RA = Value::number(DBL_EXPR);                                     \
+      NEXT();                                                           \
+    }                                                                   \
+    SAVEPC();                                                           \
+    THROW_IF(!arith_slow<Op::NAME>(t, &RA, x, y));                      \
+    NEXT();                                                             \
+  }
+// Division and modulo leave zero divisors (and their errors) to the slow path.
+#define INT_ADD r = a + b
+#define INT_SUB r = a - b
+#define INT_MUL r = int64_t(uint64_t(a) * uint64_t(b))
+#define INT_DIV                      \
+  if (UNLIKELY(b == 0)) r = INT64_MAX; \
+  else r = a / b
+#define INT_MOD                      \
+  if (UNLIKELY(b == 0)) r = INT64_MAX; \
+  else r = a % b
+
+  ARITH(ADD, RC, INT_ADD, a + b, true)
+  ARITH(SUB, RC, INT_SUB, a - b, true)
+  ARITH(MUL, RC, INT_MUL, a * b, true)
+  ARITH(DIV, RC, INT_DIV, a / b, false)
+  ARITH(MOD, RC, INT_MOD, std::fmod(a, b), false)
+  ARITH(ADDK, K[C], INT_ADD, a + b, true)
+  ARITH(SUBK, K[C], INT_SUB, a - b, true)
+  ARITH(MULK, K[C], INT_MUL, a * b, true)
+  ARITH(DIVK, K[C], INT_DIV, a / b, false)
+  ARITH(MODK, K[C], INT_MOD, std::fmod(a, b), false)
+
+op_NEG: {
+  Value x = RB;
+  if (LIKELY(x.is_inline_int()) && x.as_inline_int() != Value::kMinInline) {
+    RA = Value::inline_int(-x.as_inline_int());
+    NEXT();
+  }
+  SAVEPC();
+  THROW_IF(!neg_slow(t, &RA, x));
+  NEXT();
+}
+op_NOT:
+  RA = Value::boolean(!RB.truthy());
+  NEXT();
+op_EQ:
+  RA = Value::boolean(values_equal(RB, RC));
+  NEXT();
+op_NE:
+  RA = Value::boolean(!values_equal(RB, RC));
+  NEXT();
+
+#define COMPARE(X, Y, OP, TEXT, RESULT)                                  \
+  do {                                                                  \
+    Value x = X, y = Y;                                                 \
+    if (LIKELY(both_inline(x, y))) {                                    \
+      RESULT = x.as_inline_int() OP y.as_inline_int();                  \
+    } else if (x.is_double() && y.is_double()) {                        \
+      RESULT = x.as_double() OP y.as_double();                          \
+    } else {                                                            \
+      SAVEPC();                                                         \
+      THROW_IF(!compare_slow(t, TEXT, x, y, &RESULT));                  \
+    }                                                                   \
+  } while (0)
+
+op_LT: {
+  bool r;
+  COMPARE(RB, RC, <, "<", r);
+  RA = Value::boolean(r);
+  NEXT();
+}
+op_LE: {
+  bool r;
+  COMPARE(RB, RC, <=, "<=", r);
+  RA = Value::boolean(r);
+  NEXT();
+}
+op_JEQ:
+  COND_JUMP(values_equal(RA, RB));
+  NEXT();
+op_JLT: {
+  bool r;
+  COMPARE(RA, RB, <, "<", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JLE: {
+  bool r;
+  COMPARE(RA, RB, <=, "<=", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JEQK:
+  COND_JUMP(values_equal(RA, K[B]));
+  NEXT();
+op_JLTK: {
+  bool r;
+  COMPARE(RA, K[B], <, "<", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JLEK: {
+  bool r;
+  COMPARE(RA, K[B], <=, "<=", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JGTK: {
+  bool r;
+  COMPARE(RA, K[B], >, ">", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JGEK: {
+  bool r;
+  COMPARE(RA, K[B], >=, ">=", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JMP:
+  pc += arg_sbx(i);
+  NEXT();
+op_JMPIF:
+  if (RA.truthy()) pc += arg_sbx(i);
+  NEXT();
+op_JMPIFNOT:
+  if (!RA.truthy()) pc += arg_sbx(i);
+  NEXT();
+
+op_FORPREP: {
+  Value* ra = &RA;
+  if (LIKELY(both_inline(ra[0], ra[1]))) {
+    if (ra[0].as_inline_int() >= ra[1].as_inline_int()) pc += arg_sbx(i);
+    else ra[2] = ra[0];
+    NEXT();
+  }
+  bool empty;
+  SAVEPC();
+  THROW_IF(!forprep_slow(t, ra, &empty));
+  if (empty) pc += arg_sbx(i);
+  NEXT();
+}
+op_FORLOOP: {
+  Value* ra = &RA;
+  if (LIKELY(both_inline(ra[0], ra[1]))) {
+    int64_t n = ra[0].as_inline_int() + 1;
+    if (n < ra[1].as_inline_int()) {
+      ra[0] = ra[2] = Value::inline_int(n);
+      pc += arg_sbx(i);
+    }
+    NEXT();
+  }
+  if (forloop_slow(t, ra)) pc += arg_sbx(i);
+  NEXT();
+}
+op_ITERPREP: {
+  Value o = RA;
+  if (UNLIKELY(!is_type(o, ObjType::Array) && !is_type(o, ObjType::Map) && !is_type(o, ObjType::String))) {
+    SAVEPC();
+    t->raise("cannot iterate over a value of type %s", type_name(o));
+    goto error;
+  }
+  R[A + 1] = Value::inline_int(0);
+  pc += arg_sbx(i);
+  NEXT();
+}
+op_ITERNEXT1: {
+  Value* ra = &RA;
+  if (LIKELY(is_type(ra[0], ObjType::Array))) {
+    int64_t j = ra[1].as_inline_int();
+    if (array_get(as_array(ra[0]), j, &ra[2])) {
+      ra[1] = Value::inline_int(j + 1);
+      pc += arg_sbx(i);
+    }
+    NEXT();
+  }
+  SAVEPC();
+  if (iter_next_slow(t, ra, false)) pc += arg_sbx(i);
+  NEXT();
+}
+op_ITERNEXT2: {
+  Value* ra = &RA;
+  if (LIKELY(is_type(ra[0], ObjType::Array))) {
+    int64_t j = ra[1].as_inline_int();
+    if (array_get(as_array(ra[0]), j, &ra[3])) {
+      ra[1] = Value::inline_int(j + 1);
+      ra[2] = Value::inline_int(j);
+      pc += arg_sbx(i);
+    }
+    NEXT();
+  }
+  SAVEPC();
+  if (iter_next_slow(t, ra, true)) pc += arg_sbx(i);
+  NEXT();
+}
+
+op_CALL: {
+  int a = A, nargs = B;
+  Value fn = R[a];
+  f->pc = pc - 1;  // the caller is suspended in this CALL
+  if (LIKELY(is_type(fn, ObjType::Closure))) {
+    Closure* c = as_closure(fn);
+    Proto* p = c->proto;
+    if (UNLIKELY(p->nparams != nargs)) {
+      raise_type_arity(t, p, nargs);
+      goto error;
+    }
+    uint32_t nb = f->base + uint32_t(a) + 1;
+    if (UNLIKELY(t->stack + nb + p->nregs > t->stackguard)) {
+      THROW_IF(!call_safepoint(t, nb + size_t(p->nregs)));
+    }
+    t->frames.push_back(Frame{c, p->code.data(), nb, 0});
+    f = &t->frames.back();
+    cl = c;
+    R = t->stack + nb;
+    K = p->k.data();
+    pc = p->code.data();
+    NEXT();
+  }
+  CallOutcome o = call_slow(t, a, nargs);
+  THROW_IF(o == kCallError);
+  LOAD_FRAME();
+  pc = o == kCallEnter ? f->pc : f->pc + 1;
+  NEXT();
+}
+op_GO:
+  SAVEPC();
+  raise_simple(t, "go: goroutines are not available yet");
+  goto error;
+op_RETURN:
+  ret = RA;
+  goto do_return;
+op_RETURNNIL:
+  ret = Value::nil();
+do_return: {
+  uint32_t flags = f->flags, base = f->base;
+  t->frames.pop_back();
+  if (LIKELY(flags == 0)) {
+    t->stack[base - 1] = ret;
+  } else if (flags & kFrameReentry) {
+    return ret;
+  } else {  // kFramePcall: the caller's R[A] is the pcall slot, below f's
+    t->stack[base - 2] = pcall_result(t, true, ret);
+  }
+  LOAD_FRAME();
+  pc = f->pc + 1;
+  NEXT();
+}
+op_SEND:
+  SAVEPC();
+  raise_simple(t, "send: channels are not available yet");
+  goto error;
+op_RECV:
+  SAVEPC();
+  raise_simple(t, "receive: channels are not available yet");
+  goto error;
+
+error:
+  // Unwind to the nearest pcall frame (which catches) or re-entry frame
+  // (which hands the error to whoever called execute()).
+  for (;;) {
+    Frame fr = t->frames.back();
+    t->frames.pop_back();
+    if (fr.flags & kFrameReentry) return Value::empty();
+    if (fr.flags & kFramePcall) {
+      Value caught = pcall_catch(t);
+      t->stack[fr.base - 2] = caught;
+      LOAD_FRAME();
+      pc = f->pc + 1;
+      NEXT();
+    }
+  }
+
+#undef LOAD_FRAME
+#undef NEXT
+#undef SAVEPC
+#undef A
+#undef B
+#undef C
+#undef RA
+#undef RB
+#undef RC
+#undef ALLOC_POLL
+#undef THROW_IF
+#undef COND_JUMP
+#undef ARITH
+#undef COMPARE
+}
+
+Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
+  std::vector<Value> copy(args, args + nargs);  // args may point into the VM stack
+  if (is_type(fn, ObjType::Native)) {
+    Native* n = as_native(fn);
+    if (nargs < n->min_args || (n->max_args >= 0 && nargs > n->max_args)) {
+      raise_arity(t, n->name, n->min_args, n->max_args, nargs);
+      return Value::empty();
+    }
+    return n->fn(t, copy.data(), nargs);
+  }
+  if (!is_type(fn, ObjType::Closure)) {
+    t->raise("cannot call a value of type %s", type_name(fn));
+    return Value::empty();
+  }
+  Closure* c = as_closure(fn);
+  Proto* p = c->proto;
+  if (p->nparams != nargs) {
+    raise_arity(t, p->name.c_str(), p->nparams, p->nparams, nargs);
+    return Value::empty();
+  }
+  size_t slot = 0;
+  if (!t->frames.empty()) {
+    const Frame& top = t->frames.back();
+    slot = top.base + size_t(top.closure->proto->nregs);
+  }
+  if (!t->ensure_stack(slot + 1 + size_t(p->nregs))) return Value::empty();
+  t->stack[slot] = fn;
+  for (int j = 0; j < nargs; j++) t->stack[slot + 1 + size_t(j)] = copy[size_t(j)];
+  t->frames.push_back(Frame{c, p->code.data(), uint32_t(slot + 1), kFrameReentry});
+  return execute(t);
+}
+
+}  // namespace weft

@@ -1,0 +1,57 @@
+// Operations on heap objects shared by the interpreter and the builtins:
+// equality, map keys and lookup, array growth. Allocation goes through the
+// Runtime (vm/runtime.h); nothing here collects.
+#pragma once
+
+#include <cstdint>
+
+#include "vm/object.h"
+
+namespace weft {
+
+class Runtime;
+
+constexpr uint64_t kNanBits = 0x7FF8000000000000ull + Value::kDoubleOffset;  // Value::number(NaN)
+
+// `==` of LANGUAGE.md: numbers by value (1 == 1.0, NaN != NaN), strings by
+// content, everything else by identity.
+bool values_equal_slow(Value a, Value b);
+inline bool values_equal(Value a, Value b) {
+  if (a == b) return a.bits() != kNanBits;
+  if (a.is_inline_int() && b.is_inline_int()) return false;
+  return values_equal_slow(a, b);
+}
+
+// Map keys: strings, ints and bools.
+inline bool is_valid_key(Value k) {
+  return k.is_inline_int() || k.is_bool() || is_type(k, ObjType::String) || is_type(k, ObjType::BigInt);
+}
+uint32_t hash_key(Value k);  // caches a string's hash in Obj::extra
+
+// Lookup: the value, or Value::empty() when absent. `key` must be valid.
+Value map_get(Map* m, Value key);
+// Insert or update; may allocate a larger MapData. `key` must be valid.
+void map_set(Runtime& rt, Map* m, Value key, Value v);
+bool map_delete(Map* m, Value key);
+// The first live entry at or after position i, or -1.
+int64_t map_next(Map* m, int64_t i);
+
+// Appends, replacing the store (never resizing it) when full.
+void array_push(Runtime& rt, Array* a, Value v);
+// Element i, i < a->len checked against the store actually read.
+inline bool array_get(Array* a, int64_t i, Value* out) {
+  if (uint64_t(i) >= a->len) return false;
+  Store* s = a->store;
+  if (uint64_t(i) >= s->capacity) return false;
+  *out = s->items[i];
+  return true;
+}
+inline bool array_set(Array* a, int64_t i, Value v) {
+  if (uint64_t(i) >= a->len) return false;
+  Store* s = a->store;
+  if (uint64_t(i) >= s->capacity) return false;
+  s->items[i] = v;
+  return true;
+}
+
+}  // namespace weft

@@ -1,0 +1,112 @@
+// Thread: raising script errors, capturing tracebacks, and the VM stack's
+// guard and growth (see vm/thread.h for the model).
+//
+// An error is a value on the thread (Thread::error, a String) plus the
+// traceback captured when it was raised; the interpreter then unwinds to the
+// nearest pcall or re-entry frame. No C++ exception ever crosses the
+// interpreter. The traceback is captured eagerly because the frames are
+// gone once unwound; a pcall that catches the error drops it.
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "vm/runtime.h"
+
+namespace weft {
+
+namespace {
+
+// Tracebacks of deep recursion keep the innermost and outermost frames.
+constexpr size_t kTracebackKeep = 50;
+
+void append_frame(std::string& out, const Frame& f) {
+  const Proto* p = f.closure->proto;
+  size_t pc = size_t(f.pc - p->code.data());
+  unsigned line = pc < p->lines.size() ? p->lines[pc] : unsigned(p->line);
+  out += "  at ";
+  out += p->name;
+  out += " (";
+  out += p->file ? *p->file : std::string("?");
+  out += ':';
+  out += std::to_string(line);
+  out += ")\n";
+}
+
+}  // namespace
+
+void Thread::raise(const char* fmt, ...) {
+  char buf[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if (size_t(n) < sizeof buf) {
+    raise_value(Value::object(rt->new_string(std::string_view(buf, size_t(n)))));
+    return;
+  }
+  std::string big(size_t(n) + 1, '\0');
+  va_start(ap, fmt);
+  std::vsnprintf(big.data(), big.size(), fmt, ap);
+  va_end(ap);
+  big.resize(size_t(n));
+  raise_value(Value::object(rt->new_string(big)));
+}
+
+void Thread::raise_value(Value msg) {
+  if (!is_type(msg, ObjType::String)) {
+    std::string s;
+    format_value(s, msg, false);
+    msg = Value::object(rt->new_string(s));
+  }
+  error = msg;
+  traceback.clear();
+  size_t n = frames.size();
+  for (size_t i = n; i-- > 0;) {
+    if (frames[i].closure == nullptr) continue;
+    size_t depth = n - 1 - i;
+    if (n > 2 * kTracebackKeep + 1 && depth == kTracebackKeep) {
+      traceback += "  ... " + std::to_string(n - 2 * kTracebackKeep) + " more frames ...\n";
+      i = kTracebackKeep;
+      continue;
+    }
+    append_frame(traceback, frames[i]);
+  }
+}
+
+void Thread::set_guard() { stackguard = stack_limit(); }
+
+bool Thread::ensure_stack(size_t top) {
+  if (top + kStackSlack <= stack_size) return true;
+  if (top + kStackSlack > kMaxStack) {
+    raise("stack overflow");
+    return false;
+  }
+  size_t size = stack_size < kInitialStack ? kInitialStack : stack_size;
+  while (size < top + kStackSlack) size *= 2;
+  if (size > kMaxStack) size = kMaxStack;
+  Value* s = static_cast<Value*>(std::realloc(stack, size * sizeof(Value)));
+  if (s == nullptr) {
+    std::fprintf(stderr, "fatal error: out of memory growing a VM stack to %zu values\n", size);
+    std::abort();
+  }
+  for (size_t i = stack_size; i < size; i++) s[i] = Value::nil();
+  stack = s;
+  stack_size = size;
+  Value* poisoned = stackguard;
+  set_guard();
+  if (poisoned == kStackPoison) stackguard = kStackPoison;  // a pending stop survives growth
+  return true;
+}
+
+void Thread::grow_stack(size_t need) {
+  size_t top = 0;
+  if (!frames.empty()) {
+    const Frame& f = frames.back();
+    top = f.base + size_t(f.closure ? f.closure->proto->nregs : 0);
+  }
+  ensure_stack(top + need);
+}
+
+}  // namespace weft
