@@ -22,10 +22,12 @@
 //    collection; a GC_gcollect() the VM did not start fires the collection
 //    event hook (fatal here).
 //  - GC_set_finalize_on_demand(1): bdwgc never runs finalizers by itself.
-//  - Only registered threads may collect. GC_INIT registers the thread that
-//    calls it; any other thread registers itself for the duration of a
-//    collection (≈10 µs). The scheduler will move collections to a collector
-//    thread of its own and unregister the main thread.
+//  - Only registered threads may collect, and bdwgc always scans the
+//    collecting thread's registers and hot stack: collections run on a
+//    collector thread of our own (CollectorThread below), the only thread
+//    registered; GC_INIT's thread unregisters right after setup. Allocation
+//    from unregistered threads is fine once GC_allow_register_threads()
+//    has made bdwgc take its lock.
 //  - Allocate one object of each kind with GC_generic_malloc at start
 //    (DESIGN.md: bdwgc never sweeps blocks of a kind served only through
 //    GC_generic_malloc_many). NOT reproduced here: with 80 MB of 32-byte
@@ -53,10 +55,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "vm/runtime.h"
@@ -96,6 +100,54 @@ void on_collection_event(GC_EventType e) {
   }
 }
 
+// The collector thread: the one thread registered with bdwgc, and the only
+// one that ever runs GC_gcollect. Why a thread of its own: bdwgc always
+// scans the collecting thread's callee-saved registers and the stack
+// between its entry and the marker. On a VM thread those hold stale Values
+// (measured: an ASan build kept a dead map alive through a register), so
+// roots would not be exactly the VM's. Here they hold nothing of the VM.
+// Also, every other registered thread costs >= 3.8 ms per collection
+// (DESIGN.md), so the thread that ran GC_INIT unregisters.
+//
+// Protocol: a mutator posts a job under mu_ and waits for done_; the
+// collector runs it and signals. Jobs are serialized by g_heaps_mu in
+// Heap::collect, so one slot suffices.
+class CollectorThread {
+ public:
+  CollectorThread() : thread_([this] { loop(); }) { thread_.detach(); }
+
+  // Runs fn on the collector thread; returns when it has finished.
+  void run(void (*fn)(void*), void* arg) {
+    std::unique_lock<std::mutex> lock(mu_);
+    fn_ = fn;
+    arg_ = arg;
+    posted_.notify_one();
+    done_.wait(lock, [this] { return fn_ == nullptr; });
+  }
+
+ private:
+  void loop() {
+    GC_stack_base sb;
+    if (GC_get_stack_base(&sb) != GC_SUCCESS || GC_register_my_thread(&sb) != GC_SUCCESS)
+      fatal("gc: cannot register the collector thread");
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      posted_.wait(lock, [this] { return fn_ != nullptr; });
+      fn_(arg_);
+      fn_ = nullptr;
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable posted_, done_;
+  void (*fn_)(void*) = nullptr;  // the posted job; nullptr when idle
+  void* arg_ = nullptr;
+  std::thread thread_;  // detached: lives as long as the process, like bdwgc
+};
+
+CollectorThread* g_collector;  // set once by init_bdwgc
+
 void init_bdwgc(GC_push_other_roots_proc push) {
   GC_set_no_dls(1);
   GC_set_all_interior_pointers(0);
@@ -109,6 +161,8 @@ void init_bdwgc(GC_push_other_roots_proc push) {
   // The sweeping quirk: one object of each kind through the ordinary path.
   (void)GC_generic_malloc(kGranule, GC_I_NORMAL);
   (void)GC_generic_malloc(kGranule, GC_I_PTRFREE);
+  g_collector = new CollectorThread;  // never freed: bdwgc outlives every Heap
+  GC_unregister_my_thread();          // allowed once for GC_INIT's thread
 }
 
 struct LiveCount {
@@ -129,25 +183,6 @@ uint64_t measure_live_bytes() {
 }
 
 void* read_link(void* link) { return reinterpret_cast<void*>(*static_cast<const uintptr_t*>(link)); }
-
-// Registers the calling thread with bdwgc for one collection if it is not
-// already (bdwgc refuses to collect from an unknown thread).
-class CollectorRegistration {
- public:
-  CollectorRegistration() {
-    if (GC_thread_is_registered()) return;
-    GC_stack_base sb;
-    if (GC_get_stack_base(&sb) != GC_SUCCESS) fatal("gc: cannot find the collecting thread's stack");
-    if (GC_register_my_thread(&sb) != GC_SUCCESS) fatal("gc: cannot register the collecting thread");
-    registered_ = true;
-  }
-  ~CollectorRegistration() {
-    if (registered_) GC_unregister_my_thread();
-  }
-
- private:
-  bool registered_ = false;
-};
 
 double mib(uint64_t b) { return double(b) / (1024.0 * 1024.0); }
 
@@ -231,15 +266,16 @@ void Heap::collect() {
   {
     std::lock_guard<std::mutex> lock(g_heaps_mu);
     for (Heap* h : g_heaps) h->flush_caches();
-    CollectorRegistration reg;
     g_mark_start = g_mark_end = 0;
-    g_collecting = true;
-    GC_enable();
-    GC_gcollect();
-    GC_disable();
-    g_collecting = false;
+    g_collector->run([](void* live) {
+      g_collecting = true;
+      GC_enable();
+      GC_gcollect();
+      GC_disable();
+      g_collecting = false;
+      *static_cast<uint64_t*>(live) = measure_live_bytes();
+    }, &stats_.live_bytes);
   }
-  stats_.live_bytes = measure_live_bytes();
   uint64_t pause = now_ns() - start;
   stats_.collections++;
   stats_.heap_bytes = GC_get_heap_size();
