@@ -359,6 +359,27 @@ class FuncGen {
     }
   }
 
+  static bool is_arith(const Expr* e) {
+    if (e->kind != ExprKind::Binary) return false;
+    switch (static_cast<const BinaryExpr*>(e)->op) {
+      case Tok::Plus: case Tok::Minus: case Tok::Star: case Tok::Slash: case Tok::Percent: return true;
+      default: return false;
+    }
+  }
+
+  // R[dst] = (x op1 y) op2 right as one ARITH2 + EXTRA pair.
+  void fused_arith(BinaryExpr* inner, Tok op2, int dst, Expr* right) {
+    int saved = free_;
+    int x = expr_any(inner->left);
+    int y = expr_any(inner->right);
+    int k = k8(right, false);
+    Op second = arith_op(op2, k >= 0);
+    int z = k >= 0 ? k : expr_any(right);
+    emit_abc(Op::ARITH2, dst, x, y);
+    emit_abc(Op::EXTRA, int(arith_op(inner->op, false)), int(second), z);
+    free_to(saved);
+  }
+
   // R[dst] = R[left] op right, with the K form when right is a number.
   void arith(Tok op, int dst, int left, Expr* right) {
     int saved = free_;
@@ -742,7 +763,8 @@ class FuncGen {
   void binary(BinaryExpr* b, int dst) {
     switch (b->op) {
       case Tok::Plus: case Tok::Minus: case Tok::Star: case Tok::Slash: case Tok::Percent:
-        arith(b->op, dst, expr_any(b->left), b->right);
+        if (is_arith(b->left)) fused_arith(static_cast<BinaryExpr*>(b->left), b->op, dst, b->right);
+        else arith(b->op, dst, expr_any(b->left), b->right);
         return;
       case Tok::Gt: case Tok::Ge:
         // There is no GT/GE: `a > 1` as a value goes through JGTK so that a

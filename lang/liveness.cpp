@@ -13,7 +13,7 @@
 //
 // Operands come from kOpInfo's modes; instructions with register ranges or
 // implicit registers (CALL, GO, NEWARRAY, APPENDN, NEWMAP, SETMAPN, LOADNIL,
-// FOR*, ITER*, CLOSURE's captures) are handled by name.
+// FOR*, ITER*, CLOSURE's captures, ARITH2's EXTRA word) are handled by name.
 #include "lang/liveness.h"
 
 #include <algorithm>
@@ -69,6 +69,14 @@ Effects effects(const Proto& p, int pc) {
       range(e.uses, b, 2 * c);
       break;
     case Op::LOADNIL: range(e.fall_defs, a, b + 1); break;
+    case Op::ARITH2: {  // reads its EXTRA word's Z too, then goes past it
+      Instr extra = p.code[size_t(pc) + 1];
+      e.uses = {b, c};
+      if (!extra_z_is_k(extra)) e.uses.push_back(arg_c(extra));
+      e.fall_defs.push_back(a);
+      e.fall = pc + 2;
+      break;
+    }
     case Op::CLOSURE: {
       const Proto* child = p.protos[size_t(arg_bx(i))];
       for (const Capture& cap : child->captures)

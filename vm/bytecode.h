@@ -44,6 +44,8 @@ constexpr int arg_b(Instr i) { return (i >> 16) & 0xff; }
 constexpr int arg_c(Instr i) { return (i >> 24) & 0xff; }
 constexpr int arg_bx(Instr i) { return (i >> 16) & 0xffff; }
 constexpr int arg_sbx(Instr i) { return arg_bx(i) - kBxBias; }
+// ARITH2's second operand: a constant when its EXTRA word names a K form.
+constexpr bool extra_z_is_k(Instr extra) { return Op(arg_b(extra)) >= Op::ADDK; }
 // A jump's target is relative to the instruction after it: pc_next + sBx.
 
 // How a closure obtains upvalue i: from a register of the enclosing frame

@@ -75,6 +75,12 @@ void operands(const Proto& p, uint32_t pc, std::string& ops, std::string& note) 
       default: break;
     }
   };
+  if (op_of(i) == Op::EXTRA) {  // ARITH2's second word: op1 op2 Z
+    add(arg_c(i));
+    note.append(op_info(Op(arg_a(i))).name).append(" then ").append(op_info(Op(arg_b(i))).name);
+    if (extra_z_is_k(i) && size_t(arg_c(i)) < p.k.size()) note.append(" ").append(constant(p.k[size_t(arg_c(i))]));
+    return;
+  }
   if (info.a != Mode::N) add(arg_a(i));
   if (info.c == Mode::B16) {
     int bx = info.b == Mode::S ? arg_sbx(i) : arg_bx(i);

@@ -37,6 +37,7 @@
 
 #include <cmath>
 
+#include "vm/fatal.h"
 #include "vm/objops.h"
 #include "vm/runtime.h"
 
@@ -102,8 +103,10 @@ constexpr bool is_mul(Op op) { return op == Op::MUL || op == Op::MULK; }
 constexpr bool is_div(Op op) { return op == Op::DIV || op == Op::DIVK; }
 
 // Arithmetic off the fast path: boxed results and operands, int/float
-// mixes, string concatenation, errors. One instance per opcode.
-template <Op OP>
+// mixes, string concatenation, errors. One instance per opcode. kPoll: honour
+// a stop request before allocating; ARITH2 polls once for both of its steps
+// instead, because its intermediate lives in no register.
+template <Op OP, bool kPoll = true>
 NOINLINE bool arith_slow(Thread* t, Value* dst, Value a, Value b) {
   Runtime* rt = t->rt;
   if (LIKELY(is_int(a) && is_int(b))) {
@@ -126,7 +129,7 @@ NOINLINE bool arith_slow(Thread* t, Value* dst, Value a, Value b) {
         r = is_div(OP) ? int64_t(x) / int64_t(y) : int64_t(x) % int64_t(y);
       }
     }
-    if (!Value::fits_inline(r)) poll_alloc(t);
+    if (kPoll && !Value::fits_inline(r)) poll_alloc(t);
     *dst = box_int(rt, r);
     return true;
   }
@@ -141,7 +144,7 @@ NOINLINE bool arith_slow(Thread* t, Value* dst, Value a, Value b) {
     return true;
   }
   if (is_add(OP) && is_type(a, ObjType::String) && is_type(b, ObjType::String)) {
-    poll_alloc(t);
+    if (kPoll) poll_alloc(t);
     String* x = as_string(a);
     String* y = as_string(b);
     String* s = rt->new_string_uninit(size_t(x->len) + y->len);
@@ -152,6 +155,44 @@ NOINLINE bool arith_slow(Thread* t, Value* dst, Value a, Value b) {
   }
   t->raise("invalid operation: %s %s %s", type_name(a), op_text(OP), type_name(b));
   return false;
+}
+
+// One arithmetic step of ARITH2's slow path, without polling.
+bool arith_step(Op op, Thread* t, Value* dst, Value a, Value b) {
+  switch (op) {
+    case Op::ADD: case Op::ADDK: return arith_slow<Op::ADD, false>(t, dst, a, b);
+    case Op::SUB: case Op::SUBK: return arith_slow<Op::SUB, false>(t, dst, a, b);
+    case Op::MUL: case Op::MULK: return arith_slow<Op::MUL, false>(t, dst, a, b);
+    case Op::DIV: case Op::DIVK: return arith_slow<Op::DIV, false>(t, dst, a, b);
+    default: return arith_slow<Op::MOD, false>(t, dst, a, b);
+  }
+}
+
+// ARITH2 off the fast path. The one poll comes first: allocation never
+// collects, so the intermediate (perhaps a boxed int or a new string, held
+// only here) cannot be freed before the second step has consumed it.
+NOINLINE bool arith2_slow(Thread* t, Value* dst, Instr extra, Value x, Value y, Value z) {
+  poll_alloc(t);
+  Value tmp;
+  return arith_step(Op(arg_a(extra)), t, &tmp, x, y) && arith_step(Op(arg_b(extra)), t, dst, tmp, z);
+}
+
+// Wrapping int64 arithmetic for ARITH2's fast path; false for a zero
+// divisor (the slow path raises).
+inline bool int_step(Op op, int64_t a, int64_t b, int64_t* r) {
+  switch (op) {
+    case Op::ADD: case Op::ADDK: *r = int64_t(uint64_t(a) + uint64_t(b)); return true;
+    case Op::SUB: case Op::SUBK: *r = int64_t(uint64_t(a) - uint64_t(b)); return true;
+    case Op::MUL: case Op::MULK: *r = int64_t(uint64_t(a) * uint64_t(b)); return true;
+    case Op::DIV: case Op::DIVK:
+      if (b == 0) return false;
+      *r = b == -1 ? int64_t(0 - uint64_t(a)) : a / b;
+      return true;
+    default:
+      if (b == 0) return false;
+      *r = b == -1 ? 0 : a % b;
+      return true;
+  }
 }
 
 NOINLINE bool neg_slow(Thread* t, Value* dst, Value a) {
@@ -658,6 +699,30 @@ op_SETFIELD: {
   ARITH(DIVK, K[C], INT_DIV, a / b, false)
   ARITH(MODK, K[C], INT_MOD, std::fmod(a, b), false)
 
+op_ARITH2: {
+  Instr extra = *pc++;
+  Value x = RB, y = RC;
+  Value z = extra_z_is_k(extra) ? K[arg_c(extra)] : R[arg_c(extra)];
+  if (LIKELY(both_inline(x, y) && z.is_inline_int())) {
+    int64_t r;
+    if (LIKELY(int_step(Op(arg_a(extra)), x.as_inline_int(), y.as_inline_int(), &r) &&
+               int_step(Op(arg_b(extra)), r, z.as_inline_int(), &r))) {
+      if (LIKELY(Value::fits_inline(r))) {
+        RA = Value::inline_int(r);
+        NEXT();
+      }
+      f->pc = pc - 2;  // ARITH2's own pc: its stack map
+      poll_alloc(t);
+      RA = box_int(rt, r);
+      NEXT();
+    }
+  }
+  f->pc = pc - 2;
+  THROW_IF(!arith2_slow(t, &RA, extra, x, y, z));
+  NEXT();
+}
+op_EXTRA:  // never dispatched: ARITH2 consumes it
+  fatal("interp: EXTRA executed");
 op_NEG: {
   Value x = RB;
   if (LIKELY(x.is_inline_int()) && x.as_inline_int() != Value::kMinInline) {

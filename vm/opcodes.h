@@ -73,6 +73,12 @@
   OP(MULK,      W, R, K, SP)                                                    \
   OP(DIVK,      W, R, K, SP)                                                    \
   OP(MODK,      W, R, K, SP)                                                    \
+  /* R[A] = (R[B] op1 R[C]) op2 Z, two words: the next is an EXTRA whose */    \
+  /* A is op1 (ADD..MOD), B is op2 (ADD..MOD: Z = R[C]; ADDK..MODK: */          \
+  /* Z = K[C]) and C is Z's operand. Fused so that an int intermediate */      \
+  /* that leaves the inline range (i*i % 7) is never boxed. */                  \
+  OP(ARITH2,    W, R, R, SP)                                                    \
+  OP(EXTRA,     N, N, N, 0)                                                     \
   /* R[A] = -R[B] (may box); R[A] = !R[B] */                                   \
   OP(NEG,       W, R, N, SP)                                                    \
   OP(NOT,       W, R, N, 0)                                                     \

@@ -134,5 +134,19 @@ TEST_F(Liveness, RangeLoopCounterIsLiveInTheBody) {
   EXPECT_FALSE(live(p, calls[0], base + 2));  // i is never read
 }
 
+TEST_F(Liveness, FusedArithmeticReadsItsExtraWord) {
+  // a * b % c: one ARITH2 whose third operand c sits in the EXTRA word. c is
+  // read by ARITH2 itself, so it must be live there even though nothing
+  // after reads it; the EXTRA word is no instruction of its own.
+  const Proto& p = function("fn f(a, b, c) {\n  return a * b % c\n}");
+  auto fused = find(p, Op::ARITH2);
+  ASSERT_EQ(fused.size(), 1u);
+  ASSERT_EQ(op_of(p.code[fused[0] + 1]), Op::EXTRA);
+  EXPECT_TRUE(live(p, fused[0], 0));
+  EXPECT_TRUE(live(p, fused[0], 1));
+  EXPECT_TRUE(live(p, fused[0], 2));
+  EXPECT_EQ(p.live_at(fused[0] + 1), nullptr);
+}
+
 }  // namespace
 }  // namespace weft::lang

@@ -63,6 +63,7 @@
 #include <thread>
 #include <vector>
 
+#include "vm/fatal.h"
 #include "vm/runtime.h"
 
 namespace weft::gc {
@@ -80,12 +81,6 @@ uint64_t now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
-
-[[noreturn]] void fatal(const char* msg) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "fatal error: %s\n", msg);
-  std::abort();
 }
 
 // Runs inside bdwgc with its lock held and the world stopped: no allocation.

@@ -1,0 +1,11 @@
+// The third tier of errors (STYLE.md #9): a broken runtime invariant. Never
+// a user error: fatal() flushes stdout, prints "fatal error: MSG" and aborts.
+// MSG is a constant string naming the subsystem ("gc: ...", "sched: ...");
+// callers print any state worth seeing first.
+#pragma once
+
+namespace weft {
+
+[[noreturn]] void fatal(const char* msg);
+
+}  // namespace weft
