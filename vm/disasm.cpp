@@ -8,45 +8,17 @@
 
 #include "vm/bytecode.h"
 #include "vm/object.h"
+#include "vm/runtime.h"
 
 namespace weft {
 
 namespace {
 
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
+// A constant as print would show it inside an array (strings quoted).
 std::string constant(Value v) {
-  char buf[64];
-  if (v.is_nil()) return "nil";
-  if (v.is_bool()) return v.as_bool() ? "true" : "false";
-  if (v.is_inline_int()) return std::to_string(v.as_inline_int());
-  if (v.is_double()) {
-    std::snprintf(buf, sizeof buf, "%.17g", v.as_double());
-    return buf;
-  }
-  if (is_type(v, ObjType::String)) return quoted(as_string(v)->view());
-  if (is_type(v, ObjType::BigInt)) return std::to_string(int_of(v));
-  return "<object>";
+  std::string out;
+  format_value(out, v, true);
+  return out;
 }
 
 // Operands in table order, and the comment they deserve.

@@ -209,24 +209,31 @@ NOINLINE bool neg_slow(Thread* t, Value* dst, Value a) {
   return false;
 }
 
+bool map_key_check(Thread* t, Value k) {
+  if (is_valid_key(k)) return true;
+  t->raise("invalid map key type: %s", type_name(k));
+  return false;
+}
+
+bool array_index_check(Thread* t, Value k) {
+  if (is_int(k)) return true;
+  t->raise("array index must be an int, not %s", type_name(k));
+  return false;
+}
+
+// ok, or `index out of range` raised for index i of a sequence of length len.
+bool in_range(Thread* t, bool ok, int64_t i, uint32_t len) {
+  if (!ok) t->raise("index out of range [%lld] with length %u", (long long)i, len);
+  return ok;
+}
+
 NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
   if (is_type(o, ObjType::Array)) {
     Array* a = as_array(o);
-    if (!is_int(k)) {
-      t->raise("array index must be an int, not %s", type_name(k));
-      return false;
-    }
-    if (!array_get(a, int_of(k), out)) {
-      t->raise("index out of range [%lld] with length %u", (long long)int_of(k), a->len);
-      return false;
-    }
-    return true;
+    return array_index_check(t, k) && in_range(t, array_get(a, int_of(k), out), int_of(k), a->len);
   }
   if (is_type(o, ObjType::Map)) {
-    if (!is_valid_key(k)) {
-      t->raise("invalid map key type: %s", type_name(k));
-      return false;
-    }
+    if (!map_key_check(t, k)) return false;
     Value v = map_get(as_map(o), k);
     *out = v.is_empty() ? Value::nil() : v;
     return true;
@@ -238,10 +245,7 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
       return false;
     }
     int64_t i = int_of(k);
-    if (uint64_t(i) >= s->len) {
-      t->raise("index out of range [%lld] with length %u", (long long)i, s->len);
-      return false;
-    }
+    if (!in_range(t, uint64_t(i) < s->len, i, s->len)) return false;
     *out = t->rt->byte_strings[uint8_t(s->data[i])];
     return true;
   }
@@ -252,21 +256,10 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
 NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
   if (is_type(o, ObjType::Array)) {
     Array* a = as_array(o);
-    if (!is_int(k)) {
-      t->raise("array index must be an int, not %s", type_name(k));
-      return false;
-    }
-    if (!array_set(a, int_of(k), v)) {
-      t->raise("index out of range [%lld] with length %u", (long long)int_of(k), a->len);
-      return false;
-    }
-    return true;
+    return array_index_check(t, k) && in_range(t, array_set(a, int_of(k), v), int_of(k), a->len);
   }
   if (is_type(o, ObjType::Map)) {
-    if (!is_valid_key(k)) {
-      t->raise("invalid map key type: %s", type_name(k));
-      return false;
-    }
+    if (!map_key_check(t, k)) return false;
     poll_alloc(t);
     map_set(*t->rt, as_map(o), k, v);
     return true;
@@ -327,12 +320,6 @@ NOINLINE bool forloop_slow(Thread* t, Value* ra) {
   if (n >= int_of(ra[1])) return false;
   ra[0] = ra[2] = t->rt->make_int(n);
   return true;
-}
-
-bool map_key_check(Thread* t, Value k) {
-  if (is_valid_key(k)) return true;
-  t->raise("invalid map key type: %s", type_name(k));
-  return false;
 }
 
 NOINLINE bool set_pairs(Thread* t, Map* m, const Value* kv, int pairs) {
