@@ -38,7 +38,7 @@ class Snippet {
     return false;
   }
   const std::string& error() const { return error_; }
-  const weft::gc::Stats& gc() const { return rt_->heap().stats(); }
+  weft::gc::Stats gc() const { return rt_->heap().stats(); }
 
  private:
   using RuntimeOptions = weft::RuntimeOptions;

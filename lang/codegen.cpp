@@ -298,9 +298,7 @@ class FuncGen {
         free_to(saved);
         break;
       }
-      case StmtKind::Select:
-        sh_.errors.push_back({s->line, s->col, "select is not available yet"});
-        break;
+      case StmtKind::Select: select_statement(static_cast<SelectStmt*>(s)); break;
       case StmtKind::Block: block(static_cast<Block*>(s)); break;
     }
   }
@@ -557,6 +555,79 @@ class FuncGen {
     else patch(head, next);
     patch_all(loop.breaks, here());
     free_to(saved);
+  }
+
+  // select: the case operands in source order (a receive's channel; a
+  // send's channel and value) into consecutive registers, one SELECT that
+  // leaves the case taken in R[res] (-1: default) and the received value in
+  // R[res+1], then a compare-and-skip chain to the case bodies. A case's
+  // binding is R[res+1] itself (boxed in place when captured).
+  void select_statement(SelectStmt* s) {
+    int saved = free_;
+    std::vector<SelectCase*> cases;
+    SelectCase* dflt = nullptr;
+    for (SelectCase& c : s->cases) {
+      if (c.kind != SelectCase::Default) cases.push_back(&c);
+      else if (dflt) sh_.errors.push_back({c.line, c.col, "multiple defaults in select"});
+      else dflt = &c;
+    }
+    int n = int(cases.size());
+    if (n > kMaxSelectCases) {
+      sh_.errors.push_back({s->line, s->col, "select has too many cases (more than 32)"});
+      return;
+    }
+    int res = alloc(2);
+    int base = free_;
+    uint64_t sendmask = 0;
+    for (int i = 0; i < n; i++) {
+      SelectCase* c = cases[size_t(i)];
+      int r = alloc(c->kind == SelectCase::Send ? 2 : 1);
+      expr_to(c->channel, r);
+      if (c->kind == SelectCase::Send) {
+        expr_to(c->value, r + 1);
+        sendmask |= uint64_t(1) << i;
+      }
+    }
+    line_ = s->line;
+    int k = add_k(Value::inline_int(select_desc(n, dflt != nullptr, sendmask)));
+    if (k > kMaxK8) error_once("function too large (too many constants)");
+    emit_abc(Op::SELECT, res, base, k);
+    free_to(base);
+    std::vector<int> ends;
+    for (int i = 0; i < n; i++) {
+      bool last = i == n - 1 && !dflt;  // the only possibility left: no test
+      line_ = cases[size_t(i)]->line;
+      int skip = last ? -1 : case_test(res, i);
+      case_body(cases[size_t(i)], res + 1);
+      if (!last) ends.push_back(emit_jump(Op::JMP, 0));
+      if (skip >= 0) patch(skip, here());
+    }
+    if (dflt) case_body(dflt, -1);
+    patch_all(ends, here());
+    free_to(saved);
+  }
+
+  // Jumps (returning the JMP to patch) unless R[res] == i.
+  int case_test(int res, int i) {
+    int k = add_k(Value::inline_int(i));
+    if (k <= kMaxK8) {
+      emit_abc(Op::JEQK, res, k, 0);
+    } else {
+      int t = alloc();
+      load_int(t, i);
+      emit_abc(Op::JEQ, res, t, 0);
+      free_to(t);
+    }
+    return emit_jump(Op::JMP, 0);
+  }
+
+  void case_body(SelectCase* c, int value) {
+    line_ = c->line;
+    if (c->var) {
+      c->var->reg = value;
+      if (c->var->captured) emit_abc(Op::NEWCELL, value, value, 0);
+    }
+    block(c->body);
   }
 
   void return_statement(ReturnStmt* s) {

@@ -13,7 +13,8 @@
 //
 // Operands come from kOpInfo's modes; instructions with register ranges or
 // implicit registers (CALL, GO, NEWARRAY, APPENDN, NEWMAP, SETMAPN, LOADNIL,
-// FOR*, ITER*, CLOSURE's captures, ARITH2's EXTRA word) are handled by name.
+// FOR*, ITER*, SELECT, CLOSURE's captures, ARITH2's EXTRA word) are handled
+// by name.
 #include "lang/liveness.h"
 
 #include <algorithm>
@@ -69,6 +70,10 @@ Effects effects(const Proto& p, int pc) {
       range(e.uses, b, 2 * c);
       break;
     case Op::LOADNIL: range(e.fall_defs, a, b + 1); break;
+    case Op::SELECT:  // reads its case operands, writes the case taken and the value
+      range(e.uses, b, select_nregs(p.k[size_t(c)].as_inline_int()));
+      e.fall_defs = {a, a + 1};
+      break;
     case Op::ARITH2: {  // reads its EXTRA word's Z too, then goes past it
       Instr extra = p.code[size_t(pc) + 1];
       e.uses = {b, c};

@@ -23,6 +23,8 @@ struct VM::Impl {
     o.gc_percent = c.gc_percent;
     o.gc_stress = c.gc_stress;
     o.args = c.args;
+    o.procs = c.procs;
+    o.trace_sched = c.trace_sched;
     return o;
   }
   Runtime rt;
@@ -36,6 +38,7 @@ Result to_result(Status s) {
     case Status::Ok: r.kind = Result::Ok; break;
     case Status::CompileError: r.kind = Result::Compile; break;
     case Status::RuntimeError: r.kind = Result::Runtime; break;
+    case Status::Fatal: r.kind = Result::Fatal; break;
   }
   r.message = std::move(s.message);
   r.traceback = std::move(s.traceback);

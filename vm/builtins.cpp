@@ -1,14 +1,11 @@
-// The builtin functions of LANGUAGE.md (those that need no second
-// goroutine; chan, close, sleep, gosched and goroutines come with the
-// scheduler).
+// The builtin functions of LANGUAGE.md.
 //
 // Every builtin is a NativeFn: it checks its arguments' types (its arity is
 // checked by the caller from Native::min_args/max_args), returns its result,
 // or raises on the thread and returns Value::empty(). Builtins never
 // collect (allocation only posts requests), so they root nothing, except
 // sort, which calls back into Weft and pins what it holds across the call.
-// gc() posts a request and poisons the guard, so the CALL that invoked it
-// collects before the script continues.
+// gc() parks its goroutine until a collection has run (see b_gc).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -20,6 +17,7 @@
 #include "vm/interp.h"
 #include "vm/objops.h"
 #include "vm/runtime.h"
+#include "vm/sched/chan.h"
 
 namespace weft {
 
@@ -138,7 +136,33 @@ Value b_len(Thread* t, Value* args, int) {
   if (is_type(v, ObjType::String)) return Value::inline_int(as_string(v)->len);
   if (is_type(v, ObjType::Array)) return Value::inline_int(as_array(v)->len);
   if (is_type(v, ObjType::Map)) return Value::inline_int(as_map(v)->count);
-  return bad_arg(t, "len", "string, array or map", v);
+  if (sched::is_channel(v)) {  // a racy snapshot, as Go's len(ch)
+    auto* count = &sched::as_channel(v)->count;
+    return Value::inline_int(__atomic_load_n(count, __ATOMIC_RELAXED));
+  }
+  return bad_arg(t, "len", "string, array, map or channel", v);
+}
+
+// ---- channels (vm/sched/chan.h) ----
+
+constexpr int64_t kMaxChanSize = int64_t(1) << 26;  // slots; 512 MiB of buffer
+
+Value b_chan(Thread* t, Value* args, int n) {
+  int64_t size = 0;
+  if (n > 0) {
+    Value v = args[0];
+    if (!is_int(v) || int_of(v) < 0) return bad_arg(t, "chan", "non-negative int", v);
+    size = int_of(v);
+    if (size > kMaxChanSize) {
+      t->raise("chan: size %lld is too large", (long long)size);
+      return Value::empty();
+    }
+  }
+  return obj(sched::makechan(*t->rt, uint32_t(size)));
+}
+
+Value b_close(Thread* t, Value* args, int) {
+  return sched::closechan(t, args[0]) ? Value::nil() : Value::empty();
 }
 
 // ---- arrays and maps ----
@@ -167,8 +191,9 @@ Value b_keys(Thread* t, Value* args, int) {
   if (!want(t, "keys", args[0], ObjType::Map, "map")) return Value::empty();
   Map* m = as_map(args[0]);
   Array* out = t->rt->new_array(0, m->count);
-  for (int64_t e = map_next(m, 0); e >= 0; e = map_next(m, e + 1)) {
-    array_push(*t->rt, out, m->data->entries()[e].key);
+  MapEntry en;
+  for (int64_t e = map_next(m, 0, &en); e >= 0; e = map_next(m, e + 1, &en)) {
+    array_push(*t->rt, out, en.key);
   }
   return obj(out);
 }
@@ -414,15 +439,28 @@ Value b_array(Thread* t, Value* args, int n) {
 
 // ---- the collector ----
 
+// On a goroutine: parks (a blocked safe-point) until a collection that
+// starts after the call has completed; the collector readies it with nil.
+// Off the scheduler (the host thread is the world): posts a request and
+// poisons the guard, so the CALL that invoked it collects before the script
+// continues.
 Value b_gc(Thread* t, Value*, int) {
-  t->rt->heap().request();
-  t->rt->request_stop();
+  gc::Heap& heap = t->rt->heap();
+  sched::G* g = sched::getg();
+  if (g == nullptr) {
+    heap.request();
+    t->stackguard = kStackPoison;
+    return Value::nil();
+  }
+  g->resume = sched::Resume::Complete;
+  g->resume_value = Value::nil();
+  if (heap.gc_wait() == sched::Parked::Unwound) return kParked;
   return Value::nil();
 }
 
 Value b_gcstats(Thread* t, Value*, int) {
   Runtime& rt = *t->rt;
-  const gc::Stats& s = rt.heap().stats();
+  const gc::Stats s = rt.heap().stats();
   const std::pair<const char*, uint64_t> fields[] = {
       {"collections", s.collections},       {"heap_bytes", s.heap_bytes},
       {"live_bytes", s.live_bytes},         {"last_pause_ns", s.last_pause_ns},
@@ -487,17 +525,52 @@ Value b_args(Thread* t, Value*, int) {
   return obj(a);
 }
 
+// A system call (sched::entersyscall): while it waits for input its P runs
+// other goroutines. The line is read into C++ memory without a P and
+// copied into the heap after exitsyscall.
 Value b_readline(Thread* t, Value*, int) {
   std::string line;
   int c;
   bool any = false;
+  bool syscall = sched::getg() != nullptr;
+  if (syscall) sched::entersyscall();
   while ((c = std::fgetc(stdin)) != EOF) {
     any = true;
     if (c == '\n') break;
     line += char(c);
   }
+  if (syscall) sched::exitsyscall();
   if (!any) return Value::nil();
   return str_value(*t->rt, line);
+}
+
+// ---- goroutines (vm/sched) ----
+
+// sleep(ms): parks until the deadline (a blocked safe-point); 0 or less
+// just yields.
+Value b_sleep(Thread* t, Value* args, int) {
+  if (!is_number(args[0])) return bad_arg(t, "sleep", "number", args[0]);
+  double ms = number_of(args[0]);
+  if (sched::getg() == nullptr) {
+    t->raise("sleep: goroutines need the scheduler (Runtime::run)");
+    return Value::empty();
+  }
+  int64_t ns = ms >= 9.2e12 ? INT64_MAX / 2 : ms > 0 ? int64_t(ms * 1e6) : 0;
+  return sched::sleep_ns(ns) == sched::Parked::Unwound ? kParked : Value::nil();
+}
+
+// gosched(): yields the P; the goroutine goes to the global queue.
+Value b_gosched(Thread*, Value*, int) {
+  sched::G* g = sched::getg();
+  if (g == nullptr) return Value::nil();
+  g->resume = sched::Resume::Complete;
+  g->resume_value = Value::nil();
+  return sched::gosched() == sched::Parked::Unwound ? kParked : Value::nil();
+}
+
+Value b_goroutines(Thread*, Value*, int) {
+  sched::Sched* s = sched::current_sched();
+  return Value::inline_int(s ? s->ngoroutines.load() : 1);
 }
 
 Value b_now(Thread* t, Value*, int) {
@@ -525,7 +598,8 @@ constexpr Builtin kBuiltins[] = {
     {"gc", b_gc, 0, 0},            {"gcstats", b_gcstats, 0, 0},  {"weakref", b_weakref, 1, 1},
     {"deref", b_deref, 1, 1},      {"error", b_error, 1, 1},      {"pcall", b_pcall, 1, -1},
     {"assert", b_assert, 1, 2},    {"args", b_args, 0, 0},        {"readline", b_readline, 0, 0},
-    {"now", b_now, 0, 0},
+    {"now", b_now, 0, 0},          {"chan", b_chan, 0, 1},        {"close", b_close, 1, 1},
+    {"sleep", b_sleep, 1, 1},      {"gosched", b_gosched, 0, 0},  {"goroutines", b_goroutines, 0, 0},
 };
 
 }  // namespace

@@ -53,6 +53,15 @@ void operands(const Proto& p, uint32_t pc, std::string& ops, std::string& note) 
     if (extra_z_is_k(i) && size_t(arg_c(i)) < p.k.size()) note.append(" ").append(constant(p.k[size_t(arg_c(i))]));
     return;
   }
+  if (op_of(i) == Op::SELECT && size_t(arg_c(i)) < p.k.size()) {  // decode the descriptor
+    int64_t d = p.k[size_t(arg_c(i))].as_inline_int();
+    add(arg_a(i));
+    add(arg_b(i));
+    add(arg_c(i));
+    for (int c = 0; c < select_ncases(d); c++) comment(select_is_send(d, c) ? "send" : "recv");
+    if (select_has_default(d)) comment("default");
+    return;
+  }
   if (info.a != Mode::N) add(arg_a(i));
   if (info.c == Mode::B16) {
     int bx = info.b == Mode::S ? arg_sbx(i) : arg_bx(i);

@@ -194,6 +194,7 @@ struct Formatter {
         out += '>';
         break;
       case ObjType::WeakRef: out += "<weakref>"; break;
+      case ObjType::Channel: out += "<channel>"; break;
       default: out += "<internal>"; break;
     }
   }
@@ -220,6 +221,7 @@ const char* type_name(Value v) {
     case ObjType::Closure:
     case ObjType::Native: return "function";
     case ObjType::WeakRef: return "weakref";
+    case ObjType::Channel: return "channel";
     default: return "internal";
   }
 }

@@ -25,6 +25,17 @@
 // native returns, the CALL checks the guard again, so a collection the
 // native requested (gc() does) happens before the script goes on.
 //
+// Parking (vm/sched/sched.h). A goroutine that blocks (a channel op, a
+// native such as sleep) or is preempted at a safe-point while this loop is
+// its only activation (Thread::depth == 1) unwinds: the operation returns
+// "parked", the loop jumps to `parked:` and returns kParked with the
+// frame's pc saved at the instruction. When the G runs again,
+// execute_goroutine re-enters here and either re-executes that instruction
+// (Resume::Reexecute: preempted before it acted) or completes it with what
+// the waker left (Resume::Complete: complete_instruction). Deeper
+// activations (a native called back into Weft) park keeping the native
+// stack, and the operation simply returns when the G is resumed.
+//
 // Fast paths stay inline and short: int and float arithmetic, comparisons,
 // array indexing, map fields, calls of closures; everything else is an
 // out-of-line (noinline) slow path that returns false after raising.
@@ -40,6 +51,8 @@
 #include "vm/fatal.h"
 #include "vm/objops.h"
 #include "vm/runtime.h"
+#include "vm/sched/chan.h"
+#include "vm/sched/sched.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -63,13 +76,60 @@ const char* op_text(Op op) {
   }
 }
 
-// A safe-point's stop handling: collect if the heap asked (under gc_stress
-// it asks after every allocation), then restore the guard. The caller has
-// saved its pc.
-NOINLINE void honor_stop(Thread* t) {
+// A safe-point's stop handling. The caller has saved its pc.
+// Collection: on a goroutine there is nothing to do here, because the
+// collector thread stops the world itself (it preempts through g->preempt).
+// Off the scheduler (a host thread running Weft code with no goroutines
+// running), this thread is the world: collect here if the heap asked
+// (under gc_stress it asks after every allocation). Under gc_stress a
+// goroutine waits for a collection here (gc_stress_wait).
+//
+// Preemption (sysmon's time slice, stop-the-world, shutdown: g->preempt
+// with the guard poisoned): `resume` says what the caller can do. kNoPark:
+// the instruction is half done or a C++ local holds an object, so the
+// request stays pending (the guard stays poisoned) for the next full
+// safe-point. kReexecute: nothing has happened yet; the G yields
+// (gopreempt: to the global queue) or, for a suspendG, parks _Gpreempted,
+// and runs the instruction again on resume. kComplete: the instruction is
+// done except for writing R[A] = *result (a native's CALL). Returns true
+// when the G parked stacklessly: the caller unwinds (goto parked).
+enum StopMode { kNoPark, kReexecute, kComplete };
+
+// --gc-stress on a goroutine: every allocation posts a request and poisons
+// the guard (Heap::alloc), and the next safe-point that can park waits here
+// (like gc()) until a collection has run, so each one sees a collection.
+NOINLINE bool gc_stress_wait(Thread* t, sched::G* g, StopMode mode, Value result) {
+  g->resume = mode == kComplete ? sched::Resume::Complete : sched::Resume::Reexecute;
+  g->resume_value = result;
+  sched::Parked p = t->rt->heap().gc_wait();
+  if (p == sched::Parked::Resumed) g->resume = sched::Resume::Reexecute;
+  return p == sched::Parked::Unwound;
+}
+NOINLINE bool honor_stop(Thread* t, StopMode mode = kNoPark, Value result = Value::nil()) {
   Runtime* rt = t->rt;
-  if (rt->heap().wants_collection()) rt->collect(t);
-  else t->set_guard();
+  sched::G* g = t->g;
+  if (g == nullptr || !g->preempt.load(std::memory_order_relaxed)) {
+    if (sched::getg() == nullptr && rt->heap().wants_collection()) {
+      rt->collect(t);
+      return false;
+    }
+    t->set_guard();
+    if (g != nullptr && mode != kNoPark && rt->heap().gc_stress() && rt->heap().wants_collection())
+      return gc_stress_wait(t, g, mode, result);
+    return false;
+  }
+  if (mode == kNoPark) {
+    t->stackguard = kStackPoison;
+    return false;
+  }
+  g->preempt.store(false);
+  t->set_guard();
+  rt->heap().count_sync_preemption();
+  g->resume = mode == kComplete ? sched::Resume::Complete : sched::Resume::Reexecute;
+  g->resume_value = result;
+  sched::Parked p = g->preemptStop.load() ? sched::preemptPark() : sched::gosched();
+  if (p == sched::Parked::Resumed) g->resume = sched::Resume::Reexecute;
+  return p == sched::Parked::Unwound;
 }
 
 inline void poll_alloc(Thread* t) {
@@ -77,10 +137,11 @@ inline void poll_alloc(Thread* t) {
 }
 
 // The call-site safe-point: honour a stop request, then make room for a
-// frame whose top is at `top`. False with `stack overflow` raised.
-NOINLINE bool call_safepoint(Thread* t, size_t top) {
-  if (t->stackguard == kStackPoison) honor_stop(t);
-  return t->ensure_stack(top);
+// frame whose top is at `top`.
+enum SafepointOutcome { kSafepointOk, kSafepointError, kSafepointParked };
+NOINLINE SafepointOutcome call_safepoint(Thread* t, size_t top) {
+  if (t->stackguard == kStackPoison && honor_stop(t, kReexecute)) return kSafepointParked;
+  return t->ensure_stack(top) ? kSafepointOk : kSafepointError;
 }
 
 // A boxed or inline int; the box is allocated inline (Heap::alloc's fast
@@ -279,9 +340,9 @@ NOINLINE int iter_next_slow(Thread* t, Value* ra, bool two) {
   int64_t i = int_of(ra[1]);
   if (is_type(o, ObjType::Map)) {
     Map* m = as_map(o);
-    int64_t e = map_next(m, i);
+    MapEntry en;
+    int64_t e = map_next(m, i, &en);
     if (e < 0) return 0;
-    MapEntry& en = m->data->entries()[e];
     ra[1] = Value::inline_int(e + 1);
     ra[2] = en.key;
     if (two) ra[3] = en.value;
@@ -345,14 +406,27 @@ Value pcall_catch(Thread* t) {
   return pcall_result(t, false, msg);
 }
 
-enum CallOutcome { kCallDone, kCallEnter, kCallError };
+enum CallOutcome { kCallDone, kCallEnter, kCallError, kCallParked };
+
+// A kNativeBlocking native runs as a system call (vm/object.h): on a copy
+// of its arguments, between entersyscall and exitsyscall, without a P.
+NOINLINE Value call_blocking(Thread* t, Native* n, uint32_t slot, int nargs) {
+  if (t->g == nullptr) return n->fn(t, t->stack + slot + 1, nargs);  // no scheduler
+  std::vector<Value> copy(t->stack + slot + 1, t->stack + slot + 1 + nargs);
+  sched::entersyscall();
+  Value r = n->fn(t, copy.data(), nargs);
+  sched::exitsyscall();
+  return r;
+}
 
 // CALL of a native with its arguments at R[a+1 ..]; the result goes to R[a].
+// A native that parks stacklessly returns kParked (vm/interp.h).
 Value call_native(Thread* t, Native* n, uint32_t slot, int nargs) {
   if (nargs < n->min_args || (n->max_args >= 0 && nargs > n->max_args)) {
     raise_arity(t, n->name, n->min_args, n->max_args, nargs);
     return Value::empty();
   }
+  if (UNLIKELY(n->flags & kNativeBlocking)) return call_blocking(t, n, slot, nargs);
   return n->fn(t, t->stack + slot + 1, nargs);
 }
 
@@ -376,7 +450,9 @@ CallOutcome pcall_in_place(Thread* t, uint32_t base, int a, int nargs) {
       return kCallEnter;
     }
   } else if (is_type(fn, ObjType::Native)) {
+    t->depth++;  // a park inside must keep the stack: pcall wraps the result
     Value r = call_native(t, as_native(fn), slot + 1, n);
+    t->depth--;
     if (!r.is_empty()) {
       t->stack[slot] = pcall_result(t, true, r);
       return kCallDone;
@@ -398,14 +474,52 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
     return kCallError;
   }
   Native* n = as_native(fn);
+  // Natives do not check the guard themselves: a pending stop is honoured
+  // before the call (nothing done yet) and after it (the result is in R[A]).
+  if (t->stackguard == kStackPoison && honor_stop(t, kReexecute)) return kCallParked;
   if (n->flags & kNativePcall) return pcall_in_place(t, base, a, nargs);
   Value r = call_native(t, n, base + uint32_t(a), nargs);
   if (r.is_empty()) return kCallError;
+  if (r == kParked) return kCallParked;  // the native set g->resume
   t->stack[base + uint32_t(a)] = r;
-  // The post-native check: a collection the native asked for happens at
-  // this CALL, before the script sees the result.
-  if (t->stackguard == kStackPoison) honor_stop(t);
+  if (t->stackguard == kStackPoison && honor_stop(t, kComplete, r)) return kCallParked;
   return kCallDone;
+}
+
+// GO: starts R[A](R[A+1] .. R[A+B]) as a goroutine; errors as a call's.
+NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
+  Value fn = ra[0];
+  if (!is_type(fn, ObjType::Closure)) {
+    if (is_type(fn, ObjType::Native)) t->raise("go: cannot start builtin %s as a goroutine", as_native(fn)->name);
+    else t->raise("cannot call a value of type %s", type_name(fn));
+    return false;
+  }
+  Proto* p = as_closure(fn)->proto;
+  if (p->nparams != nargs) {
+    raise_arity(t, p->name.c_str(), p->nparams, p->nparams, nargs);
+    return false;
+  }
+  if (sched::current_sched() == nullptr) {
+    t->raise("go: goroutines need the scheduler (Runtime::run)");
+    return false;
+  }
+  sched::newproc(t->rt, fn, ra + 1, nargs);
+  return true;
+}
+
+// The instruction at pc of a G re-entered with Resume::Complete: a CALL
+// of a native that parked (sleep, gosched, gc, a preempted native call)
+// takes its result from g->resume_value; channel instructions are S2's
+// (sched::chan_complete). Returns the pc to go on at, or nullptr with an
+// error raised.
+NOINLINE const Instr* complete_instruction(Thread* t, const Instr* pc, Value* R) {
+  sched::G* g = t->g;
+  if (Op(*pc & 0xff) == Op::CALL) {
+    R[arg_a(*pc)] = g->resume_value;
+    g->resume_value = Value::nil();
+    return pc + 1;
+  }
+  return sched::chan_complete(t, pc, R);
 }
 
 NOINLINE void raise_simple(Thread* t, const char* msg) { t->raise("%s", msg); }
@@ -457,9 +571,13 @@ NOINLINE bool compare_slow(Thread* t, const char* op, Value a, Value b, bool* re
 
 }  // namespace
 
+// The loop behind execute() and execute_goroutine(): `complete` finishes
+// the instruction at the top frame's pc first (a G resumed with
+// Resume::Complete). Every exit decrements t->depth, which entry
+// increments (one per activation on this native stack).
 // no-crossjumping/no-gcse: keep one indirect jump per opcode (GCC otherwise
 // merges the dispatch tails into one shared, badly predicted jump).
-__attribute__((optimize("no-crossjumping"))) Value execute(Thread* t) {
+__attribute__((optimize("no-crossjumping"))) static Value interpret(Thread* t, bool complete) {
   static const void* const kLabels[kOpCount] = {
 #define WEFT_LABEL(name, a, b, c, flags) &&op_##name,
       WEFT_OPCODES(WEFT_LABEL)
@@ -500,7 +618,7 @@ __attribute__((optimize("no-crossjumping"))) Value execute(Thread* t) {
   do {                                           \
     if (UNLIKELY(R > t->stackguard)) {           \
       SAVEPC();                                  \
-      honor_stop(t);                             \
+      if (honor_stop(t, kReexecute)) goto parked; \
     }                                            \
   } while (0)
 #define THROW_IF(cond) \
@@ -514,8 +632,14 @@ __attribute__((optimize("no-crossjumping"))) Value execute(Thread* t) {
     else pc++;                                   \
   } while (0)
 
+  t->depth++;
   LOAD_FRAME();
   pc = f->pc;
+  if (complete) {
+    pc = complete_instruction(t, pc, R);
+    if (pc == nullptr) goto error;
+    LOAD_FRAME();
+  }
   NEXT();
 
 op_MOVE:
@@ -617,6 +741,7 @@ op_SETINDEX: {
       array_set(as_array(o), k.as_inline_int(), RC)) {
     NEXT();
   }
+  ALLOC_POLL();  // a map store may allocate
   SAVEPC();
   THROW_IF(!index_set_slow(t, o, k, RC));
   NEXT();
@@ -633,6 +758,7 @@ op_GETFIELD: {
   NEXT();
 }
 op_SETFIELD: {
+  ALLOC_POLL();
   SAVEPC();
   THROW_IF(!index_set_slow(t, RA, K[B], RC));
   NEXT();
@@ -660,6 +786,7 @@ op_SETFIELD: {
       RA = Value::number(DBL_EXPR);                                     \
       NEXT();                                                           \
     }                                                                   \
+    ALLOC_POLL(); /* the slow path may allocate: a full safe-point */   \
     SAVEPC();                                                           \
     THROW_IF(!arith_slow<Op::NAME>(t, &RA, x, y));                      \
     NEXT();                                                             \
@@ -699,12 +826,13 @@ op_ARITH2: {
         NEXT();
       }
       f->pc = pc - 2;  // ARITH2's own pc: its stack map
-      poll_alloc(t);
+      if (UNLIKELY(R > t->stackguard) && honor_stop(t, kReexecute)) goto parked;
       RA = box_int(rt, r);
       NEXT();
     }
   }
   f->pc = pc - 2;
+  if (UNLIKELY(R > t->stackguard) && honor_stop(t, kReexecute)) goto parked;
   THROW_IF(!arith2_slow(t, &RA, extra, x, y, z));
   NEXT();
 }
@@ -716,6 +844,7 @@ op_NEG: {
     RA = Value::inline_int(-x.as_inline_int());
     NEXT();
   }
+  ALLOC_POLL();
   SAVEPC();
   THROW_IF(!neg_slow(t, &RA, x));
   NEXT();
@@ -835,7 +964,8 @@ op_FORLOOP: {
 }
 op_ITERPREP: {
   Value o = RA;
-  if (UNLIKELY(!is_type(o, ObjType::Array) && !is_type(o, ObjType::Map) && !is_type(o, ObjType::String))) {
+  if (UNLIKELY(!is_type(o, ObjType::Array) && !is_type(o, ObjType::Map) && !is_type(o, ObjType::String) &&
+               !is_type(o, ObjType::Channel))) {
     SAVEPC();
     t->raise("cannot iterate over a value of type %s", type_name(o));
     goto error;
@@ -855,6 +985,18 @@ op_ITERNEXT1: {
     NEXT();
   }
   SAVEPC();
+  if (is_type(ra[0], ObjType::Channel)) {  // receives until closed and drained
+    ALLOC_POLL();
+    Value v;
+    bool ok;
+    sched::ChanOp r = sched::chanrecv(t, ra[0], &v, &ok);
+    if (r == sched::ChanOp::Unwound) goto parked;
+    if (ok) {
+      ra[2] = v;
+      pc += arg_sbx(i);
+    }
+    NEXT();
+  }
   if (iter_next_slow(t, ra, false)) pc += arg_sbx(i);
   NEXT();
 }
@@ -870,6 +1012,10 @@ op_ITERNEXT2: {
     NEXT();
   }
   SAVEPC();
+  if (UNLIKELY(is_type(ra[0], ObjType::Channel))) {
+    raise_simple(t, "cannot iterate over a channel with two variables");
+    goto error;
+  }
   if (iter_next_slow(t, ra, true)) pc += arg_sbx(i);
   NEXT();
 }
@@ -887,7 +1033,9 @@ op_CALL: {
     }
     uint32_t nb = f->base + uint32_t(a) + 1;
     if (UNLIKELY(t->stack + nb + p->nregs > t->stackguard)) {
-      THROW_IF(!call_safepoint(t, nb + size_t(p->nregs)));
+      SafepointOutcome so = call_safepoint(t, nb + size_t(p->nregs));
+      THROW_IF(so == kSafepointError);
+      if (so == kSafepointParked) goto parked;
     }
     t->frames.push_back(Frame{c, p->code.data(), nb, 0});
     f = &t->frames.back();
@@ -899,14 +1047,16 @@ op_CALL: {
   }
   CallOutcome o = call_slow(t, a, nargs);
   THROW_IF(o == kCallError);
+  if (o == kCallParked) goto parked;
   LOAD_FRAME();
   pc = o == kCallEnter ? f->pc : f->pc + 1;
   NEXT();
 }
 op_GO:
+  ALLOC_POLL();
   SAVEPC();
-  raise_simple(t, "go: goroutines are not available yet");
-  goto error;
+  THROW_IF(!go_slow(t, &RA, B));
+  NEXT();
 op_RETURN:
   ret = RA;
   goto do_return;
@@ -918,6 +1068,7 @@ do_return: {
   if (LIKELY(flags == 0)) {
     t->stack[base - 1] = ret;
   } else if (flags & kFrameReentry) {
+    t->depth--;
     return ret;
   } else {  // kFramePcall: the caller's R[A] is the pcall slot, below f's
     t->stack[base - 2] = pcall_result(t, true, ret);
@@ -926,14 +1077,47 @@ do_return: {
   pc = f->pc + 1;
   NEXT();
 }
-op_SEND:
+// Channel instructions (vm/sched/chan.h). A blocked one parks: stackfully
+// it returns Done once woken; stacklessly it returns Unwound and is finished
+// by sched::chan_complete when the G is re-entered at its saved pc. Each
+// polls the guard first (ALLOC_POLL: nothing done yet, so a preemption
+// re-executes it): a loop of channel operations that never block, call or
+// allocate must still stop for the world.
+op_SEND: {
+  ALLOC_POLL();
   SAVEPC();
-  raise_simple(t, "send: channels are not available yet");
-  goto error;
-op_RECV:
+  sched::ChanOp r = sched::chansend(t, RA, &RB);
+  if (LIKELY(r == sched::ChanOp::Done)) NEXT();
+  THROW_IF(r == sched::ChanOp::Error);
+  goto parked;
+}
+op_RECV: {
+  ALLOC_POLL();
   SAVEPC();
-  raise_simple(t, "receive: channels are not available yet");
-  goto error;
+  Value v;
+  bool ok;
+  sched::ChanOp r = sched::chanrecv(t, RB, &v, &ok);
+  if (LIKELY(r == sched::ChanOp::Done)) {
+    RA = v;
+    NEXT();
+  }
+  THROW_IF(r == sched::ChanOp::Error);
+  goto parked;
+}
+op_SELECT: {
+  ALLOC_POLL();
+  SAVEPC();
+  int chosen;
+  Value v;
+  sched::ChanOp r = sched::selectgo(t, &RB, K[C].as_inline_int(), &chosen, &v);
+  if (LIKELY(r == sched::ChanOp::Done)) {
+    RA = Value::inline_int(chosen);
+    R[A + 1] = v;
+    NEXT();
+  }
+  THROW_IF(r == sched::ChanOp::Error);
+  goto parked;
+}
 
 error:
   // Unwind to the nearest pcall frame (which catches) or re-entry frame
@@ -941,7 +1125,10 @@ error:
   for (;;) {
     Frame fr = t->frames.back();
     t->frames.pop_back();
-    if (fr.flags & kFrameReentry) return Value::empty();
+    if (fr.flags & kFrameReentry) {
+      t->depth--;
+      return Value::empty();
+    }
     if (fr.flags & kFramePcall) {
       Value caught = pcall_catch(t);
       t->stack[fr.base - 2] = caught;
@@ -950,6 +1137,13 @@ error:
       NEXT();
     }
   }
+
+parked:
+  // Parked stacklessly (sched::gopark returned Unwound): the frame's pc is
+  // saved at the instruction, which is re-executed or completed on resume
+  // per g->resume. Only the G's bottom activation (depth 1) gets here.
+  t->depth--;
+  return kParked;
 
 #undef LOAD_FRAME
 #undef NEXT
@@ -967,15 +1161,31 @@ error:
 #undef COMPARE
 }
 
+Value execute(Thread* t) { return interpret(t, false); }
+
+Value execute_goroutine(Thread* t) {
+  sched::G* g = t->g;
+  bool complete = g->resume == sched::Resume::Complete;
+  g->resume = sched::Resume::Reexecute;
+  return interpret(t, complete);
+}
+
 Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
   std::vector<Value> copy(args, args + nargs);  // args may point into the VM stack
+  if (t->depth >= kMaxNesting) {
+    t->raise("stack overflow");
+    return Value::empty();
+  }
   if (is_type(fn, ObjType::Native)) {
     Native* n = as_native(fn);
     if (nargs < n->min_args || (n->max_args >= 0 && nargs > n->max_args)) {
       raise_arity(t, n->name, n->min_args, n->max_args, nargs);
       return Value::empty();
     }
-    return n->fn(t, copy.data(), nargs);
+    t->depth++;  // counts as an activation: a park inside keeps the stack
+    Value r = n->fn(t, copy.data(), nargs);
+    t->depth--;
+    return r;
   }
   if (!is_type(fn, ObjType::Closure)) {
     t->raise("cannot call a value of type %s", type_name(fn));

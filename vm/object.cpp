@@ -1,9 +1,9 @@
 // Object allocation and the operations of vm/objops.h.
 //
 // Allocation never collects (vm/gc/heap.h). When an allocation leaves the
-// heap wanting a collection, the heap poisons the running thread's guard
-// (Runtime::request_stop) so the next safe-point collects; so no code here
-// needs to root anything.
+// heap wanting a collection, the heap posts a request to the collector
+// thread, which stops the world at the goroutines' next safe-points; so no
+// code here needs to root anything.
 //
 // Maps are insertion-ordered: MapData holds the entries in insertion order
 // (a deleted entry keeps its place with key == empty, a tombstone) and an
@@ -14,7 +14,19 @@
 // reader on a consistent, if stale, snapshot. Rejected: Lua-style chained
 // nodes (no insertion order) and Python's split index/entries allocations
 // (two objects per map for no gain at these sizes).
+//
+// Races (goroutines share maps): writers (map_set, map_delete) hold the
+// map's lock, a spinlock word in the Map. The holder is runtime code that
+// never reaches a safe-point (allocation never collects or parks), so it
+// is never preempted while holding it and the critical sections are short.
+// Readers take no lock: every store a reader depends on is a release (the
+// entry before its index slot, the index slot, `used`, the new MapData), so
+// a reader sees a consistent MapData, perhaps a stale one. Rejected: a lock
+// for readers too (an uncontended atomic on every field read) and a
+// reader-writer lock (the same cost).
+#include <atomic>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 
@@ -89,13 +101,18 @@ MapData* new_map_data(Runtime& rt, uint32_t capacity) {
   return d;
 }
 
+template <typename T>
+T load_acquire(T& field) {
+  return std::atomic_ref<T>(field).load(std::memory_order_acquire);
+}
+
 // The entry number of `key`, or -1.
 int32_t find_entry(MapData* d, Value key, uint32_t h) {
   uint32_t mask = d->index_size - 1;
   int32_t* index = d->index();
   MapEntry* entries = d->entries();
   for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-    int32_t e = index[i];
+    int32_t e = load_acquire(index[i]);
     if (e < 0) return -1;
     if (keys_equal(entries[e].key, key)) return e;
   }
@@ -106,8 +123,28 @@ void index_add(MapData* d, uint32_t h, int32_t entry) {
   int32_t* index = d->index();
   uint32_t i = h & mask;
   while (index[i] >= 0) i = (i + 1) & mask;
-  index[i] = entry;
+  std::atomic_ref<int32_t>(index[i]).store(entry, std::memory_order_release);  // after the entry
 }
+
+// The per-map writer lock. Not preemptible (see above), so spinning is
+// bounded by a short critical section; yield after a while in case the
+// holder's thread was descheduled by the OS.
+class MapLock {
+ public:
+  explicit MapLock(Map* m) : word_(m->lock) {
+    for (int spins = 0; word_.exchange(1, std::memory_order_acquire) != 0;) {
+      while (word_.load(std::memory_order_relaxed) != 0) {
+        if (++spins > 100) std::this_thread::yield();
+      }
+    }
+  }
+  ~MapLock() { word_.store(0, std::memory_order_release); }
+  MapLock(const MapLock&) = delete;
+  MapLock& operator=(const MapLock&) = delete;
+
+ private:
+  std::atomic_ref<uint32_t> word_;
+};
 
 // A new MapData with the live entries of m and room for `capacity`.
 MapData* rebuild(Runtime& rt, Map* m, uint32_t capacity) {
@@ -166,6 +203,7 @@ Array* Runtime::new_array(uint32_t len, uint32_t capacity) {
 Map* Runtime::new_map(uint32_t capacity) {
   Map* m = alloc_obj<Map>(*this, ObjType::Map, sizeof(Map), false);
   m->count = 0;
+  m->lock = 0;
   m->data = capacity > 0 ? new_map_data(*this, capacity) : nullptr;
   return m;
 }
@@ -239,7 +277,7 @@ uint32_t hash_key(Value k) {
 // ---- maps ----
 
 Value map_get(Map* m, Value key) {
-  MapData* d = m->data;
+  MapData* d = load_acquire(m->data);
   if (d == nullptr) return Value::empty();
   int32_t e = find_entry(d, key, hash_key(key));
   return e < 0 ? Value::empty() : d->entries()[e].value;
@@ -247,6 +285,7 @@ Value map_get(Map* m, Value key) {
 
 void map_set(Runtime& rt, Map* m, Value key, Value v) {
   uint32_t h = hash_key(key);
+  MapLock lock(m);
   MapData* d = m->data;
   if (d != nullptr) {
     int32_t e = find_entry(d, key, h);
@@ -258,17 +297,18 @@ void map_set(Runtime& rt, Map* m, Value key, Value v) {
   if (d == nullptr || d->used == d->capacity) {
     uint32_t cap = m->count < 2 ? 4 : m->count * 2;
     d = rebuild(rt, m, cap);
-    m->data = d;
+    std::atomic_ref<MapData*>(m->data).store(d, std::memory_order_release);
   }
   MapEntry& en = d->entries()[d->used];
   en.value = v;
   en.key = key;
   index_add(d, h, int32_t(d->used));
-  d->used++;
+  std::atomic_ref<uint32_t>(d->used).store(d->used + 1, std::memory_order_release);
   m->count++;
 }
 
 bool map_delete(Map* m, Value key) {
+  MapLock lock(m);
   MapData* d = m->data;
   if (d == nullptr) return false;
   int32_t e = find_entry(d, key, hash_key(key));
@@ -279,12 +319,15 @@ bool map_delete(Map* m, Value key) {
   return true;
 }
 
-int64_t map_next(Map* m, int64_t i) {
-  MapData* d = m->data;
+int64_t map_next(Map* m, int64_t i, MapEntry* out) {
+  MapData* d = load_acquire(m->data);
   if (d == nullptr) return -1;
   MapEntry* entries = d->entries();
-  for (; i < int64_t(d->used); i++) {
-    if (!entries[i].key.is_empty()) return i;
+  for (int64_t used = load_acquire(d->used); i < used; i++) {
+    MapEntry en = entries[i];
+    if (en.key.is_empty()) continue;
+    if (out != nullptr) *out = en;
+    return i;
   }
   return -1;
 }

@@ -8,8 +8,8 @@
 // fixed capacity and is replaced, never resized, on growth; a reader loads
 // the store pointer once and bounds-checks against that store's capacity, so
 // a racing push can lose an element but never expose freed or foreign
-// memory. Maps are changed only under their per-map lock (added with the
-// scheduler).
+// memory. Maps are changed only under their per-map lock (vm/object.cpp);
+// readers take no lock and see a consistent, if stale, MapData.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +34,7 @@ enum class ObjType : uint8_t {
   Cell,     // a captured variable (never script-visible)
   Native,
   WeakRef,
+  Channel,  // vm/sched/chan.h
 };
 
 struct Obj {
@@ -79,8 +80,9 @@ struct MapData : Obj {
   int32_t* index() { return reinterpret_cast<int32_t*>(entries() + capacity); }
 };
 struct Map : Obj {
-  uint32_t count;  // live entries
-  MapData* data;
+  uint32_t count;  // live entries; written under `lock`
+  uint32_t lock;   // the per-map writer lock (vm/object.cpp): 0 free, 1 held
+  MapData* data;   // replaced (published with a release store) under `lock`
 };
 
 struct Cell : Obj {
@@ -101,6 +103,15 @@ struct Closure : Obj {
 // stack may move); it re-reads them through the Thread.
 using NativeFn = Value (*)(Thread* t, Value* args, int nargs);
 constexpr uint8_t kNativePcall = 1;  // Obj::flags of pcall's Native: CALL runs it in place
+// Obj::flags of a blocking native (the embedding API's blocking host calls):
+// CALL runs it as a system call (sched::entersyscall/exitsyscall), so its P
+// goes to other goroutines while it blocks. It gets a copy of its arguments
+// (objects stay alive: the caller's registers hold them, and objects never
+// move); while it runs it holds no P, so it must not allocate, raise, or
+// call back into Weft, and it returns an immediate value (nil, bool, an
+// inline int, a float). A native that needs more brackets only its
+// blocking part with entersyscall/exitsyscall itself, as readline() does.
+constexpr uint8_t kNativeBlocking = 2;
 struct Native : Obj {
   NativeFn fn;
   const char* name;

@@ -33,8 +33,9 @@ Value map_get(Map* m, Value key);
 // Insert or update; may allocate a larger MapData. `key` must be valid.
 void map_set(Runtime& rt, Map* m, Value key, Value v);
 bool map_delete(Map* m, Value key);
-// The first live entry at or after position i, or -1.
-int64_t map_next(Map* m, int64_t i);
+// The first live entry at or after position i, or -1; copies it to *out
+// (read from the same MapData, so it is safe under a racing writer).
+int64_t map_next(Map* m, int64_t i, MapEntry* out = nullptr);
 
 // Appends, replacing the store (never resizing it) when full.
 void array_push(Runtime& rt, Array* a, Value v);

@@ -123,7 +123,12 @@
   OP(RETURNNIL, N, N, N, 0)                                                     \
   /* R[A] <- R[B] (send); R[A] = <-R[B] (receive) */                           \
   OP(SEND,      R, R, N, SP)                                                    \
-  OP(RECV,      W, R, N, SP)
+  OP(RECV,      W, R, N, SP)                                                    \
+  /* SELECT: a select over the cases whose operands are R[B ..] (a */           \
+  /* receive: its channel; a send: channel, value), described by the int */     \
+  /* K[C] (select_desc below: count, default, send mask). R[A] = the case */     \
+  /* taken (-1: default), R[A+1] = the value received (else nil) */             \
+  OP(SELECT,    W, R, K, SP)
 // clang-format on
 
 namespace weft {
@@ -156,5 +161,22 @@ inline constexpr OpInfo kOpInfo[] = {
 
 constexpr const OpInfo& op_info(Op op) { return kOpInfo[static_cast<int>(op)]; }
 constexpr bool is_safe_point(Op op) { return op_info(op).flags & SP; }
+
+// SELECT's descriptor, an int constant: bits 0-7 the number of cases n
+// (default excluded), bit 8 set when there is a default, bits 9.. one bit
+// per case, set for a send. A receive's operand is one register (its
+// channel), a send's two (channel, value), consecutive in case order.
+constexpr int kMaxSelectCases = 32;  // 9 + 32 bits: the descriptor fits an inline int (49 bits)
+constexpr int64_t select_desc(int ncases, bool has_default, uint64_t sendmask) {
+  return int64_t(ncases) | int64_t(has_default) << 8 | int64_t(sendmask << 9);
+}
+constexpr int select_ncases(int64_t d) { return int(d & 0xff); }
+constexpr bool select_has_default(int64_t d) { return (d >> 8) & 1; }
+constexpr bool select_is_send(int64_t d, int i) { return (d >> (9 + i)) & 1; }
+constexpr int select_nregs(int64_t d) {
+  int r = 0;
+  for (int i = 0; i < select_ncases(d); i++) r += select_is_send(d, i) ? 2 : 1;
+  return r;
+}
 
 }  // namespace weft

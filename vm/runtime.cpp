@@ -1,10 +1,13 @@
 // The Runtime: construction, compiling and running, the global table, and
 // the collector's view of the VM (its root set).
 //
-// Roots are exactly the VM's (vm/gc/heap.h): for each thread, every frame's
+// Roots are exactly the VM's (vm/gc/heap.h): for each goroutine (every G of
+// the scheduler's allgs, each held by suspendG while it is scanned: DESIGN.md
+// "suspendG / resumeG and the stop-the-world collector"), every frame's
 // closure and the registers live at the frame's saved pc according to the
 // compiler's stack map (the top frame is stopped in the safe-point it is
-// executing, callers in their CALL); its pins and pending error; then the
+// executing, callers in their CALL); its pins, pending error and the value
+// a waker left for it (G::resume_value); then the
 // globals, every proto's constants and the one-byte strings. A register
 // that is dead at its frame's pc keeps nothing alive. Weak references are
 // not roots. Native calls in progress need nothing of their own: their
@@ -14,9 +17,11 @@
 // Rejected: scanning every frame's registers conservatively (simpler, but
 // dead registers would retain garbage and the stack maps are free anyway).
 #include <cstdlib>
+#include <thread>
 
 #include "lang/compiler.h"
 #include "vm/runtime.h"
+#include "vm/sched/sched.h"
 
 namespace weft {
 
@@ -36,6 +41,10 @@ Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
 }
 
 Runtime::~Runtime() {
+  // The heap goes first: once it is gone (unregistered from the collector
+  // thread) no collection can push this Runtime's roots while its members
+  // are being destroyed.
+  heap_.reset();
   std::free(main_->stack);
   main_->stack = nullptr;
 }
@@ -57,19 +66,37 @@ Status Runtime::run(std::string_view file, std::string_view source) {
   Proto* p = nullptr;
   Status st = compile(file, source, &p);
   if (!st.ok()) return st;
-  Thread* t = main_.get();
   Value fn = Value::object(new_closure(p));
-  Value r = call(t, fn, nullptr, 0);
-  if (r.is_empty()) {
-    st.kind = Status::RuntimeError;
-    st.message = std::string(as_string(t->error)->view());
-    st.traceback = std::move(t->traceback);
-    t->error = Value::nil();
-    t->traceback.clear();
-    t->frames.clear();
-    t->pins.clear();
+  auto s = std::make_unique<sched::Sched>();
+  sched::sched_start(s.get(), this, opts_.procs > 0 ? opts_.procs : default_procs(), fn,
+                     opts_.trace_sched);
+  sched::sched_wait(s.get());
+  switch (s->exit_kind) {
+    case sched::Sched::Exit::Ok: break;
+    case sched::Sched::Exit::Error:
+      st.kind = Status::RuntimeError;
+      st.message = s->message;
+      st.traceback = s->traceback;
+      break;
+    case sched::Sched::Exit::Deadlock:
+      st.kind = Status::Fatal;
+      st.message = s->message;
+      break;
   }
+  // A goroutine in a call-free loop cannot be stopped before asynchronous
+  // preemption exists (issue 4): its Sched is leaked, not freed under it.
+  if (sched::sched_stop(s.get())) retired_scheds_.push_back(std::move(s));
+  else (void)s.release();
   return st;
+}
+
+int default_procs() {
+  if (const char* env = std::getenv("WEFT_PROCS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? int(n) : 1;
 }
 
 // ---- CompileEnv ----
@@ -103,14 +130,11 @@ void Runtime::define_native(const char* name, NativeFn fn, int min_args, int max
 
 // ---- collection ----
 
+// Off the scheduler only (the host thread at a safe-point, with no
+// goroutines running): a synchronous collection on the collector thread.
 void Runtime::collect(Thread* t) {
   heap_->collect();
   t->set_guard();
-  if (t != main_.get()) main_->set_guard();
-}
-
-void Runtime::request_stop() {
-  if (main_) main_->stackguard = kStackPoison;
 }
 
 namespace {
@@ -136,15 +160,37 @@ void push_thread_roots(gc::RootSink& sink, Thread* t) {
   sink.value(&t->error);
 }
 
+// One goroutine, held still by suspendG (world stopped: it is at a blocked
+// or synchronous safe-point, or in a blocking native that touches no Weft
+// state). A G that suspendG stopped from running is readied by resumeG.
+bool push_goroutine_roots(gc::RootSink& sink, sched::G* g) {
+  sched::SuspendGState st = sched::suspendG(g);
+  if (st.dead) return false;
+  if (g->vm != nullptr) push_thread_roots(sink, g->vm);
+  sink.value(&g->resume_value);
+  sched::resumeG(st);
+  return true;
+}
+
 }  // namespace
 
-void Runtime::push_roots(gc::RootSink& sink) {
-  push_thread_roots(sink, main_.get());
+// Collector thread, inside bdwgc's mark phase, world stopped.
+size_t Runtime::push_roots(gc::RootSink& sink) {
+  size_t goroutines = 0;
+  if (sched::Sched* s = sched::current_sched(); s != nullptr && s->rt == this) {
+    std::vector<sched::G*> gs;
+    sched::for_each_g(s, [&gs](sched::G* g) { gs.push_back(g); });
+    for (sched::G* g : gs) goroutines += push_goroutine_roots(sink, g);
+  } else {
+    push_thread_roots(sink, main_.get());  // no scheduler: the host thread's goroutine
+    goroutines = 1;
+  }
   if (!globals.empty()) sink.values(globals.data(), globals.data() + globals.size());
   for (auto& p : protos_) {
     if (!p->k.empty()) sink.values(p->k.data(), p->k.data() + p->k.size());
   }
   sink.values(byte_strings, byte_strings + 256);
+  return goroutines;
 }
 
 }  // namespace weft

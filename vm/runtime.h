@@ -2,8 +2,9 @@
 // compiled Proto, and the threads (goroutines). The public embedding API
 // (include/weft/) wraps it; tools/vm drives it through that API.
 //
-// Threads: until the scheduler lands, a Runtime is used by one OS thread at
-// a time and runs one goroutine, the main one.
+// Threads: a Runtime is driven by one host thread at a time; run() hands
+// the program to the scheduler (vm/sched), whose Ms run the goroutines
+// while the host thread waits.
 #pragma once
 
 #include <cstdio>
@@ -26,12 +27,16 @@ struct RuntimeOptions {
   FILE* out = stdout;            // print()
   FILE* err = stderr;            // runtime errors
   std::vector<std::string> args; // args()
+  int procs = 0;                 // Ps; 0: env WEFT_PROCS, else the number of CPUs
+  bool trace_sched = false;      // a scheduler line a second to stderr (--trace=sched)
 };
 
 // The outcome of loading or running something.
 struct Status {
-  enum Kind { Ok, CompileError, RuntimeError } kind = Ok;
-  std::string message;    // compile: every diagnostic, formatted; runtime: the message
+  enum Kind { Ok, CompileError, RuntimeError, Fatal } kind = Ok;
+  // compile: every diagnostic, formatted; runtime: the message; fatal: what
+  // ended the program (`all goroutines are asleep - deadlock!`)
+  std::string message;
   std::string traceback;  // runtime: "  at NAME (file.wf:LINE)" lines, innermost first
   bool ok() const { return kind == Ok; }
 };
@@ -45,7 +50,11 @@ class Runtime : public CompileEnv {
 
   // Compiles `source` (named `file` in diagnostics) to its main proto.
   Status compile(std::string_view file, std::string_view source, Proto** main);
-  // Compiles and runs source as the main goroutine, to completion.
+  // Compiles and runs source as the main goroutine on the scheduler
+  // (vm/sched), until main returns (other goroutines are then stopped and
+  // discarded), a goroutine fails, or every goroutine is blocked. The
+  // calling (host) thread only waits: it never runs goroutines. One
+  // Runtime may run at a time per process (fatal otherwise).
   Status run(std::string_view file, std::string_view source);
   // Calls a function value with arguments on the current thread (the
   // re-entrant path natives use to call back into Weft). On error, returns
@@ -72,13 +81,14 @@ class Runtime : public CompileEnv {
   // Defines global `name` as a native function.
   void define_native(const char* name, NativeFn fn, int min_args, int max_args);
 
-  // Collection, at a safe-point of `t` (all its live values in registers).
+  // A synchronous collection at a safe-point of `t`, for a thread that runs
+  // Weft code off the scheduler (no goroutines running). Goroutines use
+  // gc::Heap::gc_wait; the collector stops the world itself.
   void collect(Thread* t);
-  // Asks every running thread to stop at its next safe-point (poisons guards).
-  void request_stop();
-  // The GC root set: every thread's frames by their stack maps, pins and
-  // errors; globals; every proto's constants.
-  void push_roots(gc::RootSink& sink);
+  // The GC root set: every goroutine's frames by their stack maps, pins,
+  // errors and resume values; globals; every proto's constants. Returns
+  // the number of goroutines scanned. Collector thread, world stopped.
+  size_t push_roots(gc::RootSink& sink);
 
   gc::Heap& heap() { return *heap_; }
   const RuntimeOptions& options() const { return opts_; }
@@ -92,6 +102,10 @@ class Runtime : public CompileEnv {
 
  private:
   RuntimeOptions opts_;
+  // The schedulers of finished runs, with their Gs. Declared before heap_
+  // so they outlive it: its collector thread may still look at them until
+  // the heap is gone.
+  std::vector<std::unique_ptr<sched::Sched>> retired_scheds_;
   std::unique_ptr<gc::Heap> heap_;
   std::unordered_map<std::string, int> global_index_;
   std::vector<std::unique_ptr<Proto>> protos_;
@@ -100,6 +114,8 @@ class Runtime : public CompileEnv {
 
 // Builtins (vm/builtins.cpp) and value formatting (vm/format.cpp).
 void install_builtins(Runtime& rt);
+// Ps when RuntimeOptions::procs is 0: env WEFT_PROCS, else the CPU count.
+int default_procs();
 // print's format: floats like Python's repr, strings raw at the top level and
 // quoted inside arrays and maps.
 void format_value(std::string& out, Value v, bool quote_strings);

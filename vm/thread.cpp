@@ -83,7 +83,7 @@ bool Thread::ensure_stack(size_t top) {
     raise("stack overflow");
     return false;
   }
-  size_t size = stack_size < kInitialStack ? kInitialStack : stack_size;
+  size_t size = stack_size == 0 ? kInitialStack : stack_size;
   while (size < top + kStackSlack) size *= 2;
   if (size > kMaxStack) size = kMaxStack;
   Value* s = static_cast<Value*>(std::realloc(stack, size * sizeof(Value)));

@@ -1,6 +1,7 @@
 // A Thread is the VM's state for one goroutine: its VM stack of registers,
-// its call frames, its guard, and its pending error. (The scheduler's G will
-// own one; until it lands the main goroutine is the only Thread.)
+// its call frames, its guard, and its pending error. Each goroutine (the
+// scheduler's G, vm/sched) owns one; Runtime::main_thread() is the host
+// thread's, for running Weft code off the scheduler.
 //
 // The VM stack is a contiguous array of Values that is reallocated (copied)
 // when it grows, so frames refer to it by offsets and any Value* into it is
@@ -23,12 +24,20 @@
 #include "vm/bytecode.h"
 #include "vm/object.h"
 
+namespace weft::sched {
+struct G;
+}
+
 namespace weft {
 
 class Runtime;
 
 constexpr size_t kStackSlack = 8;  // registers kept free above the guard
 constexpr size_t kInitialStack = 1024;   // Values; 8 KiB, enough for most scripts
+constexpr size_t kGoroutineStack = 32;   // Values (256 B) of a new goroutine: grows by copying;
+                                         // 100,000 parked goroutines must fit in ~1 KiB each
+constexpr int kMaxNesting = 200;         // execute() activations (natives calling back into
+                                         // Weft) per goroutine: bounds native stack use
 constexpr size_t kMaxStack = 1u << 22;   // Values (32 MiB): beyond it, `stack overflow`
 
 // One activation of a VM function, or of a native called from one.
@@ -45,6 +54,11 @@ constexpr uint32_t kFrameReentry = 2;  // entered by a native calling back: retu
 
 struct Thread {
   Runtime* rt;
+  sched::G* g = nullptr;        // the goroutine this is the VM state of (set by vm/sched)
+  // execute() activations on this Thread's native stack right now: 1 when
+  // the interpreter is the G's only activation (a park can unwind it), more
+  // while a native calls back into Weft (a park keeps the native stack).
+  int depth = 0;
 
   // The VM stack. Owned by this Thread (malloc'd: bdwgc never scans it; the
   // collector pushes its live registers by the stack maps).

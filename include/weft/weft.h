@@ -26,6 +26,9 @@ struct Config {
   int gc_percent = 100;           // Go's GOGC: next collection at live * (1 + p/100); < 0: off
   bool gc_stress = false;         // collect at every safe-point that allocates
   bool trace_gc = false;          // one line per collection to stderr
+  bool trace_sched = false;       // a scheduler line a second to stderr (like GODEBUG=schedtrace)
+  int procs = 0;                  // OS threads running Weft code at once; 0: env WEFT_PROCS,
+                                  // else the number of CPUs
   std::vector<std::string> args;  // what the script's args() returns
 };
 
@@ -35,6 +38,7 @@ struct Result {
     Compile,  // message: every diagnostic, formatted ("file.wf:L:C: error: ...", line, caret)
     Runtime,  // message: the error's message; traceback: "  at NAME (file.wf:LINE)" lines
     Io,       // the host's request failed (a file cannot be read); message says why
+    Fatal,    // the program cannot go on; message: `all goroutines are asleep - deadlock!`
   } kind = Ok;
   std::string message;
   std::string traceback;

@@ -10,6 +10,7 @@
 // line after `//`:
 //   // expect: TEXT                  the next line of stdout is exactly TEXT
 //   // expect runtime error: MSG     stderr starts with `runtime error: MSG`, exit 2
+//   // expect fatal error: MSG       stderr starts with `fatal error: MSG` (a deadlock), exit 2
 //   // expect traceback: at F (f.wf:N)  this line appears in stderr (in order)
 //   // expect compile error: MSG     `f.wf:L:C: error: MSG` on this directive's line
 //                                    (on any line if the directive stands alone)
@@ -66,6 +67,8 @@ struct Script {
   std::vector<std::string> out;     // expected stdout lines, in order
   bool expects_runtime_error = false;
   std::string runtime_error;        // valid iff expects_runtime_error
+  bool expects_fatal_error = false;
+  std::string fatal_error;          // valid iff expects_fatal_error
   std::vector<std::string> traceback;  // lines expected in stderr, in order
   std::vector<CompileErrorExpect> compile_errors;
   std::vector<std::string> stdin_lines;
@@ -130,6 +133,9 @@ void parse_line(Script& s, int line_no, const std::string& line) {
   } else if (directive(line, "expect runtime error:", &rest)) {
     s.expects_runtime_error = true;
     s.runtime_error = rest;
+  } else if (directive(line, "expect fatal error:", &rest)) {
+    s.expects_fatal_error = true;
+    s.fatal_error = rest;
   } else if (directive(line, "expect traceback:", &rest)) {
     s.traceback.push_back(rest);
   } else if (directive(line, "expect compile error", &rest)) {
@@ -230,6 +236,17 @@ void check_runtime_error(const Script& s, const ProcessResult& r, Outcome& o) {
   }
 }
 
+void check_fatal_error(const Script& s, const ProcessResult& r, Outcome& o) {
+  if (r.exit_code != 2) o.failures.push_back("expected exit 2 (fatal error), got " +
+                                             weft::testing::describe_exit(r, s.timeout_s));
+  auto lines = split_lines(r.err);
+  std::string want = "fatal error: " + s.fatal_error;
+  if (lines.empty() || lines[0] != want) {
+    o.failures.push_back("stderr: expected " + quote(want) + ", got " +
+                         quote(lines.empty() ? "" : lines[0]));
+  }
+}
+
 // Parses `FILE:L:C: error: MSG`; false for other lines (source, caret).
 bool parse_diagnostic(const std::string& file, const std::string& line, CompileErrorExpect* d) {
   if (line.compare(0, file.size() + 1, file + ":") != 0) return false;
@@ -302,6 +319,8 @@ Outcome run_script(const Script& s, const Options& opt) {
     check_stdout(s, r, o);
     if (s.expects_runtime_error) {
       check_runtime_error(s, r, o);
+    } else if (s.expects_fatal_error) {
+      check_fatal_error(s, r, o);
     } else {
       if (r.exit_code != 0) o.failures.push_back("expected exit 0, got " +
                                                  weft::testing::describe_exit(r, spec.timeout_s));

@@ -1,7 +1,7 @@
 // The `vm` binary: parses the command line and drives the embedding API.
 // All logic lives in the library; this file only maps options to a Config,
 // results to messages and exit statuses (0 ok, 1 usage or compile error,
-// 2 runtime error).
+// 2 runtime error or fatal error such as a deadlock).
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +27,10 @@ constexpr const char* kUsage =
     "  --gc-percent N    collect when the heap grows by N% over live data\n"
     "                    (default 100, like GOGC; 'off' disables the pacer)\n"
     "  --gc-stress       collect at every safe-point that allocates\n"
+    "  --procs N         run Weft code on up to N OS threads at once\n"
+    "                    (default: env WEFT_PROCS, else the number of CPUs)\n"
     "  --trace=gc        print one line per collection to stderr\n"
+    "  --trace=sched     print the scheduler's state once a second to stderr\n"
     "  --version         print the version and exit\n"
     "  --help            print this help and exit\n";
 
@@ -52,6 +55,15 @@ int parse_gc_percent(const std::string& s) {
   long v = std::strtol(s.c_str(), &end, 10);
   if (s.empty() || *end != '\0' || errno != 0 || v < 1 || v > 1000000)
     usage_error("invalid --gc-percent value '" + s + "', expected an integer >= 1 or off");
+  return int(v);
+}
+
+int parse_procs(const std::string& s) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || v < 1 || v > 1024)
+    usage_error("invalid --procs value '" + s + "', expected an integer from 1 to 1024");
   return int(v);
 }
 
@@ -87,8 +99,11 @@ Options parse(int argc, char** argv) {
       o.config.gc_percent = parse_gc_percent(option_value(argc, argv, i, arg, "--gc-percent"));
     } else if (has_option(arg, "--trace")) {
       std::string what = option_value(argc, argv, i, arg, "--trace");
-      if (what != "gc") usage_error("unknown trace '" + what + "', expected gc");
-      o.config.trace_gc = true;
+      if (what == "gc") o.config.trace_gc = true;
+      else if (what == "sched") o.config.trace_sched = true;
+      else usage_error("unknown trace '" + what + "', expected gc or sched");
+    } else if (has_option(arg, "--procs")) {
+      o.config.procs = parse_procs(option_value(argc, argv, i, arg, "--procs"));
     } else if (arg == "-e") {
       if (i + 1 >= argc) usage_error("option '-e' needs code");
       o.inline_code = true;
@@ -130,6 +145,7 @@ int report(const weft::Result& r) {
       put_lines("runtime error: " + r.message);
       put_lines(r.traceback);
       return 2;
+    case weft::Result::Fatal: put_lines("fatal error: " + r.message); return 2;
   }
   return 1;
 }

@@ -77,6 +77,7 @@ std::mutex g_heaps_mu;                 // guards g_heaps; taken before bdwgc's l
 std::vector<Heap*> g_heaps;            // every live Heap: all their roots are pushed
 std::atomic<bool> g_collecting{false}; // set only while Heap::collect runs GC_gcollect
 std::atomic<uint64_t> g_mark_start{0}, g_mark_end{0};  // written by the event hook
+size_t g_goroutines = 0;  // goroutines scanned by the last push_all_roots (collector thread)
 
 uint64_t now_ns() {
   timespec ts;
@@ -105,20 +106,27 @@ void on_collection_event(GC_EventType e) {
 // Also, every other registered thread costs >= 3.8 ms per collection
 // (DESIGN.md), so the thread that ran GC_INIT unregisters.
 //
-// Protocol: a mutator posts a job under mu_ and waits for done_; the
-// collector runs it and signals. Jobs are serialized by g_heaps_mu in
-// Heap::collect, so one slot suffices.
+// Protocol: Heap::request() sets the heap's requested_ flag and pokes the
+// thread (never waits: allocation posts requests from anywhere). The thread
+// wakes, runs one collection for every heap that asked, and notifies
+// done_, on which Heap::collect() callers wait for the cycle count to pass
+// their mark; goroutines in gc() are readied instead (Heap::gc_wait).
+// Lock order: mu_ is a leaf (nothing is taken under it).
 class CollectorThread {
  public:
   CollectorThread() : thread_([this] { loop(); }) { thread_.detach(); }
 
-  // Runs fn on the collector thread; returns when it has finished.
-  void run(void (*fn)(void*), void* arg) {
-    std::unique_lock<std::mutex> lock(mu_);
-    fn_ = fn;
-    arg_ = arg;
+  void poke() {
+    std::lock_guard<std::mutex> lock(mu_);
+    poked_ = true;
     posted_.notify_one();
-    done_.wait(lock, [this] { return fn_ == nullptr; });
+  }
+
+  // Waits until `done` holds; rechecked after every collection.
+  template <typename Pred>
+  void wait(Pred done) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, done);
   }
 
  private:
@@ -126,12 +134,15 @@ class CollectorThread {
     GC_stack_base sb;
     if (GC_get_stack_base(&sb) != GC_SUCCESS || GC_register_my_thread(&sb) != GC_SUCCESS)
       fatal("gc: cannot register the collector thread");
-    std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      posted_.wait(lock, [this] { return fn_ != nullptr; });
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        posted_.wait(lock, [this] { return poked_; });
+        poked_ = false;
+      }
       scrub_stack();
-      fn_(arg_);
-      fn_ = nullptr;
+      Heap::collect_requested();
+      std::lock_guard<std::mutex> lock(mu_);
       done_.notify_all();
     }
   }
@@ -150,8 +161,7 @@ class CollectorThread {
 
   std::mutex mu_;
   std::condition_variable posted_, done_;
-  void (*fn_)(void*) = nullptr;  // the posted job; nullptr when idle
-  void* arg_ = nullptr;
+  bool poked_ = false;  // a request arrived since the thread last looked
   std::thread thread_;  // detached: lives as long as the process, like bdwgc
 };
 
@@ -199,54 +209,133 @@ double mib(uint64_t b) { return double(b) / (1024.0 * 1024.0); }
 
 Heap::Heap(Runtime* rt, int gc_percent) : rt_(rt), gc_percent_(gc_percent) {
   std::call_once(g_init_once, init_bdwgc, &Heap::push_all_roots);
+  born_ns_ = now_ns();
+  caches_.push_back(std::make_unique<Cache>());
+  shared_ = caches_.back().get();
+  shared_->owner = this;
   update_trigger();
   std::lock_guard<std::mutex> lock(g_heaps_mu);
   g_heaps.push_back(this);
 }
 
 // bdwgc stays set up for the next Heap; our free lists simply become
-// garbage for the next collection.
+// garbage for the next collection. Taking g_heaps_mu waits out a collection
+// in progress.
 Heap::~Heap() {
   std::lock_guard<std::mutex> lock(g_heaps_mu);
   g_heaps.erase(std::remove(g_heaps.begin(), g_heaps.end(), this), g_heaps.end());
 }
 
-void* Heap::alloc_slow(size_t granules, bool atomic) {
-  if (granules <= kClasses) return refill(granules, atomic);
-  void* p = GC_generic_malloc(granules * kGranule, atomic ? GC_I_PTRFREE : GC_I_NORMAL);
-  return p;  // normal-kind memory comes cleared from bdwgc
+// ---- allocation ----
+
+Cache* Heap::adopt_cache(sched::P* p) {
+  std::lock_guard<std::mutex> lock(caches_mu_);
+  caches_.push_back(std::make_unique<Cache>());
+  Cache* c = caches_.back().get();
+  c->owner = this;
+  p->mcache = c;
+  return c;
+}
+
+// Threads without a P: the shared cache, under caches_mu_ (which a
+// collection also holds while it flushes the caches).
+void* Heap::alloc_shared(size_t granules, bool atomic) {
+  std::lock_guard<std::mutex> lock(caches_mu_);
+  shared_->unreported += granules * kGranule;
+  if (gc_stress_) request();
+  if (granules <= size_t(kClasses)) {
+    void** head = &shared_->free[atomic][granules];
+    if (void* p = *head) {
+      *head = *static_cast<void**>(p);
+      *static_cast<void**>(p) = nullptr;
+      return p;
+    }
+  }
+  return alloc_slow(shared_, granules, atomic);
+}
+
+// Reports the cache's count to the pacer, then refills or allocates large.
+void* Heap::alloc_slow(Cache* c, size_t granules, bool atomic) {
+  report(c);
+  if (granules <= size_t(kClasses)) return refill(c, granules, atomic);
+  return GC_generic_malloc(granules * kGranule, atomic ? GC_I_PTRFREE : GC_I_NORMAL);
+  // (normal-kind memory comes cleared from bdwgc)
 }
 
 // Takes a fresh list from bdwgc (normal-kind objects arrive cleared except
-// their link word) and returns its first object.
-void* Heap::refill(size_t granules, bool atomic) {
+// their link word) and returns its first object. Runs on the allocating
+// thread's stack: bdwgc's slow path needs > 24 KiB of it (DESIGN.md).
+void* Heap::refill(Cache* c, size_t granules, bool atomic) {
   void* list = nullptr;
   GC_generic_malloc_many(granules * kGranule, atomic ? GC_I_PTRFREE : GC_I_NORMAL, &list);
   if (list == nullptr) return nullptr;
-  free_[atomic][granules] = *static_cast<void**>(list);
+  c->free[atomic][granules] = *static_cast<void**>(list);
   *static_cast<void**>(list) = nullptr;
   return list;
 }
 
-void Heap::post_request() {
-  if (requested_) return;
-  requested_ = true;
-  if (rt_ != nullptr) rt_->request_stop();
+// Adds the cache's unreported bytes to the heap's counters; posts a
+// collection request when they cross the pacer's trigger.
+void Heap::report(Cache* c) {
+  uint64_t bytes = c->unreported;
+  c->unreported = 0;
+  total_allocated_.fetch_add(bytes, std::memory_order_relaxed);
+  uint64_t allocated = allocated_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  uint64_t live;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    live = stats_.live_bytes;
+  }
+  if (live + allocated >= trigger_.load(std::memory_order_relaxed)) request();
 }
 
-void Heap::flush_caches() {
-  for (auto& lists : free_) std::fill(std::begin(lists), std::end(lists), nullptr);
+// With goroutines running, the collector is poked (again, while a request
+// is pending: a cycle may be clearing the flag right now). Without a
+// scheduler the flag is all: the host thread's next safe-point collects
+// synchronously (honor_stop), since nothing would stop it for the collector.
+void Heap::request() {
+  requested_.store(true, std::memory_order_release);
+  if (sched::current_sched() != nullptr) g_collector->poke();
 }
+
+// gc_stress: every allocation asks for a collection, and the allocating
+// goroutine's next safe-point waits for it (vm/interp.cpp honor_stop).
+void Heap::stress_request() {
+  request();
+  if (sched::G* g = sched::getg(); g != nullptr && g->vm != nullptr) g->vm->stackguard = kStackPoison;
+}
+
+// World stopped (or the heap otherwise quiescent): drops every list and
+// folds every count into the heap's.
+void Heap::flush_caches() {
+  std::lock_guard<std::mutex> lock(caches_mu_);
+  uint64_t bytes = 0;
+  for (auto& c : caches_) {
+    for (auto& lists : c->free) std::fill(std::begin(lists), std::end(lists), nullptr);
+    bytes += c->unreported;
+    c->unreported = 0;
+  }
+  allocated_.fetch_add(bytes, std::memory_order_relaxed);
+  total_allocated_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+// ---- pacing and figures ----
 
 void Heap::update_trigger() {
+  uint64_t trigger;
   if (gc_stress_) {
-    trigger_ = 0;
+    trigger = 0;
   } else if (gc_percent_ < 0) {
-    trigger_ = UINT64_MAX;
+    trigger = UINT64_MAX;
   } else {
-    uint64_t goal = stats_.live_bytes + stats_.live_bytes * uint64_t(gc_percent_) / 100;
-    trigger_ = std::max<uint64_t>(kMinTrigger, goal);
+    uint64_t live;
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      live = stats_.live_bytes;
+    }
+    trigger = std::max<uint64_t>(kMinTrigger, live + live * uint64_t(gc_percent_) / 100);
   }
+  trigger_.store(trigger, std::memory_order_relaxed);
 }
 
 void Heap::set_gc_percent(int p) {
@@ -259,52 +348,139 @@ void Heap::set_gc_stress(bool on) {
   update_trigger();
 }
 
-// Runs inside GC_gcollect on the collecting thread, world stopped, bdwgc's
-// lock held; collect() holds g_heaps_mu for it.
+Stats Heap::stats() const {
+  Stats s;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    s = stats_;
+  }
+  s.allocated_bytes = allocated_.load(std::memory_order_relaxed);
+  s.total_allocated = total_allocated_.load(std::memory_order_relaxed);
+  s.preemptions_sync = preemptions_sync_.load(std::memory_order_relaxed);
+  return s;
+}
+
+// ---- collection ----
+
+// Runs inside GC_gcollect on the collector thread, world stopped, bdwgc's
+// lock held; the collector holds g_heaps_mu for it.
 void Heap::push_all_roots() {
+  g_goroutines = 0;
   for (Heap* h : g_heaps) {
     if (h->rt_ == nullptr) continue;
     RootSink sink;
-    h->rt_->push_roots(sink);
+    g_goroutines += h->rt_->push_roots(sink);
   }
 }
 
-void Heap::collect() {
+// Collector thread: one collection for each heap that asked.
+void Heap::collect_requested() {
+  std::lock_guard<std::mutex> lock(g_heaps_mu);
+  for (Heap* h : g_heaps) {
+    if (h->requested_.load(std::memory_order_acquire)) h->run_cycle();
+  }
+}
+
+// Collector thread, g_heaps_mu held. A cycle: stop the world, flush every
+// cache, mark (push_all_roots suspends each goroutine to scan it) and sweep,
+// measure live bytes while the mark bits are valid, start the world, then
+// publish the figures and wake whoever waits for this cycle.
+void Heap::run_cycle() {
+  started_.fetch_add(1, std::memory_order_acq_rel);
+  requested_.store(false, std::memory_order_release);
   uint64_t start = now_ns();
+  int64_t stw = sched::stop_the_world("gc");
+  if (stw < 0) return;  // the scheduler is shutting down: no collection (nobody waits)
   uint64_t heap_before = GC_get_heap_size();
-  {
-    std::lock_guard<std::mutex> lock(g_heaps_mu);
-    for (Heap* h : g_heaps) h->flush_caches();
-    g_mark_start = g_mark_end = 0;
-    g_collector->run([](void* live) {
-      g_collecting = true;
-      GC_enable();
-      GC_gcollect();
-      GC_disable();
-      g_collecting = false;
-      *static_cast<uint64_t*>(live) = measure_live_bytes();
-    }, &stats_.live_bytes);
-  }
+  for (Heap* h : g_heaps) h->flush_caches();
+  g_mark_start = g_mark_end = 0;
+  g_collecting = true;
+  GC_enable();
+  GC_gcollect();
+  GC_disable();
+  g_collecting = false;
+  uint64_t live = measure_live_bytes();
+  size_t goroutines = g_goroutines;
+  sched::start_the_world();
   uint64_t pause = now_ns() - start;
-  stats_.collections++;
-  stats_.heap_bytes = GC_get_heap_size();
-  stats_.allocated_bytes = 0;
-  stats_.mark_ns = g_mark_end >= g_mark_start ? g_mark_end - g_mark_start : 0;
-  stats_.last_pause_ns = pause;
-  stats_.max_pause_ns = std::max(stats_.max_pause_ns, pause);
-  stats_.total_pause_ns += pause;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.collections++;
+    stats_.live_bytes = live;
+    stats_.heap_bytes = GC_get_heap_size();
+    stats_.stw_ns = uint64_t(stw);
+    stats_.mark_ns = g_mark_end >= g_mark_start ? g_mark_end - g_mark_start : 0;
+    stats_.last_pause_ns = pause;
+    stats_.max_pause_ns = std::max(stats_.max_pause_ns, pause);
+    stats_.total_pause_ns += pause;
+  }
+  allocated_.store(0, std::memory_order_relaxed);
   update_trigger();
-  requested_ = false;
-  if (trace_ != nullptr) trace_line(heap_before, pause);
+  if (trace_ != nullptr) trace_line(heap_before, goroutines);
+  cycles_.fetch_add(1, std::memory_order_acq_rel);
+  ready_waiters();
 }
 
-// gc N: pause X ms, mark Y ms, heap A -> B MiB, live C MiB
-// (heap is bdwgc's whole heap before and after; live is exact).
-void Heap::trace_line(uint64_t heap_before, uint64_t pause_ns) const {
-  std::fprintf(trace_, "gc %llu: pause %.3f ms, mark %.3f ms, heap %.2f -> %.2f MiB, live %.2f MiB\n",
-               static_cast<unsigned long long>(stats_.collections), double(pause_ns) / 1e6,
-               double(stats_.mark_ns) / 1e6, mib(heap_before), mib(stats_.heap_bytes),
-               mib(stats_.live_bytes));
+// Any thread that is not running a goroutine (the host thread, tests):
+// waits for a collection that starts after this call.
+void Heap::collect() {
+  if (sched::getg() != nullptr) fatal("gc: Heap::collect on a goroutine (use gc_wait)");
+  uint64_t target = started_.load(std::memory_order_acquire) + 1;
+  requested_.store(true, std::memory_order_release);
+  g_collector->poke();
+  g_collector->wait([&] { return cycles_.load(std::memory_order_acquire) >= target; });
+}
+
+namespace {
+bool unlock_waiters(sched::G*, void* mu) {
+  static_cast<std::mutex*>(mu)->unlock();
+  return true;
+}
+}  // namespace
+
+// The running goroutine parks (a blocked safe-point: gopark) until a
+// collection that starts after this call has completed; the collector
+// readies it (ready_waiters). The caller has set g->resume and
+// g->resume_value for a stackless park.
+sched::Parked Heap::gc_wait() {
+  sched::G* g = sched::getg();
+  if (g == nullptr) fatal("gc: gc_wait off a goroutine");
+  if (sched::Sched* s = sched::current_sched()) s->external_work.fetch_add(1);  // not a deadlock
+  waiters_mu_.lock();
+  waiters_.push_back({g, started_.load(std::memory_order_acquire) + 1});
+  request();
+  return sched::gopark(unlock_waiters, &waiters_mu_, "GC");  // unlock_waiters releases waiters_mu_
+}
+
+// Collector thread, after a cycle: readies the goroutines it satisfied.
+void Heap::ready_waiters() {
+  uint64_t done = cycles_.load(std::memory_order_acquire);
+  std::vector<sched::G*> ready;
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    auto keep = std::partition(waiters_.begin(), waiters_.end(),
+                               [done](const Waiter& w) { return w.target > done; });
+    for (auto it = keep; it != waiters_.end(); ++it) ready.push_back(it->g);
+    waiters_.erase(keep, waiters_.end());
+  }
+  for (sched::G* g : ready) sched::goready(g);
+  if (sched::Sched* s = sched::current_sched(); s != nullptr && !ready.empty())
+    s->external_work.fetch_sub(int32_t(ready.size()));
+}
+
+// gc N @T s: stw X ms, mark Y ms, pause Z ms, heap A -> B MiB, live C MiB, G goroutines
+// (like GODEBUG=gctrace=1: T is seconds since the heap was made; heap is
+// bdwgc's whole heap before and after; live is exact; the pause includes
+// the stop).
+void Heap::trace_line(uint64_t heap_before, size_t goroutines) const {
+  Stats s = stats();
+  double since = double(now_ns() - born_ns_) / 1e9;
+  std::fprintf(trace_,
+               "gc %llu @%.3fs: stw %.3f ms, mark %.3f ms, pause %.3f ms, heap %.2f -> %.2f MiB, "
+               "live %.2f MiB, %zu goroutines\n",
+               static_cast<unsigned long long>(s.collections), since, double(s.stw_ns) / 1e6,
+               double(s.mark_ns) / 1e6, double(s.last_pause_ns) / 1e6, mib(heap_before),
+               mib(s.heap_bytes), mib(s.live_bytes), goroutines);
   std::fflush(trace_);
 }
 

@@ -10,12 +10,16 @@
 // Invariants.
 //  - bdwgc is GC_disable()d for the VM's life; only Heap::collect() runs a
 //    collection (GC_set_on_collection_event catches any other: fatal).
-//  - Allocation never collects. Crossing the pacer's trigger posts a request
-//    (the runtime poisons the guards); the next VM safe-point collects.
-//  - Small objects come from size-class free lists refilled with
-//    GC_generic_malloc_many (one list per size class and kind); the lists are
-//    flushed before each collection, because objects sitting on them are not
-//    reachable from any root.
+//  - Allocation never collects and never waits. Crossing the pacer's
+//    trigger posts a request to the collector thread (Heap::request)
+//    and goes on; the collector stops the world and collects (vm/sched/stw.cpp).
+//  - Small objects come from per-P caches (Cache: one free list per size
+//    class and kind, refilled with GC_generic_malloc_many), so the fast path
+//    takes no lock: only the M holding a P allocates from its cache. Threads
+//    without a P (the host thread compiling) use one shared cache under a
+//    mutex. Every cache is flushed while the world is stopped, because
+//    objects sitting on a list are reachable from no root (pushing the list
+//    head would not protect pointer-free objects).
 //  - Live bytes are measured exactly after each collection by enumerating
 //    the marked objects (bdwgc's block-level figures overstate them 4-11x).
 //  - Only pointers to an object's first byte retain it (bdwgc's interior
@@ -35,14 +39,22 @@
 //
 // Threads: bdwgc's state is process-wide, so every live Heap is registered in
 // one process-wide list and a collection pushes the roots of every Runtime.
-// Until the scheduler lands, a Heap is used by one OS thread at a time, and
-// two Runtimes must not run on two threads at once (a collection by one
-// would flush the other's free lists under its feet).
+// Allocation: any M holding a P (its cache), or any thread without one (the
+// shared cache). A thread without a P must not allocate while its Runtime's
+// goroutines run (its new object would be rooted by nothing during a
+// collection): in practice only the host thread, before Runtime::run.
+// Collections run only on the collector thread (heap.cpp).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "vm/sched/sched.h"
 
 namespace weft {
 class Runtime;
@@ -86,11 +98,22 @@ struct Stats {
   uint64_t preemptions_async = 0, preemptions_sync = 0;
 };
 
+constexpr int kClasses = 32;  // 16-byte granules: objects up to 512 bytes in size classes
+
+// One P's allocation caches (P::mcache). Owned by the Heap; used only by the
+// M holding the P (or under Heap's shared mutex for the shared cache).
+struct Cache {
+  // [atomic][granules] free lists, linked through each object's first word.
+  // Not GC roots: flushed (dropped) when the world stops.
+  void* free[2][kClasses + 1] = {};
+  uint64_t unreported = 0;   // bytes allocated here, not yet added to Heap's counters
+  const void* owner = nullptr;  // the Heap: a P of another Runtime's heap is not ours
+};
+
 class Heap {
  public:
   // Sets bdwgc up on first use in the process (GC_INIT and the quirks in
-  // heap.cpp). Any thread may create a Heap; it must be the one that runs
-  // the VM until the scheduler lands.
+  // heap.cpp, including the collector thread). Any thread that is not an M.
   explicit Heap(Runtime* rt, int gc_percent);
   ~Heap();
   Heap(const Heap&) = delete;
@@ -100,13 +123,22 @@ class Heap {
   // Never collects. Returns nullptr only on out-of-memory.
   void* alloc(size_t bytes, bool atomic);
 
-  // True when the pacer wants a collection (checked in safe-point slow paths).
-  bool wants_collection() const { return requested_; }
-  void request() { requested_ = true; }
+  // True when a collection has been asked for and not yet run.
+  bool wants_collection() const { return requested_.load(std::memory_order_relaxed); }
+  // Asks the collector thread for a collection (does not wait). Any thread.
+  void request();
 
-  // A full collection. Called only at a VM safe-point; pushes the runtime's
-  // roots through Runtime::push_roots.
+  // A full collection; returns when it is done. Any thread but a running
+  // goroutine's (the world is stopped around it): the collector thread
+  // stops the world, marks (pushing the runtime's roots through
+  // Runtime::push_roots), sweeps and starts the world. A goroutine uses
+  // gc_wait() instead.
   void collect();
+  // The number of collections completed; gc() waits for it to pass a mark.
+  uint64_t cycles() const { return cycles_.load(std::memory_order_acquire); }
+  // Parks the current goroutine until a collection that starts after this
+  // call has completed (gc()). Returns what sched::gopark returned.
+  sched::Parked gc_wait();
 
   // A weak link: *link holds the hidden target and is cleared when the
   // target dies.
@@ -115,49 +147,88 @@ class Heap {
 
   void set_gc_percent(int p);
   void set_gc_stress(bool on);
+  bool gc_stress() const { return gc_stress_; }
   // One line per collection (like GODEBUG=gctrace=1) to `out`, or none.
   void set_trace(FILE* out) { trace_ = out; }
-  const Stats& stats() const { return stats_; }
-  Stats& mutable_stats() { return stats_; }  // for the scheduler's counters
+  // A snapshot; the allocation counters are exact only while the world is
+  // stopped (per-P counts are summed at each refill and collection).
+  Stats stats() const;
+  // Counted by the scheduler's preemption paths (any thread).
+  void count_sync_preemption() { preemptions_sync_.fetch_add(1, std::memory_order_relaxed); }
+
+  // The collector thread's work: one cycle for each heap that asked.
+  // Collector thread only.
+  static void collect_requested();
 
  private:
-  void* alloc_slow(size_t granules, bool atomic);
-  void* refill(size_t granules, bool atomic);
-  void post_request();
-  void flush_caches();
+  Cache* current_cache();
+  Cache* adopt_cache(sched::P* p);  // gives p a cache of this heap
+  void* alloc_slow(Cache* c, size_t granules, bool atomic);
+  void* alloc_shared(size_t granules, bool atomic);
+  void* refill(Cache* c, size_t granules, bool atomic);
+  void report(Cache* c);
+  void stress_request();         // gc_stress: request and poison the running G's guard
+  void flush_caches();           // world stopped
   void update_trigger();
-  void trace_line(uint64_t heap_before, uint64_t pause_ns) const;
+  void run_cycle();              // collector thread
+  void ready_waiters();          // collector thread, after a cycle
+  void trace_line(uint64_t heap_before, size_t goroutines) const;
   static void push_all_roots();  // bdwgc's push-other-roots callback
 
   Runtime* rt_;                  // owns this Heap; nullptr in unit tests of the heap alone
   int gc_percent_;
   bool gc_stress_ = false;
-  bool requested_ = false;       // a collection is wanted; cleared by collect()
+  std::atomic<bool> requested_{false};  // a collection is wanted; cleared when one starts
+  std::atomic<uint64_t> started_{0};    // collections started (collector thread writes)
+  std::atomic<uint64_t> cycles_{0};     // collections completed (collector thread writes)
+  uint64_t born_ns_;             // when the heap was made (trace timestamps)
   FILE* trace_ = nullptr;        // not owned
-  uint64_t trigger_ = kMinTrigger;  // live + allocated at which to request
+  std::atomic<uint64_t> trigger_{kMinTrigger};  // live + allocated at which to request
+  std::atomic<uint64_t> allocated_{0};  // reported bytes since the last collection
+  std::atomic<uint64_t> total_allocated_{0};
+  std::atomic<uint64_t> preemptions_sync_{0};
+  mutable std::mutex stats_mu_;  // guards stats_ (written by the collector)
   Stats stats_;
-  static constexpr int kClasses = 32;     // 16-byte granules: objects up to 512 bytes
-  // [atomic][granules] free lists, linked through each object's first word.
-  // Not GC roots: flushed (dropped) before every collection.
-  void* free_[2][kClasses + 1] = {};
+  std::mutex caches_mu_;         // guards caches_ and the shared cache's use
+  std::vector<std::unique_ptr<Cache>> caches_;  // every P's cache and the shared one
+  Cache* shared_;                // for threads without a P; under caches_mu_
+  // Goroutines parked in gc(), each with the cycle count that satisfies it.
+  // Not GC roots (a parked G's roots come from the scheduler's allgs).
+  struct Waiter {
+    sched::G* g;
+    uint64_t target;
+  };
+  std::mutex waiters_mu_;        // taken before the collector thread's lock
+  std::vector<Waiter> waiters_;
 };
 
-// The fast path: pop a size-class list; everything else is out of line.
+// The fast path: the current P's cache, pop a size-class list; everything
+// else is out of line. The pacer's check happens when a cache reports (at
+// each refill and large object), or at every allocation under gc_stress.
 inline void* Heap::alloc(size_t bytes, bool atomic) {
   size_t granules = bytes == 0 ? 1 : (bytes + kGranule - 1) / kGranule;
-  uint64_t rounded = granules * kGranule;
-  stats_.allocated_bytes += rounded;
-  stats_.total_allocated += rounded;
-  if (stats_.live_bytes + stats_.allocated_bytes >= trigger_) post_request();
-  if (granules <= kClasses) {
-    void** head = &free_[atomic][granules];
+  Cache* c = current_cache();
+  if (c == nullptr) return alloc_shared(granules, atomic);
+  c->unreported += granules * kGranule;
+  if (__builtin_expect(gc_stress_, 0)) stress_request();
+  if (granules <= size_t(kClasses)) {
+    void** head = &c->free[atomic][granules];
     if (void* p = *head) {
       *head = *static_cast<void**>(p);
       *static_cast<void**>(p) = nullptr;  // the link word: the rest is zeroed by bdwgc
       return p;
     }
   }
-  return alloc_slow(granules, atomic);
+  return alloc_slow(c, granules, atomic);
+}
+
+// The running M's P's cache, made on first use; nullptr without a P.
+inline Cache* Heap::current_cache() {
+  sched::M* m = sched::getm();
+  if (m == nullptr || m->p == nullptr) return nullptr;
+  Cache* c = m->p->mcache;
+  if (__builtin_expect(c != nullptr && c->owner == this, 1)) return c;
+  return adopt_cache(m->p);
 }
 
 }  // namespace weft::gc

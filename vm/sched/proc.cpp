@@ -1,0 +1,949 @@
+// The scheduler core: G status machine, Ms and Ps, schedule(), parking and
+// readying, syscalls, newproc, checkdead, and the Runtime's start and stop.
+// The model, invariants and lock order are in vm/sched/sched.h; Go's
+// proc.go is the commentary (same names where the idea is the same).
+//
+// Where code runs.
+//  - g0: each M's own thread stack runs mstart() -> schedule loop. It picks a
+//    G (findrunnable), switches to it (execute), and when the G switches
+//    back, performs what the G asked (M::action: park, yield, preempt-park,
+//    exit, exitsyscall-park), always after the G is off its stack.
+//  - A G runs on a native stack from its M's pool. A fresh or stacklessly
+//    parked G starts at g_entry(), which re-enters the interpreter at the
+//    G's saved pc; a stackfully parked G resumes inside weft_switch.
+//  - The host thread (Runtime::run) never runs goroutines; it waits on
+//    Sched::done_cv. sysmon (sysmon.cpp) and the collector thread (vm/gc)
+//    have no M and no P: they ready Gs through the global queue.
+//
+// Stackless vs stackful park. gopark() at Thread::depth == 1 only records
+// the request and returns Parked::Unwound; the interpreter returns kParked
+// to g_entry, which switches to g0 for good (the native stack goes back to
+// the pool). At depth > 1 (a native called back into Weft) the G switches
+// to g0 keeping its stack, and gopark() returns Parked::Resumed once some M
+// switches back to it.
+//
+// Rejected: running schedule() on the goroutine's stack (Go's mcall exists
+// because a G must be off its stack before another M may run it; a g0 loop
+// that performs the action after the switch gives the same guarantee).
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include "vm/arch/stack.h"
+#include "vm/fatal.h"
+#include "vm/interp.h"
+#include "vm/runtime.h"
+#include "vm/sched/sched.h"
+
+namespace weft::sched {
+
+// Defined in sysmon.cpp and timers.cpp.
+void sysmon_main(Sched* s, bool trace);
+void run_timers(Sched* s, int64_t now);
+int64_t timer_timeout(Sched* s, int64_t now);
+
+namespace {
+
+constexpr auto kStopGrace = std::chrono::milliseconds(200);  // shutdown: time for Gs to reach
+                                                             // a safe-point before their M is
+                                                             // detached (a call-free loop never does)
+
+std::atomic<Sched*> g_current{nullptr};
+thread_local M* tls_m = nullptr;
+
+const char* status_name(uint32_t st) {
+  switch (st & ~uint32_t(_Gscan)) {
+    case _Gidle: return "idle";
+    case _Grunnable: return "runnable";
+    case _Grunning: return "running";
+    case _Gsyscall: return "syscall";
+    case _Gwaiting: return "waiting";
+    case _Gdead: return "dead";
+    case _Gpreempted: return "preempted";
+  }
+  return "?";
+}
+
+[[noreturn]] void bad_status(const char* what, G* g, uint32_t from, uint32_t to, uint32_t seen) {
+  std::fprintf(stderr, "runtime: %s: goroutine %" PRIu64 " from %s%s to %s%s, status is %s%s\n", what,
+               g->goid, status_name(from), from & _Gscan ? "|scan" : "", status_name(to),
+               to & _Gscan ? "|scan" : "", status_name(seen), seen & _Gscan ? "|scan" : "");
+  fatal("sched: bad goroutine status transition");
+}
+
+}  // namespace
+
+M* getm() { return tls_m; }
+
+Sched* current_sched() { return g_current.load(std::memory_order_acquire); }
+
+int64_t nanotime() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+uint32_t fastrand() {
+  M* m = getm();
+  static std::atomic<uint64_t> shared{0x9e3779b97f4a7c15ull};
+  uint64_t x;
+  if (m != nullptr) {
+    m->fastrand_state += 0xa0761d6478bd642full;
+    x = m->fastrand_state;
+  } else {
+    x = shared.fetch_add(0xa0761d6478bd642full, std::memory_order_relaxed);
+  }
+  __uint128_t r = __uint128_t(x) * (x ^ 0xe7037ed1a0b428dbull);  // wyrand
+  return uint32_t(uint64_t(r >> 64) ^ uint64_t(r));
+}
+
+// ---- notes (futex) ----
+
+bool notesleep(std::atomic<uint32_t>* note, int64_t timeout_ns) {
+  int64_t deadline = timeout_ns < 0 ? -1 : nanotime() + timeout_ns;
+  while (note->load(std::memory_order_acquire) == 0) {
+    timespec ts, *tsp = nullptr;
+    if (deadline >= 0) {
+      int64_t left = deadline - nanotime();
+      if (left <= 0) return false;
+      ts.tv_sec = left / 1000000000;
+      ts.tv_nsec = left % 1000000000;
+      tsp = &ts;
+    }
+    long r = syscall(SYS_futex, reinterpret_cast<uint32_t*>(note), FUTEX_WAIT_PRIVATE, 0, tsp,
+                     nullptr, 0);
+    if (r != 0 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) fatal("sched: futex wait failed");
+  }
+  return true;
+}
+
+void notewakeup(std::atomic<uint32_t>* note) {
+  note->store(1, std::memory_order_release);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(note), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+// ---- G status ----
+
+uint32_t readgstatus(G* g) { return g->atomicstatus.load(std::memory_order_acquire); }
+
+bool legal_transition(uint32_t from, uint32_t to) {
+  switch (from) {
+    case _Gidle: return to == _Grunnable || to == _Gdead;
+    case _Gdead: return to == _Grunnable;
+    case _Grunnable: return to == _Grunning;
+    case _Grunning:
+      return to == _Grunnable || to == _Gwaiting || to == _Gsyscall || to == _Gdead || to == _Gpreempted;
+    case _Gsyscall: return to == _Grunning || to == _Grunnable;
+    case _Gwaiting: return to == _Grunnable;
+    case _Gpreempted: return to == _Gwaiting;
+  }
+  return false;
+}
+
+void casgstatus(G* g, uint32_t from, uint32_t to) {
+  if ((from | to) & _Gscan || from == to || !legal_transition(from, to)) {
+    bad_status("casgstatus: illegal transition", g, from, to, readgstatus(g));
+  }
+  // A suspendG holding _Gscan keeps the G where it is: wait for it (Go
+  // spins with osyield; a scan of one G is short).
+  for (int i = 0;; i++) {
+    uint32_t want = from;
+    if (g->atomicstatus.compare_exchange_weak(want, to, std::memory_order_acq_rel)) return;
+    if (want != from && want != (from | _Gscan)) bad_status("casgstatus: bad from status", g, from, to, want);
+    if (i > 64) sched_yield();
+  }
+}
+
+bool castogscanstatus(G* g, uint32_t from, uint32_t to) {
+  if (to != (from | _Gscan) || !(from == _Grunnable || from == _Gsyscall || from == _Gwaiting || from == _Grunning)) {
+    bad_status("castogscanstatus: bad transition", g, from, to, readgstatus(g));
+  }
+  uint32_t want = from;
+  return g->atomicstatus.compare_exchange_strong(want, to, std::memory_order_acq_rel);
+}
+
+void casfrom_Gscanstatus(G* g, uint32_t from, uint32_t to) {
+  uint32_t want = from;
+  if (from != (to | _Gscan) || !g->atomicstatus.compare_exchange_strong(want, to, std::memory_order_acq_rel)) {
+    bad_status("casfrom_Gscanstatus: bad transition", g, from, to, readgstatus(g));
+  }
+}
+
+bool casGFromPreempted(G* g, uint32_t from, uint32_t to) {
+  if (from != _Gpreempted || to != _Gwaiting) bad_status("casGFromPreempted: bad transition", g, from, to, readgstatus(g));
+  uint32_t want = _Gpreempted;
+  return g->atomicstatus.compare_exchange_strong(want, _Gwaiting, std::memory_order_acq_rel);
+}
+
+namespace {
+
+// ---- Ps and Ms (sched.lock held unless said) ----
+
+void acquirep(M* m, P* p) {
+  m->p = p;
+  p->m = m;
+  p->status.store(_Prunning, std::memory_order_release);
+}
+
+P* releasep(M* m) {
+  P* p = m->p;
+  m->p = nullptr;
+  p->m = nullptr;
+  p->status.store(_Pidle, std::memory_order_release);
+  return p;
+}
+
+void mput(Sched* s, M* m) {
+  m->schedlink = s->midle;
+  s->midle = m;
+  s->nmidle++;
+}
+
+M* mget(Sched* s) {
+  M* m = s->midle;
+  if (m != nullptr) {
+    s->midle = m->schedlink;
+    m->schedlink = nullptr;
+    s->nmidle--;
+  }
+  return m;
+}
+
+bool mremove(Sched* s, M* m) {
+  for (M** at = &s->midle; *at != nullptr; at = &(*at)->schedlink) {
+    if (*at == m) {
+      *at = m->schedlink;
+      m->schedlink = nullptr;
+      s->nmidle--;
+      return true;
+    }
+  }
+  return false;
+}
+
+void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback);
+
+}  // namespace
+
+// Go's checkdead: called when an M goes idle (and by sysmon, for the case
+// where the last M went idle while a collection was in flight). Every M
+// idle, nothing runnable, no timer and no outside work -> deadlock.
+void checkdead(Sched* s) {
+  if (s->stopping.load() || s->gcwaiting.load() || s->external_work.load() > 0) return;
+  if (s->mcount - s->nmidle > 0) return;
+  if (s->next_timer.load() != INT64_MAX || s->runqsize.load() > 0) return;
+  for (P* p : s->allp) {
+    if (!runqempty(p)) return;
+  }
+  report_done(s, Sched::Exit::Deadlock, "all goroutines are asleep - deadlock!", "");
+}
+
+namespace {
+
+void mstart(Sched* s, M* m);
+
+void newm(Sched* s, P* p, bool spinning) {
+  M* m = new M();
+  m->stacks = new arch::StackPool();
+  m->nextp = p;
+  m->spinning = spinning;
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    m->id = s->mnext++;
+    m->fastrand_state = uint64_t(nanotime()) ^ (uint64_t(m->id) << 32);
+    s->allm.push_back(m);
+    s->mcount++;
+  }
+  m->thread = std::thread(mstart, s, m);
+}
+
+// Parks m on the idle list until startm hands it a P (true, P acquired) or
+// something pokes it, or timeout_ns passes (false, no P).
+bool stopm(Sched* s, M* m, int64_t timeout_ns) {
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    m->nextp = nullptr;
+    m->park.store(0);
+    mput(s, m);
+    checkdead(s);
+  }
+  if (!notesleep(&m->park, timeout_ns)) {
+    {
+      std::lock_guard<std::mutex> lk(s->lock);
+      if (mremove(s, m)) return false;  // timed out, nobody took us
+    }
+    notesleep(&m->park, -1);  // mget took us: its wakeup is on the way
+  }
+  M* self = getm();
+  P* p = self->nextp;
+  self->nextp = nullptr;
+  if (p == nullptr) return false;
+  acquirep(self, p);
+  return true;
+}
+
+// Wakes one idle M without a P so that it re-examines the world (timers,
+// shutdown). Takes sched.lock.
+void mpoke(Sched* s) {
+  M* m;
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    m = mget(s);
+  }
+  if (m != nullptr) notewakeup(&m->park);
+}
+
+// The gcwaiting handshake (Go's gcstopm): give the P to the stopper.
+void gcstopm(Sched* s, M* m) {
+  if (m->spinning) {
+    m->spinning = false;
+    s->nmspinning.fetch_sub(1);
+  }
+  P* p = releasep(m);
+  std::lock_guard<std::mutex> lk(s->lock);
+  p->status.store(_Pgcstop);
+  if (--s->stopwait == 0) notewakeup(&s->stopnote);
+}
+
+// Parks an M that has no P until it gets one. False when stopping.
+bool stop_until_p(Sched* s) {
+  for (;;) {
+    if (s->stopping.load()) return false;
+    M* m = getm();
+    if (stopm(s, m, s->gcwaiting.load() ? -1 : timer_timeout(s, nanotime()))) return true;
+    if (s->stopping.load()) return false;
+    if (s->gcwaiting.load()) continue;
+    P* p;
+    {
+      std::lock_guard<std::mutex> lk(s->lock);
+      p = pidleget(s);
+    }
+    if (p != nullptr) {
+      acquirep(getm(), p);
+      return true;
+    }
+  }
+}
+
+void resetspinning(Sched* s, M* m) {
+  m->spinning = false;
+  if (s->nmspinning.fetch_sub(1) == 1 && s->npidle.load() > 0) wakep(s);
+}
+
+// ---- finding work ----
+
+G* steal_work(Sched* s, M* m) {
+  P* p = m->p;
+  int n = s->nprocs;
+  for (int round = 0; round < 4; round++) {
+    int start = int(fastrand() % uint32_t(n));
+    for (int k = 0; k < n; k++) {
+      P* victim = s->allp[size_t((start + k) % n)];
+      if (victim == p) continue;
+      if (G* g = runqsteal(p, victim, round == 3)) return g;
+    }
+  }
+  return nullptr;
+}
+
+// Go's findrunnable: local queue, global queue, stealing; then the P goes
+// idle and the M parks (until the next timer at most). Returns with a P
+// held, or nullptr when the scheduler is stopping.
+G* findrunnable(Sched* s) {
+  for (;;) {
+    M* m = getm();
+    if (m->p == nullptr && !stop_until_p(s)) return nullptr;
+    m = getm();
+    P* p = m->p;
+    if (s->stopping.load()) return nullptr;
+    if (s->gcwaiting.load()) {
+      gcstopm(s, m);
+      continue;
+    }
+    if (s->next_timer.load(std::memory_order_relaxed) <= nanotime()) run_timers(s, nanotime());
+    // Fairness: now and then look at the global queue first.
+    if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && s->runqsize.load() > 0) {
+      std::lock_guard<std::mutex> lk(s->lock);
+      if (G* g = globrunqget(s, p, 1)) return g;
+    }
+    if (G* g = runqget(p)) return g;
+    if (s->runqsize.load() > 0) {
+      std::lock_guard<std::mutex> lk(s->lock);
+      if (G* g = globrunqget(s, p, 0)) return g;
+    }
+    if (m->spinning || 2 * s->nmspinning.load() < s->nprocs - s->npidle.load()) {
+      if (!m->spinning) {
+        m->spinning = true;
+        s->nmspinning.fetch_add(1);
+      }
+      if (G* g = steal_work(s, m)) return g;
+    }
+    {
+      std::unique_lock<std::mutex> lk(s->lock);
+      if (s->gcwaiting.load() || s->stopping.load()) continue;
+      if (s->runqsize.load() > 0) {
+        if (G* g = globrunqget(s, p, 0)) return g;
+      }
+      pidleput(s, releasep(m));
+    }
+    if (m->spinning) {
+      m->spinning = false;
+      s->nmspinning.fetch_sub(1);
+      // Work may have arrived after we looked: re-check before sleeping.
+      for (P* pp : s->allp) {
+        if (runqempty(pp)) continue;
+        std::lock_guard<std::mutex> lk(s->lock);
+        if (P* p2 = pidleget(s)) {
+          acquirep(m, p2);
+          m->spinning = true;
+          s->nmspinning.fetch_add(1);
+        }
+        break;
+      }
+    }
+  }
+}
+
+// ---- running a G (g0) ----
+
+void g_entry(void*);
+
+void dropg(M* m, G* g) {
+  m->curg = nullptr;
+  g->m = nullptr;
+}
+
+// The G is off its stack: a stackless park gives the native stack back.
+void release_stack(M* m, G* g) {
+  if (g->parked_stackful) {
+    g->ctx = &g->stack->ctx;
+    return;
+  }
+  m->stacks->put(g->stack);
+  g->stack = nullptr;
+  g->ctx = nullptr;
+}
+
+void gfput(Sched* s, G* g) {
+  Thread* t = g->vm;
+  t->frames.clear();
+  t->frames.shrink_to_fit();
+  t->pins.clear();
+  t->error = Value::nil();
+  t->traceback.clear();
+  t->depth = 0;
+  g->resume_value = Value::nil();
+  g->waiting = nullptr;
+  g->is_main = false;
+  if (t->stack_size > 4 * kGoroutineStack) {  // keep small stacks only
+    std::free(t->stack);
+    t->stack = nullptr;
+    t->stack_size = 0;
+  }
+  std::lock_guard<std::mutex> lk(s->allglock);
+  g->schedlink = s->gfree;
+  s->gfree = g;
+}
+
+void report_error(Sched* s, G* g) {
+  Thread* t = g->vm;
+  std::string msg = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
+  report_done(s, Sched::Exit::Error, std::move(msg), std::move(t->traceback));
+}
+
+// Go's goexit0 (an error, if any, was reported by g_entry).
+void goexit0(Sched* s, M* m, G* g) {
+  if (g->is_main) report_done(s, Sched::Exit::Ok, "", "");
+  g->parked_stackful = false;
+  release_stack(m, g);
+  dropg(m, g);
+  g->preempt.store(false);
+  g->preemptStop.store(false);
+  casgstatus(g, _Grunning, _Gdead);
+  s->ngoroutines.fetch_sub(1);
+  gfput(s, g);
+}
+
+void park_m(Sched* s, M* m, G* g) {
+  bool (*unlockf)(G*, void*) = m->park_unlockf;
+  void* arg = m->park_arg;
+  m->park_unlockf = nullptr;
+  m->park_arg = nullptr;
+  release_stack(m, g);
+  dropg(m, g);
+  casgstatus(g, _Grunning, _Gwaiting);
+  if (unlockf != nullptr && !unlockf(g, arg)) {  // the park is off: run it again soon
+    casgstatus(g, _Gwaiting, _Grunnable);
+    runqput(s, m->p, g, true);
+  }
+}
+
+void gosched_m(Sched* s, M* m, G* g) {
+  release_stack(m, g);
+  dropg(m, g);
+  casgstatus(g, _Grunning, _Grunnable);
+  std::lock_guard<std::mutex> lk(s->lock);
+  globrunqput(s, g);
+}
+
+void preemptpark_m(M* m, G* g) {
+  release_stack(m, g);
+  dropg(m, g);
+  casgstatus(g, _Grunning, _Gpreempted);  // suspendG now owns it
+}
+
+// exitsyscall found no P: the G waits on the global queue (keeping its
+// stack: it is inside a native), the M waits for a P.
+void exitsyscall0(Sched* s, M* m, G* g) {
+  release_stack(m, g);
+  dropg(m, g);
+  casgstatus(g, _Gsyscall, _Grunnable);
+  std::lock_guard<std::mutex> lk(s->lock);
+  globrunqput(s, g);
+}
+
+// Go's execute: runs g on this M (which holds a P) until g switches back,
+// then performs what g asked.
+void execute(Sched* s, M* m, G* g) {
+  casgstatus(g, _Grunnable, _Grunning);
+  g->m = m;
+  m->curg = g;
+  P* p = m->p;
+  p->schedtick.fetch_add(1, std::memory_order_relaxed);
+  p->schedwhen_ns.store(nanotime(), std::memory_order_relaxed);
+  if (!g->preemptStop.load() && !s->stopping.load()) {
+    g->preempt.store(false);
+    g->vm->set_guard();
+  }
+  m->action = M::Action::None;
+  if (g->parked_stackful) {
+    g->parked_stackful = false;
+    g->ctx = nullptr;
+  } else {
+    g->stack = m->stacks->get();
+    arch::make_context(&g->stack->ctx, g->stack->lo, g->stack->size, g_entry, nullptr);
+  }
+  arch::FiberSwitch fs;
+  fs.start(g->stack->lo, g->stack->size, false);
+  weft_switch(&m->g0ctx, &g->stack->ctx);
+  fs.finish();
+  m = getm();  // g0 never migrates, but say so
+  switch (m->action) {
+    case M::Action::Park: park_m(s, m, g); break;
+    case M::Action::Gosched: gosched_m(s, m, g); break;
+    case M::Action::PreemptPark: preemptpark_m(m, g); break;
+    case M::Action::Exit: goexit0(s, m, g); break;
+    case M::Action::ExitSyscall: exitsyscall0(s, m, g); break;
+    case M::Action::None: fatal("sched: goroutine switched to g0 without an action");
+  }
+}
+
+void schedule_loop(Sched* s) {
+  for (;;) {
+    G* g = findrunnable(s);
+    if (g == nullptr) return;
+    M* m = getm();
+    if (m->spinning) resetspinning(s, m);
+    execute(s, m, g);
+  }
+}
+
+void mstart(Sched* s, M* m) {
+  tls_m = m;
+  m->g0 = &m->g0ctx;
+  arch::thread_stack_bounds(&m->g0_lo, &m->g0_size);
+  P* p = m->nextp;
+  m->nextp = nullptr;
+  if (p != nullptr) acquirep(m, p);
+  schedule_loop(s);
+  m = getm();
+  if (m->p != nullptr) {
+    std::lock_guard<std::mutex> lk(s->lock);
+    pidleput(s, releasep(m));
+  }
+  delete m->stacks;
+  m->stacks = nullptr;
+  tls_m = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    s->mcount--;
+    m->exited = true;
+  }
+  { std::lock_guard<std::mutex> lk(s->done_mu); }  // no lost wakeup for sched_stop
+  s->done_cv.notify_all();
+}
+
+// ---- the G side ----
+
+// Switches from the running G to its M's g0 (the action is recorded).
+// Returns when the G is scheduled again (stackful), on any M.
+void switch_to_g0(G* g, bool dying) {
+  M* m = getm();
+  arch::FiberSwitch fs;
+  fs.start(m->g0_lo, m->g0_size, dying);
+  weft_switch(&g->stack->ctx, &m->g0ctx);
+  fs.finish();
+}
+
+// A G's first activation on a fresh native stack: (re-)enter the
+// interpreter, then hand the G to g0 as parked or exited. Never returns.
+void g_entry(void*) {
+  arch::FiberSwitch().finish();  // the switch that started this stack ends here
+  G* g = getm()->curg;
+  Value r = execute_goroutine(g->vm);
+  M* m = getm();  // a stackful park inside may have moved us
+  g = m->curg;
+  if (r != kParked) {
+    m->action = M::Action::Exit;
+    if (r.is_empty()) report_error(current_sched(), g);
+  }
+  switch_to_g0(g, true);
+  fatal("sched: a dead goroutine was resumed");
+}
+
+Parked park_common(M::Action action) {
+  M* m = getm();
+  G* g = m->curg;
+  m->action = action;
+  if (g->vm->depth <= 1) {
+    g->parked_stackful = false;
+    return Parked::Unwound;  // the interpreter unwinds; g_entry switches
+  }
+  g->parked_stackful = true;
+  switch_to_g0(g, false);
+  getm()->curg->resume = Resume::Reexecute;  // consumed inline by the caller
+  return Parked::Resumed;
+}
+
+// ---- done ----
+
+void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback) {
+  {
+    std::lock_guard<std::mutex> lk(s->done_mu);
+    if (s->done) return;
+    s->done = true;
+    s->exit_kind = kind;
+    s->message = std::move(message);
+    s->traceback = std::move(traceback);
+  }
+  s->done_cv.notify_all();
+  // Other goroutines stop at their next safe-point (Go: the program exits).
+  s->stopping.store(true);
+  preemptall(s);
+}
+
+void free_gs(Sched* s) {
+  for (G* g : s->allgs) {
+    if (g->stack != nullptr) {
+      // A G parked stackfully or cut off mid-run: its native stack holds no
+      // state anyone will need again.
+      arch::StackPool pool;
+      pool.put(g->stack);
+    }
+    std::free(g->vm->stack);
+    delete g->vm;
+    delete g;
+  }
+  s->allgs.clear();
+  s->gfree = nullptr;
+}
+
+}  // namespace
+
+// ---- exported ----
+
+P* pidleget(Sched* s) {
+  P* p = s->pidle;
+  if (p != nullptr) {
+    s->pidle = p->link;
+    p->link = nullptr;
+    s->npidle.fetch_sub(1);
+  }
+  return p;
+}
+
+void pidleput(Sched* s, P* p) {
+  p->status.store(_Pidle);
+  p->link = s->pidle;
+  s->pidle = p;
+  s->npidle.fetch_add(1);
+}
+
+void startm(Sched* s, P* p, bool spinning) {
+  M* m;
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    if (p == nullptr) p = pidleget(s);
+    if (p == nullptr) {
+      if (spinning) s->nmspinning.fetch_sub(1);
+      return;
+    }
+    m = mget(s);
+    if (m != nullptr) {
+      m->spinning = spinning;
+      m->nextp = p;
+    }
+  }
+  if (m == nullptr) {
+    newm(s, p, spinning);
+    return;
+  }
+  notewakeup(&m->park);
+}
+
+void wakep(Sched* s) {
+  if (s->npidle.load() == 0 || s->stopping.load()) return;
+  int32_t zero = 0;
+  if (s->nmspinning.load() != 0 || !s->nmspinning.compare_exchange_strong(zero, 1)) return;
+  startm(s, nullptr, true);
+}
+
+void handoffp(Sched* s, P* p) {
+  if (!runqempty(p) || s->runqsize.load() > 0) {
+    startm(s, p, false);
+    return;
+  }
+  if (s->nmspinning.load() + s->npidle.load() == 0) {
+    int32_t zero = 0;
+    if (s->nmspinning.compare_exchange_strong(zero, 1)) {
+      startm(s, p, true);
+      return;
+    }
+  }
+  std::lock_guard<std::mutex> lk(s->lock);
+  if (s->gcwaiting.load()) {
+    p->status.store(_Pgcstop);
+    if (--s->stopwait == 0) notewakeup(&s->stopnote);
+    return;
+  }
+  pidleput(s, p);
+}
+
+void preemptall(Sched* s) {
+  for (P* p : s->allp) {
+    if (p->status.load() != _Prunning) continue;
+    M* m = p->m;
+    G* g = m ? m->curg : nullptr;
+    if (g == nullptr) continue;
+    g->preempt.store(true);
+    g->vm->stackguard = kStackPoison;
+  }
+}
+
+// ---- the G-side API ----
+
+Parked gopark(bool (*unlockf)(G*, void*), void* arg, const char* reason) {
+  M* m = getm();
+  G* g = m->curg;
+  if (g == nullptr || m->p == nullptr) fatal("sched: gopark outside a running goroutine");
+  g->waitreason = reason;
+  m->park_unlockf = unlockf;
+  m->park_arg = arg;
+  return park_common(M::Action::Park);
+}
+
+void goready(G* g) {
+  Sched* s = current_sched();
+  if (s != g->owner || s->stopping.load()) return;  // the program is over: it stays parked
+  casgstatus(g, _Gwaiting, _Grunnable);
+  M* m = getm();
+  if (m != nullptr && m->p != nullptr) {
+    runqput(s, m->p, g, true);
+  } else {
+    std::lock_guard<std::mutex> lk(s->lock);
+    globrunqput(s, g);
+  }
+  wakep(s);
+}
+
+Parked gosched() { return park_common(M::Action::Gosched); }
+
+Parked preemptPark() { return park_common(M::Action::PreemptPark); }
+
+void entersyscall() {
+  M* m = getm();
+  G* g = m->curg;
+  P* p = m->p;
+  Sched* s = current_sched();
+  p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+  p->syscallwhen_ns.store(nanotime(), std::memory_order_relaxed);
+  casgstatus(g, _Grunning, _Gsyscall);
+  m->oldp = p;
+  m->p = nullptr;
+  p->m = nullptr;
+  p->status.store(_Psyscall, std::memory_order_release);
+  if (s->gcwaiting.load()) {  // a stop is in progress: give the P up now
+    uint32_t want = _Psyscall;
+    if (p->status.compare_exchange_strong(want, _Pgcstop)) {
+      std::lock_guard<std::mutex> lk(s->lock);
+      if (--s->stopwait == 0) notewakeup(&s->stopnote);
+    }
+  }
+}
+
+void exitsyscall() {
+  M* m = getm();
+  G* g = m->curg;
+  Sched* s = current_sched();
+  P* oldp = m->oldp;
+  m->oldp = nullptr;
+  uint32_t want = _Psyscall;
+  if (oldp != nullptr && oldp->status.compare_exchange_strong(want, _Prunning)) {
+    m->p = oldp;
+    oldp->m = m;
+    casgstatus(g, _Gsyscall, _Grunning);
+    return;
+  }
+  P* p = nullptr;
+  if (!s->gcwaiting.load()) {
+    std::lock_guard<std::mutex> lk(s->lock);
+    p = pidleget(s);
+  }
+  if (p != nullptr) {
+    acquirep(m, p);
+    casgstatus(g, _Gsyscall, _Grunning);
+    return;
+  }
+  m->action = M::Action::ExitSyscall;
+  g->parked_stackful = true;
+  switch_to_g0(g, false);  // resumes _Grunning on some M with a P
+}
+
+G* newproc(Runtime* rt, Value fn, const Value* args, int nargs) {
+  Sched* s = current_sched();
+  Closure* c = as_closure(fn);
+  Proto* p = c->proto;
+  G* g;
+  {
+    std::lock_guard<std::mutex> lk(s->allglock);
+    g = s->gfree;
+    if (g != nullptr) s->gfree = g->schedlink;
+  }
+  if (g == nullptr) {
+    g = new G();
+    g->vm = new Thread();
+    g->vm->g = g;
+    g->owner = s;
+    casgstatus(g, _Gidle, _Gdead);
+    std::lock_guard<std::mutex> lk(s->allglock);
+    s->allgs.push_back(g);
+  }
+  g->schedlink = nullptr;
+  Thread* t = g->vm;
+  t->rt = rt;
+  if (t->stack == nullptr) {
+    t->stack = static_cast<Value*>(std::malloc(kGoroutineStack * sizeof(Value)));
+    if (t->stack == nullptr) fatal("sched: out of memory for a goroutine stack");
+    t->stack_size = kGoroutineStack;
+  }
+  size_t need = 1 + size_t(p->nregs);
+  if (!t->ensure_stack(need)) fatal("sched: goroutine frame larger than the VM stack limit");
+  for (size_t i = 0; i < need; i++) t->stack[i] = Value::nil();
+  t->stack[0] = fn;
+  for (int j = 0; j < nargs; j++) t->stack[1 + size_t(j)] = args[j];
+  t->frames.push_back(Frame{c, p->code.data(), 1, kFrameReentry});
+  t->set_guard();
+  g->resume = Resume::Reexecute;
+  g->goid = s->goidgen.fetch_add(1) + 1;
+  s->ngoroutines.fetch_add(1);
+  casgstatus(g, _Gdead, _Grunnable);
+  M* m = getm();
+  if (m != nullptr && m->p != nullptr) {
+    runqput(s, m->p, g, true);
+    wakep(s);
+  } else {
+    std::lock_guard<std::mutex> lk(s->lock);
+    globrunqput(s, g);
+  }
+  return g;
+}
+
+// ---- Runtime::run's side ----
+
+void sched_start(Sched* s, Runtime* rt, int procs, Value main_fn, bool trace) {
+  Sched* expected = nullptr;
+  if (!g_current.compare_exchange_strong(expected, s)) {
+    fatal("sched: two Runtimes running at once (one Runtime may run at a time per process)");
+  }
+  s->rt = rt;
+  s->nprocs = procs < 1 ? 1 : procs;
+  for (int i = 0; i < s->nprocs; i++) {
+    P* p = new P();
+    p->id = i;
+    s->allp.push_back(p);
+  }
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    for (int i = s->nprocs; i-- > 0;) pidleput(s, s->allp[size_t(i)]);
+  }
+  G* g = newproc(rt, main_fn, nullptr, 0);
+  g->is_main = true;
+  s->sysmon = std::thread(sysmon_main, s, trace);
+  startm(s, nullptr, false);
+}
+
+void sched_wait(Sched* s) {
+  std::unique_lock<std::mutex> lk(s->done_mu);
+  s->done_cv.wait(lk, [&] { return s->done; });
+}
+
+bool sched_stop(Sched* s) {
+  {
+    std::lock_guard<std::mutex> lk(s->lock);  // orders against stop_the_world's check
+    s->stopping.store(true);
+  }
+  preemptall(s);
+  // Wake every idle M (each wake takes one off the list) until all exited.
+  auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+  for (;;) {
+    mpoke(s);
+    preemptall(s);
+    bool all_exited;
+    {
+      std::lock_guard<std::mutex> lk(s->lock);
+      all_exited = s->mcount == 0;
+    }
+    if (all_exited || std::chrono::steady_clock::now() >= deadline) break;
+    std::unique_lock<std::mutex> lk(s->done_mu);
+    s->done_cv.wait_for(lk, std::chrono::milliseconds(1));
+  }
+  // A collection in progress reads the Gs and the Ps: let it finish (it
+  // cannot start anew now that stopping is set; an unfinished stop gives up).
+  while (s->gc_active.load()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  notewakeup(&s->sysmon_note);
+  if (s->sysmon.joinable()) s->sysmon.join();
+  bool clean = true;
+  for (M* m : s->allm) {
+    bool exited;
+    {
+      std::lock_guard<std::mutex> lk(s->lock);
+      exited = m->exited;
+    }
+    if (exited) {
+      m->thread.join();
+      delete m;
+    } else {
+      m->thread.detach();  // stuck in a call-free loop or a blocking native: leaked
+      clean = false;
+    }
+  }
+  s->allm.clear();
+  g_current.store(nullptr);
+  stw_quiesce();  // a collection that started before still reads Gs and Ps (S3)
+  return clean;
+}
+
+Sched::~Sched() {
+  free_gs(this);
+  for (P* p : allp) delete p;
+  for (M* m : allm) delete m;
+}
+
+}  // namespace weft::sched

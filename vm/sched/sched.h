@@ -1,0 +1,404 @@
+// The scheduler: goroutines (G) run on OS threads (M) that hold the right
+// to run Weft code (P), as in Go's runtime, with Go's names.
+//
+// Model.
+//  - A G is a goroutine: its VM state (weft::Thread: VM stack, frames,
+//    guard), its status, and while it runs, the native stack it runs on.
+//  - An M is an OS thread. It runs the scheduler on its g0 context (the
+//    thread's own stack) and goroutines on native stacks from its pool
+//    (vm/arch: mmap'd, guard page, >= 64 KiB). Ms start on demand and park
+//    on a futex when idle.
+//  - A P is the right to run Weft code; there are `procs` of them. Each has
+//    a run queue (256 slots, lock-free for its owner, stolen from by
+//    others), a runnext slot, and the allocation caches of vm/gc.
+//
+// Stackless parking (DESIGN.md). A G that blocks or is preempted at a
+// blocked or synchronous safe-point while the interpreter is its only
+// activation (no native frame between the G's entry and the running VM
+// frame: Thread::depth == 1) unwinds the interpreter: execute()
+// returns kParked, the G's entry switches to g0, g0 finishes the park and
+// the native stack goes back to the pool. A parked G then costs its G and
+// its VM stack only. It resumes by re-entering the interpreter at its saved
+// pc, on any M, with a fresh native stack; g->resume says whether the
+// instruction at that pc is re-executed (preemption) or completed with a
+// result a waker delivered (channel ops, blocking natives).
+// A G that blocks inside a native that called back into Weft (depth > 1)
+// parks stackfully: it keeps its native stack, switches to g0, and later
+// continues exactly where it was (possibly on another M).
+//
+// Invariants.
+//  - Every G status change goes through casgstatus(), which rejects
+//    transitions that are not in Go's state machine (fatal).
+//  - A G is on at most one run queue, and only when _Grunnable.
+//  - Only the M holding a P runs Weft code or allocates from that P's caches.
+//  - Runtime code that may switch M (anything that can park) re-derives the
+//    current M after the switch through getm(), a non-inlinable accessor
+//    (DESIGN.md: GCC caches TLS addresses across calls).
+//  - Every blocking system call retries on EINTR.
+//
+// Lock order (lower first): sched.lock < channel locks (in address order
+// for select) < timers lock < allocation (bdwgc's lock).
+//
+// Lifecycle. A Runtime owns one Sched (the scheduler's global state, Go's
+// `sched` plus allp/allm/allgs). Runtime::run starts it: `procs` Ps, the
+// main G, one M (more start on demand) and the sysmon thread; the host
+// thread then waits until main returns, a goroutine fails, or checkdead()
+// finds a deadlock, and then stops every M where it is idle or at its next
+// safe-point. Only one Sched runs at a time in a process (bdwgc's heap and
+// getm()'s thread-local are process-wide): starting a second is fatal.
+//
+// Rejected: one OS thread per goroutine (100,000 parked goroutines must be
+// cheap), and stackful-only parking (every parked G would pin >= 4 KiB of
+// native stack).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "vm/arch/context.h"
+#include "vm/value.h"
+
+namespace weft {
+struct Thread;
+class Runtime;
+}  // namespace weft
+
+namespace weft::arch {
+struct NativeStack;
+class StackPool;
+}  // namespace weft::arch
+
+namespace weft::gc {
+struct Cache;      // per-P allocation caches (vm/gc)
+}
+
+namespace weft::sched {
+
+// G status, Go's values (runtime2.go).
+enum GStatus : uint32_t {
+  _Gidle = 0,
+  _Grunnable = 1,   // on a run queue, not running
+  _Grunning = 2,    // running Weft code on an M with a P
+  _Gsyscall = 3,    // in a blocking native; holds an M but no P's work
+  _Gwaiting = 4,    // blocked (channel, sleep, gc(), suspended)
+  _Gdead = 6,       // finished (or not yet used)
+  _Gpreempted = 9,  // stopped itself for a suspendG (preemptStop)
+  _Gscan = 0x1000,  // combined with the above: someone holds the G for scanning
+};
+
+enum PStatus : uint32_t { _Pidle = 0, _Prunning = 1, _Psyscall = 2, _Pgcstop = 3, _Pdead = 4 };
+
+// How a G resumes after a stackless park.
+enum class Resume : uint8_t {
+  Reexecute,  // run the instruction at the saved pc again (preempted before it acted)
+  Complete,   // it acted: write g->resume_value (etc.) into its result and go past it
+};
+
+struct M;
+struct P;
+struct Sudog;
+struct Sched;
+
+struct G {
+  std::atomic<uint32_t> atomicstatus{_Gidle};  // only through casgstatus & co
+  uint64_t goid = 0;
+  Thread* vm = nullptr;          // the VM state; owned by the G
+  M* m = nullptr;                // the M running it; valid iff _Grunning or _Gsyscall
+  G* schedlink = nullptr;        // run-queue / free-list link; owned by whoever holds the queue
+
+  // Preemption (seed): written by any thread, read at safe-points.
+  std::atomic<bool> preempt{false};      // a preemption is requested
+  std::atomic<bool> preemptStop{false};  // ...and it should park _Gpreempted, not just yield
+  std::atomic<bool> asyncSafePoint{false};  // stopped at an async safe-point (issue 4)
+
+  // Native stack: held while running, and while parked stackfully.
+  arch::NativeStack* stack = nullptr;
+  arch::Context* ctx = nullptr;   // saved context iff parked stackfully (in *stack)
+
+  // Resumption after a park: written by the waker before it readies the G.
+  Resume resume = Resume::Reexecute;
+  Value resume_value;             // GC root while parked: received value, native result
+  int32_t resume_index = -1;      // select: the case taken
+  bool resume_ok = false;         // receive: false when the channel was closed and drained
+
+  // Blocking bookkeeping, owned by the G while it runs and by the waker after.
+  Sudog* waiting = nullptr;       // sudogs of the channel op or select it is blocked in
+  // select: 0 while blocked in a select; the first waker CASes it to 1 and
+  // wins, later wakers skip this G's other sudogs (Go's g.selectDone).
+  std::atomic<uint32_t> selectDone{0};
+  int64_t when_ns = 0;            // sleep deadline
+  const char* waitreason = nullptr;
+  // Written by the G's own M: the park is stackful (the G keeps its native
+  // stack; ctx points into it) versus stackless.
+  bool parked_stackful = false;
+  bool is_main = false;           // the main goroutine: its return ends the program
+  Sched* owner = nullptr;         // the scheduler it belongs to; immutable
+};
+
+// A G waiting on a channel (Go's sudog): on that channel's recvq or sendq.
+struct Sudog {
+  G* g;
+  Sudog* next = nullptr;          // on the channel's queue
+  Sudog* prev = nullptr;
+  Sudog* waitlink = nullptr;      // the G's other sudogs (select)
+  void* c = nullptr;              // the channel (a weft heap object)
+  Value* elem = nullptr;          // send: the value to send; receive: where to put it
+  int32_t case_index = -1;        // select: which case this is
+  bool success = false;           // woken by a communication (not a close)
+  bool is_select = false;
+};
+
+struct P {
+  int32_t id;
+  std::atomic<uint32_t> status{_Pidle};
+  M* m = nullptr;                   // the M holding it; nullptr iff _Pidle/_Pgcstop
+  P* link = nullptr;                // idle list
+  // Written by the owning M, read by sysmon (relaxed atomics: a stale read
+  // only delays a retake by one sysmon tick).
+  std::atomic<uint64_t> schedtick{0};      // incremented on every execute()
+  std::atomic<uint64_t> syscalltick{0};    // incremented on every entersyscall()
+  std::atomic<int64_t> schedwhen_ns{0};    // when the current G started running
+  std::atomic<int64_t> syscallwhen_ns{0};  // when the P entered _Psyscall
+  // sysmon's last observation of the ticks above (sysmon thread only).
+  uint64_t sysmon_schedtick = 0, sysmon_syscalltick = 0;
+
+  // Run queue: runq[head % 256 .. tail % 256), owner pushes at tail, anyone
+  // steals from head with CAS (Go's runqput / runqsteal).
+  std::atomic<uint32_t> runqhead{0};
+  std::atomic<uint32_t> runqtail{0};
+  G* runq[256] = {};
+  std::atomic<G*> runnext{nullptr};  // the next G to run, ahead of runq
+
+  gc::Cache* mcache = nullptr;      // allocation caches; flushed at each stop-the-world
+};
+
+struct M {
+  int64_t id;
+  G* curg = nullptr;                // the running user G, or nullptr on g0
+  P* p = nullptr;                   // attached P
+  P* nextp = nullptr;               // P to acquire on wake
+  arch::Context* g0 = nullptr;      // the scheduler's context (thread stack): &g0ctx
+  arch::Context g0ctx;              // valid while a G runs on this M
+  void* g0_lo = nullptr;            // the thread's stack, for the sanitizers' fiber hooks
+  size_t g0_size = 0;
+  arch::StackPool* stacks = nullptr;  // this M's native-stack cache (owned)
+  P* oldp = nullptr;                // the P it held before entersyscall
+  std::thread thread;               // the OS thread (joined by the Sched's shutdown)
+  bool exited = false;              // the thread left mstart (under sched.lock)
+  uint64_t fastrand_state = 0;      // fastrand(): owned by this M
+  // What the G asked g0 to do when it switched there (owned by this M).
+  enum class Action : uint8_t { None, Park, Gosched, PreemptPark, Exit, ExitSyscall };
+  Action action = Action::None;
+  bool (*park_unlockf)(G*, void*) = nullptr;  // valid iff action == Park
+  void* park_arg = nullptr;
+  M* schedlink = nullptr;           // idle list
+  std::atomic<int32_t> locks{0};    // runtime locks held: not async-preemptible
+  const char* preemptoff = nullptr; // non-null: not preemptible, with the reason
+  bool spinning = false;            // looking for work
+  std::atomic<uint32_t> park{0};    // futex word for notesleep/notewakeup
+  // Async preemption (issue 4).
+  std::atomic<bool> signalPending{false};
+  std::atomic<uint32_t> preemptGen{0};
+};
+
+// The scheduler's global state (Go's schedt plus allp, allm, allgs).
+// Owned by the Runtime; created by Runtime::run.
+struct Sched {
+  Sched() = default;
+  ~Sched();  // frees the Gs, Ps and (exited) Ms; only after sched_stop returned true
+  Sched(const Sched&) = delete;
+  Sched& operator=(const Sched&) = delete;
+
+  Runtime* rt = nullptr;
+  std::mutex lock;                   // sched.lock: guards the fields marked (L)
+
+  std::vector<P*> allp;              // fixed after start; owned
+  int32_t nprocs = 0;
+  P* pidle = nullptr;                // (L) idle Ps
+  std::atomic<int32_t> npidle{0};    // written under L
+
+  std::vector<M*> allm;              // (L) owned
+  M* midle = nullptr;                // (L) idle Ms
+  int32_t nmidle = 0;                // (L)
+  int32_t mcount = 0;                // (L) Ms started and not exited
+  int64_t mnext = 0;                 // (L) next M id
+  std::atomic<int32_t> nmspinning{0};
+
+  G* runqhead = nullptr;             // (L) the global run queue
+  G* runqtail = nullptr;
+  std::atomic<int32_t> runqsize{0};  // written under L
+
+  std::mutex allglock;               // guards allgs and gfree
+  std::vector<G*> allgs;             // every G ever made, dead ones included; owned
+  G* gfree = nullptr;                // dead Gs for reuse
+  std::atomic<uint64_t> goidgen{0};
+  std::atomic<int64_t> ngoroutines{0};  // live (not dead) Gs: goroutines()
+
+  // Stop-the-world handshake (vm/sched/stw.cpp drives it; schedule() obeys).
+  std::atomic<bool> gcwaiting{false};
+  int32_t stopwait = 0;              // (L) Ps still to stop
+  std::atomic<uint32_t> stopnote{0}; // futex word: the last P to stop wakes the stopper
+  // True from stop_the_world until start_the_world (the collector reads
+  // Gs meanwhile; see stw_quiesce). Informational: --trace=sched.
+  std::atomic<bool> gc_active{false};
+  // Work in flight outside the Ms that will ready a G (a requested
+  // collection): checkdead() sees no deadlock while it is > 0.
+  std::atomic<int32_t> external_work{0};
+
+  // Timers (vm/sched/timers.cpp).
+  std::mutex timers_lock;
+  std::vector<G*> timers;            // a min-heap on G::when_ns (sleepers)
+  std::atomic<int64_t> next_timer{INT64_MAX};  // earliest deadline, INT64_MAX if none
+
+  // Lifecycle.
+  std::atomic<bool> stopping{false};  // shutting down: Ms exit at their next schedule
+  std::thread sysmon;
+  std::atomic<uint32_t> sysmon_note{0};  // wakes sysmon for shutdown
+  std::mutex done_mu;                 // guards the fields below
+  std::condition_variable done_cv;
+  bool done = false;
+  enum class Exit { Ok, Error, Deadlock } exit_kind = Exit::Ok;
+  std::string message, traceback;     // valid iff exit_kind == Error
+};
+
+// The running Sched, or nullptr. Any thread.
+Sched* current_sched();
+
+// Runtime::run's side (host thread only). sched_start makes `s` current
+// (fatal if another Sched runs), creates `procs` Ps, the main G running
+// main_fn, the first M and sysmon. sched_wait blocks until the program is
+// done (main returned, a goroutine failed, or deadlock). sched_stop stops
+// every M at its next schedule (waiting up to kStopGrace for Gs to reach a
+// safe-point; an M that does not stop is detached and its Sched leaked),
+// waits for a collection in progress to end, and makes no Sched current.
+// The Gs stay allocated until ~Sched (the collector may still hold some).
+void sched_start(Sched* s, Runtime* rt, int procs, Value main_fn, bool trace);
+void sched_wait(Sched* s);
+// Returns false when some M could not be stopped (then s must be leaked).
+bool sched_stop(Sched* s);
+// Poisons every running G's guard (preempt): they yield at their next
+// synchronous safe-point. Any thread.
+void preemptall(Sched* s);
+
+// ---- the API the rest of the VM uses ----
+
+// The current M of this OS thread (nullptr on threads that are not Ms).
+// Not inlinable on purpose: re-derive it after anything that may switch M.
+M* getm() __attribute__((noinline));
+inline G* getg() {
+  M* m = getm();
+  return m ? m->curg : nullptr;
+}
+
+// Status transitions (Go's casgstatus): fatal on an illegal transition or
+// when the G is not in `from`; spins while another holds _Gscan.
+void casgstatus(G* g, uint32_t from, uint32_t to);
+bool castogscanstatus(G* g, uint32_t from, uint32_t to);  // to = from | _Gscan
+void casfrom_Gscanstatus(G* g, uint32_t from, uint32_t to);  // from = to | _Gscan; fatal otherwise
+bool casGFromPreempted(G* g, uint32_t from, uint32_t to);  // _Gpreempted -> _Gwaiting
+uint32_t readgstatus(G* g);
+// Whether casgstatus accepts from -> to (Go's state machine, no _Gscan bits).
+bool legal_transition(uint32_t from, uint32_t to);
+
+// Parking. Called by the running G at a safe-point with its pc saved.
+// unlockf(arg) runs on g0 after the G is off its stack (it releases the
+// lock that keeps wakers away, e.g. a channel's); returning false from it
+// aborts the park (the G resumes at once).
+// Returns Parked::Unwound when the park is stackless: the caller must
+// unwind the interpreter (execute() returns kParked) and the instruction is
+// finished on resume per g->resume. Returns Parked::Resumed when the G
+// parked stackfully and has now been readied and rescheduled: the caller
+// completes the instruction inline from g->resume_*.
+enum class Parked { Unwound, Resumed };
+Parked gopark(bool (*unlockf)(G*, void*), void* arg, const char* reason);
+// Makes a _Gwaiting G runnable (on the current P's runnext, like Go's
+// ready()). Any thread; the caller has written g->resume_* first.
+void goready(G* g);
+
+// Yields the P (gosched / sync preemption): the G goes to the global queue.
+Parked gosched();
+// Parks as _Gpreempted for a suspendG (preemptStop at a safe-point).
+Parked preemptPark();
+
+// Blocking natives: the G keeps its M but gives up its P for the call.
+void entersyscall();
+void exitsyscall();
+
+// Starts a goroutine running fn(args...) (a Closure value), the GO opcode.
+G* newproc(Runtime* rt, Value fn, const Value* args, int nargs);
+
+// Timers: parks the current G until now + ns (sleep).
+Parked sleep_ns(int64_t ns);
+int64_t nanotime();  // CLOCK_MONOTONIC
+
+// Stop-the-world (vm/gc's collector thread calls these; Go's
+// stopTheWorldWithSema / startTheWorldWithSema; vm/sched/stw.cpp). Returns
+// the ns it took, or -1 when the scheduler is shutting down (the world was
+// not stopped: do not call start_the_world). No Sched: returns 0 (and
+// start_the_world must still follow). One stopper at a time.
+int64_t stop_the_world(const char* reason);
+void start_the_world();
+// Waits until no stop-the-world is in progress. sched_stop calls it after
+// making no Sched current and before freeing Gs and Ps: a collection that
+// began earlier still reads them (it holds them until start_the_world).
+void stw_quiesce();
+
+// ---- scheduler internals other subsystems use (vm/gc's stop-the-world) ----
+
+// Futex notes: sleep until the word is non-zero (retrying on EINTR), or for
+// at most timeout_ns (< 0: no limit); wake sets it. Clear before reuse.
+// Returns false on timeout.
+bool notesleep(std::atomic<uint32_t>* note, int64_t timeout_ns = -1);
+void notewakeup(std::atomic<uint32_t>* note);
+
+// Under sched.lock: the idle-P list.
+P* pidleget(Sched* s);
+void pidleput(Sched* s, P* p);
+// Starts (or wakes) an M to run p (nullptr: any idle P); spinning says it
+// should look for work. Takes sched.lock.
+void startm(Sched* s, P* p, bool spinning);
+// Wakes an idle M to look for work, if there is an idle P and nobody spins.
+void wakep(Sched* s);
+// Hands a P whose M blocks (syscall) or stops to some M, or makes it idle.
+void handoffp(Sched* s, P* p);
+// Reports a deadlock if every M is idle with nothing to run, no timer and
+// no outside work pending. sched.lock held.
+void checkdead(Sched* s);
+// Calls f on every G (allglock held: f must not take it or park).
+template <typename F> void for_each_g(Sched* s, F f) {
+  std::lock_guard<std::mutex> lk(s->allglock);
+  for (G* g : s->allgs) f(g);
+}
+
+// Run queues (vm/sched/runq.cpp), Go's algorithms.
+void runqput(Sched* s, P* p, G* g, bool next);   // p's owner only
+G* runqget(P* p);                                // p's owner only
+G* runqsteal(P* p, P* victim, bool steal_runnext);  // p's owner; any victim
+bool runqempty(P* p);
+void globrunqput(Sched* s, G* g);                // under sched.lock
+G* globrunqget(Sched* s, P* p, int32_t max);     // under sched.lock
+
+// A per-M pseudo-random number (wyrand): select's poll order, stealing order.
+uint32_t fastrand();
+
+// One line of --trace=sched (GODEBUG=schedtrace-like). Any thread.
+std::string schedtrace_line(Sched* s);
+
+// suspendG / resumeG (seed): for the collector's root scan.
+struct SuspendGState {
+  G* g = nullptr;
+  bool dead = false;
+  bool stopped = false;
+  // This suspendG counts in sched.external_work until resumeG readies the G
+  // (a G parked _Gpreempted for a suspender is not a deadlock).
+  bool counted = false;
+};
+SuspendGState suspendG(G* g);
+void resumeG(SuspendGState state);
+
+}  // namespace weft::sched

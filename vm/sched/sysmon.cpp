@@ -1,0 +1,152 @@
+// sysmon: the scheduler's watchdog thread (Go's sysmon), and --trace=sched.
+//
+// It has no M and no P, so it runs no Weft code and never allocates from
+// the heap. Each round it:
+//  - preempts a G that has held its P for kForcePreempt (retake of a
+//    _Prunning P: poison the guard; the G yields at its next synchronous
+//    safe-point);
+//  - retakes a P that sat in _Psyscall for a whole round while there is
+//    work for it (or nobody else to look for work), handing it to another M;
+//  - fires due timers (they would otherwise wait for the next schedule);
+//  - runs checkdead (the last M may have gone idle while a collection was
+//    in flight, when checkdead could not decide);
+//  - prints a --trace=sched line every second when asked.
+// Its sleep starts at 20 µs and doubles after a round with nothing to do
+// (1 ms of idle rounds), up to 10 ms, as Go's does.
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+
+#include "vm/runtime.h"
+#include "vm/sched/sched.h"
+
+namespace weft::sched {
+
+void run_timers(Sched* s, int64_t now);
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// As Go's forcePreemptNS: bounds how long one G keeps its P from others
+// (a 10 ms slice keeps latency low without measurable switching overhead).
+constexpr int64_t kForcePreempt = std::chrono::nanoseconds(10ms).count();
+constexpr int64_t kMinDelay = std::chrono::nanoseconds(20us).count();
+constexpr int64_t kMaxDelay = std::chrono::nanoseconds(10ms).count();
+constexpr int kIdleRoundsBeforeBackoff = 50;  // 50 x 20 µs = 1 ms, as Go
+constexpr int64_t kTraceEvery = std::chrono::nanoseconds(1s).count();
+
+void preemptone(P* p) {
+  M* m = p->m;
+  G* g = m ? m->curg : nullptr;
+  if (g == nullptr) return;
+  g->preempt.store(true);
+  g->vm->stackguard = kStackPoison;
+}
+
+// Go's retake. Returns how many Ps it acted on.
+int retake(Sched* s, int64_t now) {
+  int n = 0;
+  for (P* p : s->allp) {
+    uint32_t st = p->status.load(std::memory_order_acquire);
+    if (st == _Prunning) {
+      uint64_t tick = p->schedtick.load(std::memory_order_relaxed);
+      if (tick != p->sysmon_schedtick) {
+        p->sysmon_schedtick = tick;
+      } else if (now - p->schedwhen_ns.load(std::memory_order_relaxed) >= kForcePreempt) {
+        preemptone(p);
+        n++;
+      }
+    } else if (st == _Psyscall) {
+      uint64_t tick = p->syscalltick.load(std::memory_order_relaxed);
+      if (tick != p->sysmon_syscalltick) {  // give it one round
+        p->sysmon_syscalltick = tick;
+        continue;
+      }
+      if (runqempty(p) && s->nmspinning.load() + s->npidle.load() > 0 &&
+          now - p->syscallwhen_ns.load(std::memory_order_relaxed) < kForcePreempt) {
+        continue;  // nothing waits for it, and someone else is looking
+      }
+      uint32_t want = _Psyscall;
+      if (p->status.compare_exchange_strong(want, _Pidle)) {
+        handoffp(s, p);
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+void fire_timers(Sched* s, int64_t now) {
+  if (s->next_timer.load(std::memory_order_acquire) > now) return;
+  s->external_work.fetch_add(1);  // checkdead: Gs are in flight from the heap
+  run_timers(s, now);
+  s->external_work.fetch_sub(1);
+}
+
+}  // namespace
+
+std::string schedtrace_line(Sched* s) {
+  char buf[256];
+  std::string line;
+  int idle_ms, threads, spinning, runq;
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    idle_ms = s->nmidle;
+    threads = s->mcount;
+    runq = s->runqsize.load();
+  }
+  spinning = s->nmspinning.load();
+  std::snprintf(buf, sizeof buf, "procs=%d idleprocs=%d threads=%d spinningthreads=%d idlethreads=%d runqueue=%d [",
+                s->nprocs, s->npidle.load(), threads, spinning, idle_ms, runq);
+  line = buf;
+  for (P* p : s->allp) {
+    uint32_t n = p->runqtail.load() - p->runqhead.load() + (p->runnext.load() ? 1 : 0);
+    line += (p == s->allp.front() ? "" : " ") + std::to_string(n);
+  }
+  int64_t counts[7] = {};  // runnable running syscall waiting preempted dead other
+  for_each_g(s, [&](G* g) {
+    switch (readgstatus(g) & ~uint32_t(_Gscan)) {
+      case _Grunnable: counts[0]++; break;
+      case _Grunning: counts[1]++; break;
+      case _Gsyscall: counts[2]++; break;
+      case _Gwaiting: counts[3]++; break;
+      case _Gpreempted: counts[4]++; break;
+      case _Gdead: counts[5]++; break;
+      default: counts[6]++; break;
+    }
+  });
+  std::snprintf(buf, sizeof buf,
+                "] gs: runnable=%" PRId64 " running=%" PRId64 " syscall=%" PRId64 " waiting=%" PRId64
+                " preempted=%" PRId64 " dead=%" PRId64,
+                counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]);
+  return line + buf;
+}
+
+void sysmon_main(Sched* s, bool trace) {
+  int64_t delay = kMinDelay;
+  int idle = 0;
+  int64_t start = nanotime();
+  int64_t next_trace = start + kTraceEvery;
+  while (!s->stopping.load()) {
+    notesleep(&s->sysmon_note, delay);
+    if (s->stopping.load()) break;
+    int64_t now = nanotime();
+    fire_timers(s, now);
+    if (retake(s, now) > 0) {
+      idle = 0;
+    } else {
+      idle++;
+      std::lock_guard<std::mutex> lk(s->lock);
+      checkdead(s);
+    }
+    delay = idle <= kIdleRoundsBeforeBackoff ? kMinDelay : std::min(delay * 2, kMaxDelay);
+    if (trace && now >= next_trace) {
+      std::fprintf(stderr, "SCHED %" PRId64 "ms: %s\n", (now - start) / 1000000,
+                   schedtrace_line(s).c_str());
+      next_trace = now + kTraceEvery;
+    }
+  }
+}
+
+}  // namespace weft::sched
