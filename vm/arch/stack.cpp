@@ -110,6 +110,9 @@ void release_global_stacks() {
 
 #ifdef WEFT_ASAN
 void FiberSwitch::start(const void* bottom, size_t size, bool dying) {
+  // Leaving a stack for good with frames still on it: clear their redzones,
+  // or the stack's next user trips over stale poison (the pool reuses it).
+  if (dying) __asan_handle_no_return();
   __sanitizer_start_switch_fiber(dying ? nullptr : &fake_stack, bottom, size);
 }
 void FiberSwitch::finish() { __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr); }

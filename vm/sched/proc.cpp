@@ -40,6 +40,7 @@
 #include "vm/fatal.h"
 #include "vm/interp.h"
 #include "vm/runtime.h"
+#include "vm/sched/chan.h"
 #include "vm/sched/sched.h"
 
 namespace weft::sched {
@@ -647,6 +648,7 @@ void free_gs(Sched* s) {
       arch::StackPool pool;
       pool.put(g->stack);
     }
+    chan_free_waiting(g);  // a G still blocked on a channel owns its sudogs
     std::free(g->vm->stack);
     delete g->vm;
     delete g;

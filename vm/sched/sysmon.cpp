@@ -102,7 +102,8 @@ std::string schedtrace_line(Sched* s) {
   line = buf;
   for (P* p : s->allp) {
     uint32_t n = p->runqtail.load() - p->runqhead.load() + (p->runnext.load() ? 1 : 0);
-    line += (p == s->allp.front() ? "" : " ") + std::to_string(n);
+    if (p != s->allp.front()) line += ' ';
+    line += std::to_string(n);
   }
   int64_t counts[7] = {};  // runnable running syscall waiting preempted dead other
   for_each_g(s, [&](G* g) {
