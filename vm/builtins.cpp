@@ -533,6 +533,7 @@ Value b_readline(Thread* t, Value*, int) {
   int c;
   bool any = false;
   bool syscall = sched::getg() != nullptr;
+  std::fflush(t->rt->options().out);  // a prompt printed before must show (like C++'s cin tie)
   if (syscall) sched::entersyscall();
   while ((c = std::fgetc(stdin)) != EOF) {
     any = true;

@@ -302,6 +302,14 @@ void mpoke(Sched* s) {
 }
 
 // The gcwaiting handshake (Go's gcstopm): give the P to the stopper.
+// One more P is _Pgcstop (sched.lock held); the last one records when the
+// world stood still and wakes the stopper.
+void p_stopped(Sched* s) {
+  if (--s->stopwait != 0) return;
+  s->stopped_ns = nanotime();
+  notewakeup(&s->stopnote);
+}
+
 void gcstopm(Sched* s, M* m) {
   if (m->spinning) {
     m->spinning = false;
@@ -310,7 +318,7 @@ void gcstopm(Sched* s, M* m) {
   P* p = releasep(m);
   std::lock_guard<std::mutex> lk(s->lock);
   p->status.store(_Pgcstop);
-  if (--s->stopwait == 0) notewakeup(&s->stopnote);
+  p_stopped(s);
 }
 
 // Parks an M that has no P until it gets one. False when stopping.
@@ -722,7 +730,7 @@ void handoffp(Sched* s, P* p) {
   std::lock_guard<std::mutex> lk(s->lock);
   if (s->gcwaiting.load()) {
     p->status.store(_Pgcstop);
-    if (--s->stopwait == 0) notewakeup(&s->stopnote);
+    p_stopped(s);
     return;
   }
   pidleput(s, p);
@@ -785,7 +793,7 @@ void entersyscall() {
     uint32_t want = _Psyscall;
     if (p->status.compare_exchange_strong(want, _Pgcstop)) {
       std::lock_guard<std::mutex> lk(s->lock);
-      if (--s->stopwait == 0) notewakeup(&s->stopnote);
+      p_stopped(s);
     }
   }
 }

@@ -243,6 +243,7 @@ struct Sched {
   std::atomic<bool> gcwaiting{false};
   int32_t stopwait = 0;              // (L) Ps still to stop
   std::atomic<uint32_t> stopnote{0}; // futex word: the last P to stop wakes the stopper
+  int64_t stopped_ns = 0;            // (L) when the last P stopped: the end of time-to-stop
   // True from stop_the_world until start_the_world (the collector reads
   // Gs meanwhile; see stw_quiesce). Informational: --trace=sched.
   std::atomic<bool> gc_active{false};

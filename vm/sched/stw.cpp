@@ -67,6 +67,7 @@ int64_t stop_the_world(const char* reason) {
     }
     s->gc_active.store(true);
     s->stopwait = s->nprocs;
+    s->stopped_ns = 0;
     s->stopnote.store(0);
     s->gcwaiting.store(true);
     for (P* p : s->allp) {  // Ps in syscalls: their Gs touch no Weft state
@@ -105,7 +106,13 @@ int64_t stop_the_world(const char* reason) {
   for (P* p : s->allp) {
     if (p->status.load() != _Pgcstop) fatal("sched: stop_the_world: a P is not stopped");
   }
-  return nanotime() - start;
+  // Time to stop ends when the last P stopped, not when this thread got a
+  // CPU back to notice: with every CPU busy that wake-up alone can take a
+  // scheduler tick, which is pause (counted there) but not goroutines
+  // being slow to stop.
+  std::lock_guard<std::mutex> lock(s->lock);
+  int64_t stopped = s->stopped_ns > start ? s->stopped_ns : nanotime();
+  return stopped - start;
 }
 
 void start_the_world() {
