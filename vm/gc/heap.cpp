@@ -389,8 +389,12 @@ void Heap::collect_requested() {
 // behind every goroutine preempted for the stop and wait out their time
 // slices: 100 spinners made gc() take ~0.6 s.)
 void Heap::run_cycle() {
-  started_.fetch_add(1, std::memory_order_acq_rel);
+  // Clear the request before counting the cycle as started: a gc_wait()
+  // between the two would otherwise wait for the next cycle while its
+  // request was wiped, and nothing would ever run it (a --gc-stress hang,
+  // about one run in 150 under ASan).
   requested_.store(false, std::memory_order_release);
+  started_.fetch_add(1, std::memory_order_acq_rel);
   uint64_t start = now_ns();
   int64_t stw = sched::stop_the_world("gc");
   if (stw < 0) return;  // the scheduler is shutting down: no collection (nobody waits)

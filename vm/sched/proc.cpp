@@ -494,13 +494,17 @@ void park_m(Sched* s, M* m, G* g) {
   }
 }
 
-void gosched_m(Sched* s, M* m, G* g) {
+// g (now off its native stack, or keeping it if parked stackfully) goes
+// to the global queue as runnable, coming from status `from`.
+void to_global_queue(Sched* s, M* m, G* g, uint32_t from) {
   release_stack(m, g);
   dropg(m, g);
-  casgstatus(g, _Grunning, _Grunnable);
+  casgstatus(g, from, _Grunnable);
   std::lock_guard<std::mutex> lk(s->lock);
   globrunqput(s, g);
 }
+
+void gosched_m(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Grunning); }
 
 void preemptpark_m(M* m, G* g) {
   release_stack(m, g);
@@ -510,13 +514,7 @@ void preemptpark_m(M* m, G* g) {
 
 // exitsyscall found no P: the G waits on the global queue (keeping its
 // stack: it is inside a native), the M waits for a P.
-void exitsyscall0(Sched* s, M* m, G* g) {
-  release_stack(m, g);
-  dropg(m, g);
-  casgstatus(g, _Gsyscall, _Grunnable);
-  std::lock_guard<std::mutex> lk(s->lock);
-  globrunqput(s, g);
-}
+void exitsyscall0(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Gsyscall); }
 
 // Go's execute: runs g on this M (which holds a P) until g switches back,
 // then performs what g asked.
