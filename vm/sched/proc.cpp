@@ -301,7 +301,6 @@ void mpoke(Sched* s) {
   if (m != nullptr) notewakeup(&m->park);
 }
 
-// The gcwaiting handshake (Go's gcstopm): give the P to the stopper.
 // One more P is _Pgcstop (sched.lock held); the last one records when the
 // world stood still and wakes the stopper.
 void p_stopped(Sched* s) {
@@ -310,6 +309,7 @@ void p_stopped(Sched* s) {
   notewakeup(&s->stopnote);
 }
 
+// The gcwaiting handshake (Go's gcstopm): give the P to the stopper.
 void gcstopm(Sched* s, M* m) {
   if (m->spinning) {
     m->spinning = false;
