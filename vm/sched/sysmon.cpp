@@ -34,6 +34,7 @@ constexpr int64_t kForcePreempt = std::chrono::nanoseconds(10ms).count();
 constexpr int64_t kMinDelay = std::chrono::nanoseconds(20us).count();
 constexpr int64_t kMaxDelay = std::chrono::nanoseconds(10ms).count();
 constexpr int kIdleRoundsBeforeBackoff = 50;  // 50 x 20 µs = 1 ms, as Go
+constexpr int64_t kStwDelay = std::chrono::nanoseconds(1ms).count();  // while the world stops
 constexpr int64_t kTraceEvery = std::chrono::nanoseconds(1s).count();
 
 void preemptone(P* p) {
@@ -44,7 +45,11 @@ void preemptone(P* p) {
   g->vm->stackguard = kStackPoison;
 }
 
-// Go's retake. Returns how many Ps it acted on.
+// Go's retake. Returns how many Ps in syscalls it handed off: only those
+// need sysmon's fast polling (a syscall P retaken 20 µs late keeps runnable
+// work waiting); a time slice preempted late by a millisecond is 10% of
+// a 10 ms slice, and polling every 20 µs costs a small machine a CPU that
+// the goroutines being stopped need.
 int retake(Sched* s, int64_t now) {
   int n = 0;
   for (P* p : s->allp) {
@@ -55,7 +60,6 @@ int retake(Sched* s, int64_t now) {
         p->sysmon_schedtick = tick;
       } else if (now - p->schedwhen_ns.load(std::memory_order_relaxed) >= kForcePreempt) {
         preemptone(p);
-        n++;
       }
     } else if (st == _Psyscall) {
       uint64_t tick = p->syscalltick.load(std::memory_order_relaxed);
@@ -132,6 +136,13 @@ void sysmon_main(Sched* s, bool trace) {
   while (!s->stopping.load()) {
     notesleep(&s->sysmon_note, delay);
     if (s->stopping.load()) break;
+    if (s->gcwaiting.load()) {
+      // As Go's sysmon: nothing to retake or preempt while the world
+      // stops, and on a small machine each wake-up can take the CPU of an M
+      // that still has to reach its safe-point.
+      delay = kStwDelay;
+      continue;
+    }
     int64_t now = nanotime();
     fire_timers(s, now);
     if (retake(s, now) > 0) {
