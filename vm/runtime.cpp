@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "lang/compiler.h"
+#include "vm/gc/scan.h"
 #include "vm/runtime.h"
 #include "vm/sched/sched.h"
 
@@ -137,52 +138,15 @@ void Runtime::collect(Thread* t) {
   t->set_guard();
 }
 
-namespace {
-
-void push_frame_roots(gc::RootSink& sink, Thread* t, Frame& f) {
-  if (f.closure == nullptr) return;
-  sink.value(&f.closure);
-  const Proto* p = f.closure->proto;
-  Value* regs = t->stack + f.base;
-  const uint64_t* live = p->live_at(uint32_t(f.pc - p->code.data()));
-  if (live == nullptr) {  // not stopped at a safe-point (cannot happen): keep all
-    sink.values(regs, regs + p->nregs);
-    return;
-  }
-  for (int r = 0; r < p->nregs; r++) {
-    if (p->is_live(live, r)) sink.value(&regs[r]);
-  }
-}
-
-void push_thread_roots(gc::RootSink& sink, Thread* t) {
-  for (Frame& f : t->frames) push_frame_roots(sink, t, f);
-  if (!t->pins.empty()) sink.values(t->pins.data(), t->pins.data() + t->pins.size());
-  sink.value(&t->error);
-}
-
-// One goroutine, held still by suspendG (world stopped: it is at a blocked
-// or synchronous safe-point, or in a blocking native that touches no Weft
-// state). A G that suspendG stopped from running is readied by resumeG.
-bool push_goroutine_roots(gc::RootSink& sink, sched::G* g) {
-  sched::SuspendGState st = sched::suspendG(g);
-  if (st.dead) return false;
-  if (g->vm != nullptr) push_thread_roots(sink, g->vm);
-  sink.value(&g->resume_value);
-  sched::resumeG(st);
-  return true;
-}
-
-}  // namespace
-
 // Collector thread, inside bdwgc's mark phase, world stopped.
 size_t Runtime::push_roots(gc::RootSink& sink) {
   size_t goroutines = 0;
   if (sched::Sched* s = sched::current_sched(); s != nullptr && s->rt == this) {
     std::vector<sched::G*> gs;
     sched::for_each_g(s, [&gs](sched::G* g) { gs.push_back(g); });
-    for (sched::G* g : gs) goroutines += push_goroutine_roots(sink, g);
+    for (sched::G* g : gs) goroutines += gc::scan_goroutine(sink, g);
   } else {
-    push_thread_roots(sink, main_.get());  // no scheduler: the host thread's goroutine
+    gc::scan_thread(sink, main_.get());  // no scheduler: the host thread's goroutine
     goroutines = 1;
   }
   if (!globals.empty()) sink.values(globals.data(), globals.data() + globals.size());

@@ -29,6 +29,12 @@ struct RuntimeOptions {
   std::vector<std::string> args; // args()
   int procs = 0;                 // Ps; 0: env WEFT_PROCS, else the number of CPUs
   bool trace_sched = false;      // a scheduler line a second to stderr (--trace=sched)
+  // Preemption (vm/sched/preempt.h). async_preempt off is Go's
+  // GODEBUG=asyncpreemptoff=1: call-free loops then stop only at calls.
+  bool async_preempt = true;
+  bool preempt_stress = false;   // signal every running M about every 50 us
+  int64_t time_slice_ns = 10'000'000;  // sysmon preempts a G that ran this long (Go's forcePreemptNS)
+  bool gc_verify = false;        // after each collection, check every reachable object is marked
 };
 
 // The outcome of loading or running something.

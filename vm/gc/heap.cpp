@@ -425,6 +425,20 @@ void Heap::run_cycle() {
   ready_waiters();
   sched::start_the_world();
   if (trace_ != nullptr) trace_line(heap_before, g_goroutines);
+  if (cycle_hook_) {
+    Stats st = stats();
+    Cycle c;
+    c.seq = st.collections;
+    c.at_ns = start - born_ns_;
+    c.stw_ns = st.stw_ns;
+    c.mark_ns = st.mark_ns;
+    c.pause_ns = st.last_pause_ns;
+    c.heap_before = heap_before;
+    c.heap_after = st.heap_bytes;
+    c.live_after = st.live_bytes;
+    c.goroutines = g_goroutines;
+    cycle_hook_(c);
+  }
 }
 
 // Any thread that is not running a goroutine (the host thread, tests):

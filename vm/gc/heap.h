@@ -50,6 +50,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -96,6 +97,18 @@ struct Stats {
   uint64_t stw_ns = 0;            // time to stop the world, last collection
   uint64_t mark_ns = 0;           // last collection
   uint64_t preemptions_async = 0, preemptions_sync = 0;
+};
+
+// One collection's figures, handed to the cycle hook (Heap::set_cycle_hook).
+struct Cycle {
+  uint64_t seq = 0;               // 1 for the first collection
+  uint64_t at_ns = 0;             // when it started, ns since the heap was made
+  uint64_t stw_ns = 0;            // time to stop the world
+  uint64_t mark_ns = 0;
+  uint64_t pause_ns = 0;          // world stopped, start to end
+  uint64_t heap_before = 0, heap_after = 0;  // bdwgc's heap size
+  uint64_t live_after = 0;        // exact live bytes
+  size_t goroutines = 0;          // scanned
 };
 
 constexpr int kClasses = 32;  // 16-byte granules: objects up to 512 bytes in size classes
@@ -150,6 +163,11 @@ class Heap {
   bool gc_stress() const { return gc_stress_; }
   // One line per collection (like GODEBUG=gctrace=1) to `out`, or none.
   void set_trace(FILE* out) { trace_ = out; }
+  // Called on the collector thread after each collection, world started
+  // again; it must not allocate from this heap or block for long. Set it
+  // while no collection can run (before Runtime::run, or from the host
+  // thread between runs); nullptr removes it.
+  void set_cycle_hook(std::function<void(const Cycle&)> hook) { cycle_hook_ = std::move(hook); }
   // A snapshot; the allocation counters are exact only while the world is
   // stopped (per-P counts are summed at each refill and collection).
   Stats stats() const;
@@ -183,6 +201,7 @@ class Heap {
   std::atomic<uint64_t> cycles_{0};     // collections completed (collector thread writes)
   uint64_t born_ns_;             // when the heap was made (trace timestamps)
   FILE* trace_ = nullptr;        // not owned
+  std::function<void(const Cycle&)> cycle_hook_;
   std::atomic<uint64_t> trigger_{kMinTrigger};  // live + allocated at which to request
   std::atomic<uint64_t> allocated_{0};  // reported bytes since the last collection
   std::atomic<uint64_t> total_allocated_{0};
