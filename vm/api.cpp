@@ -25,6 +25,10 @@ struct VM::Impl {
     o.args = c.args;
     o.procs = c.procs;
     o.trace_sched = c.trace_sched;
+    o.async_preempt = c.async_preempt;
+    o.preempt_stress = c.preempt_stress;
+    o.time_slice_ns = c.time_slice_ns;
+    o.gc_verify = c.gc_verify;
     return o;
   }
   Runtime rt;

@@ -52,6 +52,7 @@
 #include "vm/objops.h"
 #include "vm/runtime.h"
 #include "vm/sched/chan.h"
+#include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
@@ -577,7 +578,12 @@ NOINLINE bool compare_slow(Thread* t, const char* op, Value a, Value b, bool* re
 // increments (one per activation on this native stack).
 // no-crossjumping/no-gcse: keep one indirect jump per opcode (GCC otherwise
 // merges the dispatch tails into one shared, badly predicted jump).
-__attribute__((optimize("no-crossjumping"))) static Value interpret(Thread* t, bool complete) {
+// WEFT_ASYNC_SAFE (vm/sched/preempt.h): a goroutine may be stopped at any
+// instruction of this loop and resumed on another M. Its state is the
+// Thread's and locals derived from it; the M, the P and their caches are
+// reached only through out-of-line calls (weft_alloc_fast is a restartable
+// sequence of its own), and tests/preempt checks the code for TLS accesses.
+WEFT_ASYNC_SAFE __attribute__((optimize("no-crossjumping"))) static Value interpret(Thread* t, bool complete) {
   static const void* const kLabels[kOpCount] = {
 #define WEFT_LABEL(name, a, b, c, flags) &&op_##name,
       WEFT_OPCODES(WEFT_LABEL)

@@ -27,6 +27,13 @@ struct Config {
   bool gc_stress = false;         // collect at every safe-point that allocates
   bool trace_gc = false;          // one line per collection to stderr
   bool trace_sched = false;       // a scheduler line a second to stderr (like GODEBUG=schedtrace)
+  // Preemption. Asynchronous preemption (a signal stops a goroutine at any
+  // instruction of the interpreter) is what stops call-free loops; off, it
+  // is Go's GODEBUG=asyncpreemptoff=1 (for debuggers; Valgrind turns it off).
+  bool async_preempt = true;
+  bool preempt_stress = false;    // signal every running goroutine about every 50 us (testing)
+  int64_t time_slice_ns = 10'000'000;  // a goroutine running this long is preempted
+  bool gc_verify = false;         // after each collection, check every reachable object was marked
   int procs = 0;                  // OS threads running Weft code at once; 0: env WEFT_PROCS,
                                   // else the number of CPUs
   std::vector<std::string> args;  // what the script's args() returns

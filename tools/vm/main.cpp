@@ -2,6 +2,7 @@
 // All logic lives in the library; this file only maps options to a Config,
 // results to messages and exit statuses (0 ok, 1 usage or compile error,
 // 2 runtime error or fatal error such as a deadlock).
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -29,8 +30,15 @@ constexpr const char* kUsage =
     "  --gc-stress       collect at every safe-point that allocates\n"
     "  --procs N         run Weft code on up to N OS threads at once\n"
     "                    (default: env WEFT_PROCS, else the number of CPUs)\n"
+    "  --gc-verify       after each collection, check that every object reachable\n"
+    "                    from the roots was marked (fails loudly otherwise)\n"
+    "  --no-async-preempt  stop goroutines only at calls and allocations (like\n"
+    "                    GODEBUG=asyncpreemptoff=1; loops without calls then\n"
+    "                    hold their thread until they end)\n"
+    "  --preempt-stress  preempt every running goroutine about every 50 us\n"
     "  --trace=gc        print one line per collection to stderr\n"
     "  --trace=sched     print the scheduler's state once a second to stderr\n"
+    "                    (--trace=gc,sched: both)\n"
     "  --version         print the version and exit\n"
     "  --help            print this help and exit\n";
 
@@ -97,11 +105,22 @@ Options parse(int argc, char** argv) {
       o.config.gc_stress = true;
     } else if (has_option(arg, "--gc-percent")) {
       o.config.gc_percent = parse_gc_percent(option_value(argc, argv, i, arg, "--gc-percent"));
+    } else if (arg == "--gc-verify") {
+      o.config.gc_verify = true;
+    } else if (arg == "--no-async-preempt") {
+      o.config.async_preempt = false;
+    } else if (arg == "--preempt-stress") {
+      o.config.preempt_stress = true;
     } else if (has_option(arg, "--trace")) {
-      std::string what = option_value(argc, argv, i, arg, "--trace");
-      if (what == "gc") o.config.trace_gc = true;
-      else if (what == "sched") o.config.trace_sched = true;
-      else usage_error("unknown trace '" + what + "', expected gc or sched");
+      std::string list = option_value(argc, argv, i, arg, "--trace");
+      for (size_t at = 0; at <= list.size();) {
+        size_t comma = std::min(list.find(',', at), list.size());
+        std::string what = list.substr(at, comma - at);
+        if (what == "gc") o.config.trace_gc = true;
+        else if (what == "sched") o.config.trace_sched = true;
+        else usage_error("unknown trace '" + what + "', expected gc or sched");
+        at = comma + 1;
+      }
     } else if (has_option(arg, "--procs")) {
       o.config.procs = parse_procs(option_value(argc, argv, i, arg, "--procs"));
     } else if (arg == "-e") {

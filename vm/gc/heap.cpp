@@ -239,6 +239,38 @@ Cache* Heap::adopt_cache(sched::P* p) {
 
 // Threads without a P: the shared cache, under caches_mu_ (which a
 // collection also holds while it flushes the caches).
+// alloc() when its fast path found no P, another heap's cache, an empty
+// list, a large object or gc_stress. The M counts as allocating (not
+// async-preemptible) meanwhile, though no safe code runs here anyway.
+void* Heap::alloc_refill(size_t granules, bool atomic) {
+  Cache* c = current_cache();
+  if (c == nullptr) return alloc_shared(granules, atomic);
+  sched::M* m = sched::getm();
+  m->mallocing.fetch_add(1, std::memory_order_relaxed);
+  c->unreported += granules * kGranule;
+  if (gc_stress_) stress_request();
+  void* p = nullptr;
+  if (granules <= size_t(kClasses)) {
+    void** head = &c->free[atomic][granules];
+    if ((p = *head) != nullptr) {
+      *head = *static_cast<void**>(p);
+      *static_cast<void**>(p) = nullptr;  // the link word: the rest is zeroed by bdwgc
+    }
+  }
+  if (p == nullptr) p = alloc_slow(c, granules, atomic);
+  m->mallocing.fetch_sub(1, std::memory_order_relaxed);
+  return p;
+}
+
+// The running M's P's cache, made on first use; nullptr without a P.
+Cache* Heap::current_cache() {
+  sched::M* m = sched::getm();
+  if (m == nullptr || m->p == nullptr) return nullptr;
+  Cache* c = m->p->mcache;
+  if (c != nullptr && c->owner == this) return c;
+  return adopt_cache(m->p);
+}
+
 void* Heap::alloc_shared(size_t granules, bool atomic) {
   std::lock_guard<std::mutex> lock(caches_mu_);
   shared_->unreported += granules * kGranule;
@@ -357,6 +389,7 @@ Stats Heap::stats() const {
   s.allocated_bytes = allocated_.load(std::memory_order_relaxed);
   s.total_allocated = total_allocated_.load(std::memory_order_relaxed);
   s.preemptions_sync = preemptions_sync_.load(std::memory_order_relaxed);
+  s.preemptions_async = preemptions_async_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -406,6 +439,13 @@ void Heap::run_cycle() {
   GC_gcollect();
   GC_disable();
   g_collecting = false;
+  if (gc_verify_) {
+    std::vector<Runtime*> runtimes;
+    for (Heap* h : g_heaps) {
+      if (h->rt_ != nullptr) runtimes.push_back(h->rt_);
+    }
+    verify_heap(runtimes);
+  }
   uint64_t live = measure_live_bytes();
   uint64_t pause = now_ns() - start;
   {

@@ -55,6 +55,7 @@
 #include <mutex>
 #include <vector>
 
+#include "vm/arch/async.h"
 #include "vm/sched/sched.h"
 
 namespace weft {
@@ -72,7 +73,11 @@ constexpr size_t kGranule = 16;           // bdwgc's granule on 64-bit targets
 // thread. Adjacent value() slots are batched into one range push.
 class RootSink {
  public:
-  RootSink() = default;
+  // Where a verifying sink puts the ranges instead of pushing them (--gc-verify).
+  struct Record {
+    std::vector<std::pair<const char*, const char*>> precise, conservative;
+  };
+  explicit RootSink(Record* record = nullptr) : record_(record) {}
   ~RootSink() { flush(); }
   RootSink(const RootSink&) = delete;
   RootSink& operator=(const RootSink&) = delete;
@@ -83,6 +88,8 @@ class RootSink {
   void flush();                                 // pushes the pending run
 
  private:
+  void push(const char* lo, const char* hi, bool precise);
+  Record* record_;                // nullptr: push to bdwgc's mark stack
   const char* run_lo_ = nullptr;  // the pending run of adjacent value slots
   const char* run_hi_ = nullptr;
 };
@@ -123,6 +130,11 @@ struct Cache {
   const void* owner = nullptr;  // the Heap: a P of another Runtime's heap is not ours
 };
 
+// --gc-verify's walk (vm/gc/verify.cpp): fatal if an object reachable from
+// these runtimes' roots is not marked. Collector thread, world stopped,
+// right after marking. Returns the number of objects checked.
+size_t verify_heap(const std::vector<Runtime*>& runtimes);
+
 class Heap {
  public:
   // Sets bdwgc up on first use in the process (GC_INIT and the quirks in
@@ -161,6 +173,8 @@ class Heap {
   void set_gc_percent(int p);
   void set_gc_stress(bool on);
   bool gc_stress() const { return gc_stress_; }
+  // --gc-verify: check every collection's marking (vm/gc/verify.cpp).
+  void set_gc_verify(bool on) { gc_verify_ = on; }
   // One line per collection (like GODEBUG=gctrace=1) to `out`, or none.
   void set_trace(FILE* out) { trace_ = out; }
   // Called on the collector thread after each collection, world started
@@ -173,13 +187,15 @@ class Heap {
   Stats stats() const;
   // Counted by the scheduler's preemption paths (any thread).
   void count_sync_preemption() { preemptions_sync_.fetch_add(1, std::memory_order_relaxed); }
+  void count_async_preemption() { preemptions_async_.fetch_add(1, std::memory_order_relaxed); }
 
   // The collector thread's work: one cycle for each heap that asked.
   // Collector thread only.
   static void collect_requested();
 
  private:
-  Cache* current_cache();
+  void* alloc_refill(size_t granules, bool atomic);  // alloc() off its fast path
+  Cache* current_cache();        // the running M's P's cache (made on first use); nullptr without a P
   Cache* adopt_cache(sched::P* p);  // gives p a cache of this heap
   void* alloc_slow(Cache* c, size_t granules, bool atomic);
   void* alloc_shared(size_t granules, bool atomic);
@@ -196,6 +212,7 @@ class Heap {
   Runtime* rt_;                  // owns this Heap; nullptr in unit tests of the heap alone
   int gc_percent_;
   bool gc_stress_ = false;
+  bool gc_verify_ = false;
   std::atomic<bool> requested_{false};  // a collection is wanted; cleared when one starts
   std::atomic<uint64_t> started_{0};    // collections started (collector thread writes)
   std::atomic<uint64_t> cycles_{0};     // collections completed (collector thread writes)
@@ -206,6 +223,7 @@ class Heap {
   std::atomic<uint64_t> allocated_{0};  // reported bytes since the last collection
   std::atomic<uint64_t> total_allocated_{0};
   std::atomic<uint64_t> preemptions_sync_{0};
+  std::atomic<uint64_t> preemptions_async_{0};
   mutable std::mutex stats_mu_;  // guards stats_ (written by the collector)
   Stats stats_;
   std::mutex caches_mu_;         // guards caches_ and the shared cache's use
@@ -221,33 +239,17 @@ class Heap {
   std::vector<Waiter> waiters_;
 };
 
-// The fast path: the current P's cache, pop a size-class list; everything
-// else is out of line. The pacer's check happens when a cache reports (at
-// each refill and large object), or at every allocation under gc_stress.
+// The fast path: pop a size-class list of the current P's cache, in
+// vm/arch's restartable sequence (async preemption may stop a goroutine
+// inside it and resume it on another M: the sequence then starts over with
+// that M's P). Everything else, gc_stress included, is out of line.
 inline void* Heap::alloc(size_t bytes, bool atomic) {
   size_t granules = bytes == 0 ? 1 : (bytes + kGranule - 1) / kGranule;
-  Cache* c = current_cache();
-  if (c == nullptr) return alloc_shared(granules, atomic);
-  c->unreported += granules * kGranule;
-  if (__builtin_expect(gc_stress_, 0)) stress_request();
-  if (granules <= size_t(kClasses)) {
-    void** head = &c->free[atomic][granules];
-    if (void* p = *head) {
-      *head = *static_cast<void**>(p);
-      *static_cast<void**>(p) = nullptr;  // the link word: the rest is zeroed by bdwgc
-      return p;
-    }
+  if (__builtin_expect(granules <= size_t(kClasses) && !gc_stress_, 1)) {
+    size_t list = offsetof(Cache, free) + ((atomic ? kClasses + 1 : 0) + granules) * sizeof(void*);
+    if (void* p = weft_alloc_fast(list, this, granules * kGranule)) return p;
   }
-  return alloc_slow(c, granules, atomic);
-}
-
-// The running M's P's cache, made on first use; nullptr without a P.
-inline Cache* Heap::current_cache() {
-  sched::M* m = sched::getm();
-  if (m == nullptr || m->p == nullptr) return nullptr;
-  Cache* c = m->p->mcache;
-  if (__builtin_expect(c != nullptr && c->owner == this, 1)) return c;
-  return adopt_cache(m->p);
+  return alloc_refill(granules, atomic);
 }
 
 }  // namespace weft::gc

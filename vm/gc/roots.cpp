@@ -21,11 +21,13 @@ namespace weft::gc {
 
 namespace {
 constexpr size_t kWord = sizeof(void*);
-
-void push(const char* lo, const char* hi) {
-  if (lo < hi) GC_push_all_eager(const_cast<char*>(lo), const_cast<char*>(hi));
-}
 }  // namespace
+
+void RootSink::push(const char* lo, const char* hi, bool precise) {
+  if (lo >= hi) return;
+  if (record_ != nullptr) (precise ? record_->precise : record_->conservative).emplace_back(lo, hi);
+  else GC_push_all_eager(const_cast<char*>(lo), const_cast<char*>(hi));
+}
 
 void RootSink::value(const void* slot) {
   const char* p = static_cast<const char*>(slot);
@@ -40,16 +42,16 @@ void RootSink::value(const void* slot) {
 
 void RootSink::values(const void* lo, const void* hi) {
   flush();
-  push(static_cast<const char*>(lo), static_cast<const char*>(hi));
+  push(static_cast<const char*>(lo), static_cast<const char*>(hi), true);
 }
 
 void RootSink::conservative(const void* lo, const void* hi) {
   flush();
-  push(static_cast<const char*>(lo), static_cast<const char*>(hi));
+  push(static_cast<const char*>(lo), static_cast<const char*>(hi), false);
 }
 
 void RootSink::flush() {
-  push(run_lo_, run_hi_);
+  push(run_lo_, run_hi_, true);
   run_lo_ = run_hi_ = nullptr;
 }
 

@@ -41,7 +41,15 @@
 #include "vm/interp.h"
 #include "vm/runtime.h"
 #include "vm/sched/chan.h"
+#include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
+
+// The current M of this thread. Initial-exec TLS: the allocation fast path
+// (vm/arch/<arch>/async.S) reads it directly, and the SIGURG handler reads it
+// without a TLS helper call (async-signal-safe).
+extern "C" {
+__thread weft::sched::M* weft_tls_m __attribute__((tls_model("initial-exec"))) = nullptr;
+}
 
 namespace weft::sched {
 
@@ -57,7 +65,6 @@ constexpr auto kStopGrace = std::chrono::milliseconds(200);  // shutdown: time f
                                                              // detached (a call-free loop never does)
 
 std::atomic<Sched*> g_current{nullptr};
-thread_local M* tls_m = nullptr;
 
 const char* status_name(uint32_t st) {
   switch (st & ~uint32_t(_Gscan)) {
@@ -81,7 +88,7 @@ const char* status_name(uint32_t st) {
 
 }  // namespace
 
-M* getm() { return tls_m; }
+M* getm() { return weft_tls_m; }
 
 Sched* current_sched() { return g_current.load(std::memory_order_acquire); }
 
@@ -563,7 +570,8 @@ void schedule_loop(Sched* s) {
 }
 
 void mstart(Sched* s, M* m) {
-  tls_m = m;
+  weft_tls_m = m;
+  preempt_minit(m);
   m->g0 = &m->g0ctx;
   arch::thread_stack_bounds(&m->g0_lo, &m->g0_size);
   P* p = m->nextp;
@@ -577,7 +585,8 @@ void mstart(Sched* s, M* m) {
   }
   delete m->stacks;
   m->stacks = nullptr;
-  tls_m = nullptr;
+  preempt_mexit(m);
+  weft_tls_m = nullptr;
   {
     std::lock_guard<std::mutex> lk(s->lock);
     s->mcount--;
@@ -607,6 +616,7 @@ void g_entry(void*) {
   Value r = execute_goroutine(g->vm);
   M* m = getm();  // a stackful park inside may have moved us
   g = m->curg;
+  m->preemptoff = nullptr;  // park_common's, if the interpreter unwound to park
   if (r != kParked) {
     m->action = M::Action::Exit;
     if (r.is_empty()) report_error(current_sched(), g);
@@ -621,13 +631,29 @@ Parked park_common(M::Action action) {
   m->action = action;
   if (g->vm->depth <= 1) {
     g->parked_stackful = false;
-    return Parked::Unwound;  // the interpreter unwinds; g_entry switches
+    // The interpreter unwinds to g_entry, which switches. The unwinding
+    // runs async-safe code, but the park is half done (m->action is set,
+    // a channel's lock may be held until unlockf runs on g0): an async
+    // preemption now would overwrite the action, or move the G to another M.
+    m->preemptoff = "unwinding to park";
+    return Parked::Unwound;
   }
-  g->parked_stackful = true;
-  switch_to_g0(g, false);
+  park_stackful(action);
   getm()->curg->resume = Resume::Reexecute;  // consumed inline by the caller
   return Parked::Resumed;
 }
+
+}  // namespace
+
+void park_stackful(M::Action action) {
+  M* m = getm();
+  G* g = m->curg;
+  m->action = action;
+  g->parked_stackful = true;
+  switch_to_g0(g, false);
+}
+
+namespace {
 
 // ---- done ----
 
@@ -736,12 +762,7 @@ void handoffp(Sched* s, P* p) {
 
 void preemptall(Sched* s) {
   for (P* p : s->allp) {
-    if (p->status.load() != _Prunning) continue;
-    M* m = p->m;
-    G* g = m ? m->curg : nullptr;
-    if (g == nullptr) continue;
-    g->preempt.store(true);
-    g->vm->stackguard = kStackPoison;
+    if (p->status.load() == _Prunning) preemptone(p);
   }
 }
 
@@ -881,6 +902,7 @@ void sched_start(Sched* s, Runtime* rt, int procs, Value main_fn, bool trace) {
     fatal("sched: two Runtimes running at once (one Runtime may run at a time per process)");
   }
   s->rt = rt;
+  preempt_init(rt->options().async_preempt);
   s->nprocs = procs < 1 ? 1 : procs;
   for (int i = 0; i < s->nprocs; i++) {
     P* p = new P();
@@ -894,6 +916,7 @@ void sched_start(Sched* s, Runtime* rt, int procs, Value main_fn, bool trace) {
   G* g = newproc(rt, main_fn, nullptr, 0);
   g->is_main = true;
   s->sysmon = std::thread(sysmon_main, s, trace);
+  if (rt->options().preempt_stress) preempt_stress_start(s);
   startm(s, nullptr, false);
 }
 
@@ -907,6 +930,7 @@ bool sched_stop(Sched* s) {
     std::lock_guard<std::mutex> lk(s->lock);  // orders against stop_the_world's check
     s->stopping.store(true);
   }
+  preempt_stress_stop(s);
   preemptall(s);
   // Wake every idle M (each wake takes one off the list) until all exited.
   auto deadline = std::chrono::steady_clock::now() + kStopGrace;

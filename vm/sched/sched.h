@@ -70,6 +70,7 @@ class Runtime;
 
 namespace weft::arch {
 struct NativeStack;
+struct Spill;
 class StackPool;
 }  // namespace weft::arch
 
@@ -114,7 +115,14 @@ struct G {
   // Preemption (seed): written by any thread, read at safe-points.
   std::atomic<bool> preempt{false};      // a preemption is requested
   std::atomic<bool> preemptStop{false};  // ...and it should park _Gpreempted, not just yield
-  std::atomic<bool> asyncSafePoint{false};  // stopped at an async safe-point (issue 4)
+  // Stopped at an async safe-point (vm/sched/preempt.h): set by the G in
+  // weft_async_preempt2 while it is parked there, cleared when it resumes.
+  // The collector then scans it conservatively (vm/gc/scan.cpp).
+  std::atomic<bool> asyncSafePoint{false};
+  // Valid iff asyncSafePoint: the trampoline's spill area and XSAVE image
+  // on this G's native stack (vm/arch/async.h). Written by the G.
+  arch::Spill* async_spill = nullptr;
+  void* async_xsave = nullptr;
 
   // Native stack: held while running, and while parked stackfully.
   arch::NativeStack* stack = nullptr;
@@ -198,12 +206,18 @@ struct M {
   void* park_arg = nullptr;
   M* schedlink = nullptr;           // idle list
   std::atomic<int32_t> locks{0};    // runtime locks held: not async-preemptible
+  std::atomic<int32_t> mallocing{0};  // inside the allocator's slow path: not async-preemptible
   const char* preemptoff = nullptr; // non-null: not preemptible, with the reason
   bool spinning = false;            // looking for work
   std::atomic<uint32_t> park{0};    // futex word for notesleep/notewakeup
-  // Async preemption (issue 4).
-  std::atomic<bool> signalPending{false};
-  std::atomic<uint32_t> preemptGen{0};
+  // Async preemption (vm/sched/preempt.h).
+  int32_t tid = 0;                  // the OS thread id (tgkill); set by the M at start
+  void* sigstack = nullptr;         // its signal stack (owned; the M's thread only)
+  void* old_sigstack = nullptr;     // the thread's signal stack before ours (ASan's), restored at exit
+  size_t old_sigstack_size = 0;
+  int old_sigstack_flags = 0;
+  std::atomic<bool> signalPending{false};  // a SIGURG is in flight (preemptM coalesces on it)
+  std::atomic<uint32_t> preemptGen{0};     // bumped by every SIGURG the handler sees
 };
 
 // The scheduler's global state (Go's schedt plus allp, allm, allgs).
@@ -325,6 +339,11 @@ void goready(G* g);
 Parked gosched();
 // Parks as _Gpreempted for a suspendG (preemptStop at a safe-point).
 Parked preemptPark();
+
+// Parks the running G keeping its native stack, asking g0 for `action`
+// (Gosched or PreemptPark); returns when some M runs the G again. The
+// async preemption path (vm/sched/preempt.cpp), whatever the depth.
+void park_stackful(M::Action action);
 
 // Blocking natives: the G keeps its M but gives up its P for the call.
 void entersyscall();

@@ -19,8 +19,9 @@
 //
 // The loop's pacing is Go's: spin (re-reading the status) for the first
 // kYieldDelay, then yield the thread, re-checking every kYieldDelay / 2.
-// The asynchronous request (a signal to the G's M) comes with issue 4: the
-// hook below is where it goes, rate-limited as in Go.
+// A running G also gets the asynchronous request (preemptM: a signal to its
+// M), at most one per kYieldDelay / 2, and again only once the last one was
+// delivered (its M's preemptGen moved) or the G moved to another M.
 //
 // Threads: any thread that is not running a goroutine (an M on g0, the
 // collector, a test). Calling it from an M whose user G is running is a
@@ -29,6 +30,7 @@
 #include <thread>
 
 #include "vm/fatal.h"
+#include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 #include "vm/thread.h"
 
@@ -46,12 +48,6 @@ constexpr int64_t kYieldDelay = 10'000;  // ns
 void restore_guard(G* g) {
   if (g->vm != nullptr && g->vm->stack != nullptr) g->vm->set_guard();
 }
-
-// Issue 4: send SIGURG to m (preemptM), coalesced by m->signalPending.
-// Until then a running G is stopped only at its next synchronous safe-point.
-void request_async_preempt(M*) {}
-
-bool async_preempt_enabled() { return false; }  // issue 4: the asyncpreemptoff knob
 
 // While a suspender waits for a running G to park itself _Gpreempted, and
 // until it readies that G again, the G is blocked on work outside the Ms:
@@ -135,7 +131,7 @@ SuspendGState suspendG(G* gp) {
           int64_t now = nanotime();
           if (now >= next_preempt_m) {  // rate limit, as Go
             next_preempt_m = now + kYieldDelay / 2;
-            request_async_preempt(async_m);
+            preemptM(async_m);
           }
         }
         break;

@@ -18,6 +18,7 @@
 #include <cstdio>
 
 #include "vm/runtime.h"
+#include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 
 namespace weft::sched {
@@ -28,22 +29,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// As Go's forcePreemptNS: bounds how long one G keeps its P from others
-// (a 10 ms slice keeps latency low without measurable switching overhead).
+// As Go's forcePreemptNS: how long a P may sit in a syscall before it is
+// handed off. The time slice of a running G is RuntimeOptions::time_slice_ns
+// (10 ms by default, like Go's: latency stays low without measurable
+// switching overhead).
 constexpr int64_t kForcePreempt = std::chrono::nanoseconds(10ms).count();
 constexpr int64_t kMinDelay = std::chrono::nanoseconds(20us).count();
 constexpr int64_t kMaxDelay = std::chrono::nanoseconds(10ms).count();
 constexpr int kIdleRoundsBeforeBackoff = 50;  // 50 x 20 µs = 1 ms, as Go
 constexpr int64_t kStwDelay = std::chrono::nanoseconds(1ms).count();  // while the world stops
 constexpr int64_t kTraceEvery = std::chrono::nanoseconds(1s).count();
-
-void preemptone(P* p) {
-  M* m = p->m;
-  G* g = m ? m->curg : nullptr;
-  if (g == nullptr) return;
-  g->preempt.store(true);
-  g->vm->stackguard = kStackPoison;
-}
 
 // Go's retake. Returns how many Ps in syscalls it handed off: only those
 // need sysmon's fast polling (a syscall P retaken 20 µs late keeps runnable
@@ -52,14 +47,15 @@ void preemptone(P* p) {
 // the goroutines being stopped need.
 int retake(Sched* s, int64_t now) {
   int n = 0;
+  const int64_t slice = s->rt->options().time_slice_ns;
   for (P* p : s->allp) {
     uint32_t st = p->status.load(std::memory_order_acquire);
     if (st == _Prunning) {
       uint64_t tick = p->schedtick.load(std::memory_order_relaxed);
       if (tick != p->sysmon_schedtick) {
         p->sysmon_schedtick = tick;
-      } else if (now - p->schedwhen_ns.load(std::memory_order_relaxed) >= kForcePreempt) {
-        preemptone(p);
+      } else if (now - p->schedwhen_ns.load(std::memory_order_relaxed) >= slice) {
+        preemptone(p);  // both kinds: the guard for calls, a signal for call-free loops
       }
     } else if (st == _Psyscall) {
       uint64_t tick = p->syscalltick.load(std::memory_order_relaxed);
