@@ -77,6 +77,7 @@ std::mutex g_heaps_mu;                 // guards g_heaps; taken before bdwgc's l
 std::vector<Heap*> g_heaps;            // every live Heap: all their roots are pushed
 std::atomic<bool> g_collecting{false}; // set only while Heap::collect runs GC_gcollect
 std::atomic<uint64_t> g_mark_start{0}, g_mark_end{0};  // written by the event hook
+std::vector<Runtime*> g_verify;  // --gc-verify: the runtimes to check this cycle (collector thread)
 size_t g_goroutines = 0;  // goroutines scanned by the last push_all_roots (collector thread)
 
 uint64_t now_ns() {
@@ -93,6 +94,9 @@ void on_collection_event(GC_EventType e) {
       break;
     case GC_EVENT_MARK_START: g_mark_start.store(now_ns(), std::memory_order_relaxed); break;
     case GC_EVENT_MARK_END: g_mark_end.store(now_ns(), std::memory_order_relaxed); break;
+    case GC_EVENT_RECLAIM_START:
+      if (!g_verify.empty()) verify_heap(g_verify);
+      break;
     default: break;
   }
 }
@@ -434,18 +438,17 @@ void Heap::run_cycle() {
   uint64_t heap_before = GC_get_heap_size();
   for (Heap* h : g_heaps) h->flush_caches();
   g_mark_start = g_mark_end = 0;
+  g_verify.clear();
+  if (gc_verify_) {
+    for (Heap* h : g_heaps) {
+      if (h->rt_ != nullptr) g_verify.push_back(h->rt_);
+    }
+  }
   g_collecting = true;
   GC_enable();
   GC_gcollect();
   GC_disable();
   g_collecting = false;
-  if (gc_verify_) {
-    std::vector<Runtime*> runtimes;
-    for (Heap* h : g_heaps) {
-      if (h->rt_ != nullptr) runtimes.push_back(h->rt_);
-    }
-    verify_heap(runtimes);
-  }
   uint64_t live = measure_live_bytes();
   uint64_t pause = now_ns() - start;
   {

@@ -132,7 +132,8 @@ struct Cache {
 
 // --gc-verify's walk (vm/gc/verify.cpp): fatal if an object reachable from
 // these runtimes' roots is not marked. Collector thread, world stopped,
-// right after marking. Returns the number of objects checked.
+// bdwgc's lock held, between its mark and reclaim phases. Returns the
+// number of objects checked.
 size_t verify_heap(const std::vector<Runtime*>& runtimes);
 
 class Heap {

@@ -15,8 +15,11 @@
 // that points inside an object instead of at its start (interior pointers
 // are off: such an object is not retained).
 //
-// Threads: the collector thread, world stopped, right after the mark
-// (mark bits valid), under bdwgc's allocation lock (GC_is_marked wants it).
+// When: bdwgc's GC_EVENT_RECLAIM_START (vm/gc/heap.cpp), on the collector
+// thread with the world stopped and bdwgc's lock held: the mark bits are
+// final and nothing is freed yet. (After GC_gcollect returns, blocks whose
+// objects all died are already free, and GC_base no longer knows their
+// objects: a verifier running then misses exactly the objects it is for.)
 #define GC_THREADS 1
 #define GC_NO_THREAD_REDIRECTS 1
 #include <gc/gc.h>
@@ -60,7 +63,15 @@ class Walker {
   void word(uintptr_t w, const char* from, bool precise) {
     if (w == 0) return;
     void* base = GC_base(reinterpret_cast<void*>(w));
-    if (base == nullptr) return;
+    if (base == nullptr) {
+      // Not the heap: fine for conservative words and inline Values, but a
+      // Value that is an object pointer must point at a live object.
+      if (precise && Value::from_bits(w).is_obj()) {
+        std::fprintf(stderr, "gc-verify: a Value %#" PRIxPTR " in %s points to no live heap object\n", w, from);
+        fatal("gc: --gc-verify found a dangling Value");
+      }
+      return;
+    }
     if (uintptr_t(base) != w) {
       // Conservative ranges may hold derived pointers; a Value may not.
       if (precise) fail(static_cast<const Obj*>(base), from, "a Value points inside the object");
@@ -131,15 +142,11 @@ class Walker {
   std::vector<const Obj*> work_;
 };
 
-struct Job {
-  const std::vector<Runtime*>* runtimes;
-  size_t objects = 0;
-};
+}  // namespace
 
-void* verify_locked(void* arg) {
-  Job* job = static_cast<Job*>(arg);
+size_t verify_heap(const std::vector<Runtime*>& runtimes) {
   Walker w;
-  for (Runtime* rt : *job->runtimes) {
+  for (Runtime* rt : runtimes) {
     RootSink::Record rec;
     {
       RootSink sink(&rec);
@@ -149,17 +156,7 @@ void* verify_locked(void* arg) {
     for (auto& [lo, hi] : rec.conservative) w.range(lo, hi, "a conservative root", false);
   }
   w.drain();
-  job->objects = w.objects();
-  return nullptr;
-}
-
-}  // namespace
-
-// Returns the number of reachable objects checked.
-size_t verify_heap(const std::vector<Runtime*>& runtimes) {
-  Job job{&runtimes};
-  GC_call_with_alloc_lock(verify_locked, &job);
-  return job.objects;
+  return w.objects();
 }
 
 }  // namespace weft::gc
