@@ -130,4 +130,10 @@ void thread_stack_bounds(void** lo, size_t* size) {
   pthread_attr_destroy(&attr);
 }
 
+void forget_frames([[maybe_unused]] NativeStack* s) {
+#ifdef WEFT_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(s->lo, s->size);
+#endif
+}
+
 }  // namespace weft::arch

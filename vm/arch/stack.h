@@ -76,4 +76,10 @@ struct FiberSwitch {
 // The calling thread's own stack (an M's g0 stack), for FiberSwitch.
 void thread_stack_bounds(void** lo, size_t* size);
 
+// A stack whose frames will never run again (its goroutine was parked
+// stackfully or cut off when its Runtime stopped) goes back to a pool with
+// those frames' ASan redzones still poisoned: clear them first, or the
+// stack's next user trips over them. Free of cost unless built with WEFT_ASAN.
+void forget_frames(NativeStack* s);
+
 }  // namespace weft::arch

@@ -83,7 +83,10 @@ class Walker {
     work_.push_back(o);
   }
   void value(Value v, const char* from) { word(uintptr_t(v.bits()), from, true); }
-  void range(const char* lo, const char* hi, const char* from, bool precise) {
+  // Conservative ranges include native stacks, whose ASan redzones are
+  // poisoned: read them as bdwgc's (uninstrumented) marker does.
+  __attribute__((no_sanitize("address"))) void range(const char* lo, const char* hi, const char* from,
+                                                     bool precise) {
     for (const char* p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
       word(*reinterpret_cast<const uintptr_t*>(p), from, precise);
   }

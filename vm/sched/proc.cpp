@@ -677,6 +677,7 @@ void free_gs(Sched* s) {
     if (g->stack != nullptr) {
       // A G parked stackfully or cut off mid-run: its native stack holds no
       // state anyone will need again.
+      arch::forget_frames(g->stack);
       arch::StackPool pool;
       pool.put(g->stack);
     }
