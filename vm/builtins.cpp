@@ -18,6 +18,7 @@
 #include "vm/objops.h"
 #include "vm/runtime.h"
 #include "vm/sched/chan.h"
+#include "vm/sched/preempt.h"
 
 namespace weft {
 
@@ -131,7 +132,7 @@ Value b_float(Thread* t, Value* args, int) {
 
 Value b_type(Thread* t, Value* args, int) { return str_value(*t->rt, type_name(args[0])); }
 
-Value b_len(Thread* t, Value* args, int) {
+WEFT_ASYNC_SAFE Value b_len(Thread* t, Value* args, int) {
   Value v = args[0];
   if (is_type(v, ObjType::String)) return Value::inline_int(as_string(v)->len);
   if (is_type(v, ObjType::Array)) return Value::inline_int(as_array(v)->len);
@@ -280,7 +281,7 @@ Value b_substr(Thread* t, Value* args, int n) {
   return str_value(*t->rt, s.substr(size_t(i), size_t(k)));
 }
 
-Value b_find(Thread* t, Value* args, int) {
+WEFT_ASYNC_SAFE Value b_find(Thread* t, Value* args, int) {
   if (!want(t, "find", args[0], ObjType::String, "string") ||
       !want(t, "find", args[1], ObjType::String, "string")) {
     return Value::empty();
@@ -382,8 +383,11 @@ Value b_sort(Thread* t, Value* args, int n) {
 }
 
 // ---- math ----
+// The pure compute builtins are WEFT_ASYNC_SAFE (vm/sched/preempt.h): a
+// goroutine may be preempted anywhere in them, as in the interpreter. They
+// reach nothing thread-local (errors go through Thread::raise, out of line).
 
-Value b_abs(Thread* t, Value* args, int) {
+WEFT_ASYNC_SAFE Value b_abs(Thread* t, Value* args, int) {
   Value v = args[0];
   if (is_int(v)) {
     int64_t i = int_of(v);
@@ -393,7 +397,7 @@ Value b_abs(Thread* t, Value* args, int) {
   return bad_arg(t, "abs", "number", v);
 }
 
-Value round_to_int(Thread* t, Value v, const char* name, double (*fn)(double)) {
+WEFT_ASYNC_SAFE Value round_to_int(Thread* t, Value v, const char* name, double (*fn)(double)) {
   if (is_int(v)) return v;
   if (!v.is_double()) return bad_arg(t, name, "number", v);
   double d = fn(v.as_double());
@@ -401,15 +405,15 @@ Value round_to_int(Thread* t, Value v, const char* name, double (*fn)(double)) {
   return Value::number(d);
 }
 
-Value b_floor(Thread* t, Value* args, int) { return round_to_int(t, args[0], "floor", std::floor); }
-Value b_ceil(Thread* t, Value* args, int) { return round_to_int(t, args[0], "ceil", std::ceil); }
+WEFT_ASYNC_SAFE Value b_floor(Thread* t, Value* args, int) { return round_to_int(t, args[0], "floor", std::floor); }
+WEFT_ASYNC_SAFE Value b_ceil(Thread* t, Value* args, int) { return round_to_int(t, args[0], "ceil", std::ceil); }
 
-Value b_sqrt(Thread* t, Value* args, int) {
+WEFT_ASYNC_SAFE Value b_sqrt(Thread* t, Value* args, int) {
   if (!is_number(args[0])) return bad_arg(t, "sqrt", "number", args[0]);
   return Value::number(std::sqrt(number_of(args[0])));
 }
 
-Value min_max(Thread* t, Value* args, int n, const char* name, bool want_max) {
+WEFT_ASYNC_SAFE Value min_max(Thread* t, Value* args, int n, const char* name, bool want_max) {
   Value best = args[0];
   if (!is_number(best)) return bad_arg(t, name, "number", best);
   for (int i = 1; i < n; i++) {
@@ -421,8 +425,8 @@ Value min_max(Thread* t, Value* args, int n, const char* name, bool want_max) {
   return best;
 }
 
-Value b_min(Thread* t, Value* args, int n) { return min_max(t, args, n, "min", false); }
-Value b_max(Thread* t, Value* args, int n) { return min_max(t, args, n, "max", true); }
+WEFT_ASYNC_SAFE Value b_min(Thread* t, Value* args, int n) { return min_max(t, args, n, "min", false); }
+WEFT_ASYNC_SAFE Value b_max(Thread* t, Value* args, int n) { return min_max(t, args, n, "max", true); }
 
 Value b_array(Thread* t, Value* args, int n) {
   int64_t len;
