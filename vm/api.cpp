@@ -29,6 +29,7 @@ struct VM::Impl {
     o.preempt_stress = c.preempt_stress;
     o.time_slice_ns = c.time_slice_ns;
     o.gc_verify = c.gc_verify;
+    o.heap_limit = c.heap_limit;
     return o;
   }
   Runtime rt;

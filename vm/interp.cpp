@@ -85,6 +85,9 @@ const char* op_text(Op op) {
 // (under gc_stress it asks after every allocation). Under gc_stress a
 // goroutine waits for a collection here (gc_stress_wait).
 //
+// Out of memory (the heap's limit, vm/gc/heap.h): the goroutine raises
+// `out of memory` here, where the instruction has not acted yet.
+//
 // Preemption (sysmon's time slice, stop-the-world, shutdown: g->preempt
 // with the guard poisoned): `resume` says what the caller can do. kNoPark:
 // the instruction is half done or a C++ local holds an object, so the
@@ -92,36 +95,43 @@ const char* op_text(Op op) {
 // safe-point. kReexecute: nothing has happened yet; the G yields
 // (gopreempt: to the global queue) or, for a suspendG, parks _Gpreempted,
 // and runs the instruction again on resume. kComplete: the instruction is
-// done except for writing R[A] = *result (a native's CALL). Returns true
-// when the G parked stacklessly: the caller unwinds (goto parked).
+// done except for writing R[A] = *result (a native's CALL). Returns
+// kStopParked when the G parked stacklessly (the caller unwinds: goto
+// parked) and kStopError with an error raised (goto error).
 enum StopMode { kNoPark, kReexecute, kComplete };
+enum StopOutcome { kStopGo, kStopParked, kStopError };
 
 // --gc-stress on a goroutine: every allocation posts a request and poisons
 // the guard (Heap::alloc), and the next safe-point that can park waits here
 // (like gc()) until a collection has run, so each one sees a collection.
-NOINLINE bool gc_stress_wait(Thread* t, sched::G* g, StopMode mode, Value result) {
+NOINLINE StopOutcome gc_stress_wait(Thread* t, sched::G* g, StopMode mode, Value result) {
   g->resume = mode == kComplete ? sched::Resume::Complete : sched::Resume::Reexecute;
   g->resume_value = result;
   sched::Parked p = t->rt->heap().gc_wait();
   if (p == sched::Parked::Resumed) g->resume = sched::Resume::Reexecute;
-  return p == sched::Parked::Unwound;
+  return p == sched::Parked::Unwound ? kStopParked : kStopGo;
 }
-NOINLINE bool honor_stop(Thread* t, StopMode mode = kNoPark, Value result = Value::nil()) {
+NOINLINE StopOutcome honor_stop(Thread* t, StopMode mode = kNoPark, Value result = Value::nil()) {
   Runtime* rt = t->rt;
   sched::G* g = t->g;
+  if (mode != kNoPark && rt->heap().take_out_of_memory()) {
+    t->set_guard();
+    t->raise("out of memory");
+    return kStopError;
+  }
   if (g == nullptr || !g->preempt.load(std::memory_order_relaxed)) {
     if (sched::getg() == nullptr && rt->heap().wants_collection()) {
       rt->collect(t);
-      return false;
+      return kStopGo;
     }
     t->set_guard();
     if (g != nullptr && mode != kNoPark && rt->heap().gc_stress() && rt->heap().wants_collection())
       return gc_stress_wait(t, g, mode, result);
-    return false;
+    return kStopGo;
   }
   if (mode == kNoPark) {
     t->stackguard = kStackPoison;
-    return false;
+    return kStopGo;
   }
   g->preempt.store(false);
   t->set_guard();
@@ -130,7 +140,7 @@ NOINLINE bool honor_stop(Thread* t, StopMode mode = kNoPark, Value result = Valu
   g->resume_value = result;
   sched::Parked p = g->preemptStop.load() ? sched::preemptPark() : sched::gosched();
   if (p == sched::Parked::Resumed) g->resume = sched::Resume::Reexecute;
-  return p == sched::Parked::Unwound;
+  return p == sched::Parked::Unwound ? kStopParked : kStopGo;
 }
 
 inline void poll_alloc(Thread* t) {
@@ -141,7 +151,10 @@ inline void poll_alloc(Thread* t) {
 // frame whose top is at `top`.
 enum SafepointOutcome { kSafepointOk, kSafepointError, kSafepointParked };
 NOINLINE SafepointOutcome call_safepoint(Thread* t, size_t top) {
-  if (t->stackguard == kStackPoison && honor_stop(t, kReexecute)) return kSafepointParked;
+  if (t->stackguard == kStackPoison) {
+    StopOutcome so = honor_stop(t, kReexecute);
+    if (so != kStopGo) return so == kStopParked ? kSafepointParked : kSafepointError;
+  }
   return t->ensure_stack(top) ? kSafepointOk : kSafepointError;
 }
 
@@ -477,13 +490,19 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   Native* n = as_native(fn);
   // Natives do not check the guard themselves: a pending stop is honoured
   // before the call (nothing done yet) and after it (the result is in R[A]).
-  if (t->stackguard == kStackPoison && honor_stop(t, kReexecute)) return kCallParked;
+  if (t->stackguard == kStackPoison) {
+    StopOutcome so = honor_stop(t, kReexecute);
+    if (so != kStopGo) return so == kStopParked ? kCallParked : kCallError;
+  }
   if (n->flags & kNativePcall) return pcall_in_place(t, base, a, nargs);
   Value r = call_native(t, n, base + uint32_t(a), nargs);
   if (r.is_empty()) return kCallError;
   if (r == kParked) return kCallParked;  // the native set g->resume
   t->stack[base + uint32_t(a)] = r;
-  if (t->stackguard == kStackPoison && honor_stop(t, kComplete, r)) return kCallParked;
+  if (t->stackguard == kStackPoison) {
+    StopOutcome so = honor_stop(t, kComplete, r);
+    if (so != kStopGo) return so == kStopParked ? kCallParked : kCallError;
+  }
   return kCallDone;
 }
 
@@ -624,8 +643,15 @@ WEFT_ASYNC_SAFE __attribute__((optimize("no-crossjumping"))) static Value interp
   do {                                           \
     if (UNLIKELY(R > t->stackguard)) {           \
       SAVEPC();                                  \
-      if (honor_stop(t, kReexecute)) goto parked; \
+      STOP(honor_stop(t, kReexecute));           \
     }                                            \
+  } while (0)
+// After a safe-point's honor_stop: unwind if it parked, throw if it raised.
+#define STOP(outcome)                            \
+  do {                                           \
+    StopOutcome so_ = (outcome);                 \
+    if (so_ == kStopParked) goto parked;         \
+    if (so_ == kStopError) goto error;           \
   } while (0)
 #define THROW_IF(cond) \
   do {                 \
@@ -832,13 +858,13 @@ op_ARITH2: {
         NEXT();
       }
       f->pc = pc - 2;  // ARITH2's own pc: its stack map
-      if (UNLIKELY(R > t->stackguard) && honor_stop(t, kReexecute)) goto parked;
+      if (UNLIKELY(R > t->stackguard)) STOP(honor_stop(t, kReexecute));
       RA = box_int(rt, r);
       NEXT();
     }
   }
   f->pc = pc - 2;
-  if (UNLIKELY(R > t->stackguard) && honor_stop(t, kReexecute)) goto parked;
+  if (UNLIKELY(R > t->stackguard)) STOP(honor_stop(t, kReexecute));
   THROW_IF(!arith2_slow(t, &RA, extra, x, y, z));
   NEXT();
 }

@@ -30,6 +30,7 @@ Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
   heap_ = std::make_unique<gc::Heap>(this, opts_.gc_percent);
   heap_->set_gc_stress(opts_.gc_stress);
   heap_->set_gc_verify(opts_.gc_verify);
+  heap_->set_limit(opts_.heap_limit);
   main_ = std::make_unique<Thread>();
   main_->rt = this;
   main_->frames.reserve(64);

@@ -35,6 +35,7 @@ struct RuntimeOptions {
   bool preempt_stress = false;   // signal every running M about every 50 us
   int64_t time_slice_ns = 10'000'000;  // sysmon preempts a G that ran this long (Go's forcePreemptNS)
   bool gc_verify = false;        // after each collection, check every reachable object is marked
+  uint64_t heap_limit = 0;       // live bytes; beyond it `out of memory` (gc::Heap::set_limit); 0: none
 };
 
 // The outcome of loading or running something.

@@ -34,6 +34,8 @@ struct Config {
   bool preempt_stress = false;    // signal every running goroutine about every 50 us (testing)
   int64_t time_slice_ns = 10'000'000;  // a goroutine running this long is preempted
   bool gc_verify = false;         // after each collection, check every reachable object was marked
+  uint64_t heap_limit = 0;        // bytes of live data; over it after a collection, the next
+                                  // allocating goroutine raises `out of memory`. 0: no limit
   int procs = 0;                  // OS threads running Weft code at once; 0: env WEFT_PROCS,
                                   // else the number of CPUs
   std::vector<std::string> args;  // what the script's args() returns

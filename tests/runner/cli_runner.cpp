@@ -172,6 +172,30 @@ void cli_checks(Context& cx) {
     if (r.out != "true\n") return "stdout: '" + r.out + "'";
     return expect(r, 0, "", "gc ");
   });
+  check(cx, "--heap-limit: out of memory is a runtime error", [&] {
+    std::string f = write_script(cx, "oom.wf",
+                                 "let keep = []\nwhile true { keep = [repeat(\"x\", 1000), keep] }\n");
+    return expect(vm(cx, {"--heap-limit", "32M", f}), 2, "", "runtime error: out of memory\n  at main (oom.wf:2)");
+  });
+  check(cx, "--heap-limit: in a goroutine, on two threads", [&] {
+    std::string f = write_script(cx, "oom_go.wf",
+                                 "for g in 0..4 {\n  go fn() {\n    let k = []\n"
+                                 "    while true { k = [repeat(\"z\", 2000), k] }\n  }()\n}\nsleep(20000)\n");
+    return expect(vm(cx, {"--heap-limit=32M", "--procs", "2", f}), 2, "", "runtime error: out of memory");
+  });
+  check(cx, "--heap-limit: pcall catches it, garbage under the limit is fine", [&] {
+    std::string f = write_script(cx, "oom_pcall.wf",
+                                 "fn grow() {\n  let keep = []\n  while true { keep = [repeat(\"x\", 1000), keep] }\n}\n"
+                                 "print(pcall(grow))\ngc()\nlet n = 0\n"
+                                 "for i in 0..100000 { n = n + len(repeat(\"y\", 1000)) }\nprint(n)\n");
+    ProcessResult r = vm(cx, {"--heap-limit", "32M", f});
+    if (r.out != "[false, \"out of memory\"]\n100000000\n") return "stdout: '" + r.out + "'";
+    return expect(r, 0, "", "");
+  });
+  check(cx, "--heap-limit: bad values", [&] {
+    std::string e = expect(vm(cx, {"--heap-limit", "12Q", "-e", "1"}), 1, "", "invalid --heap-limit value '12Q'");
+    return e.empty() ? expect(vm(cx, {"--heap-limit", "0", "-e", "1"}), 1, "", "invalid --heap-limit") : e;
+  });
   check(cx, "--gc-stress", [&] {
     ProcessResult r = vm(cx, {"--gc-stress", "-e", "let a = []\nfor i in 0..100 { push(a, [i]) }\n"
                                                    "print(len(a), a[99][0])"});

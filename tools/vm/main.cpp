@@ -30,6 +30,8 @@ constexpr const char* kUsage =
     "  --gc-stress       collect at every safe-point that allocates\n"
     "  --procs N         run Weft code on up to N OS threads at once\n"
     "                    (default: env WEFT_PROCS, else the number of CPUs)\n"
+    "  --heap-limit N    at most N bytes (K, M, G: KiB, MiB, GiB) of live data; a\n"
+    "                    goroutine allocating beyond it raises `out of memory`\n"
     "  --gc-verify       after each collection, check that every object reachable\n"
     "                    from the roots was marked (fails loudly otherwise)\n"
     "  --no-async-preempt  stop goroutines only at calls and allocations (like\n"
@@ -64,6 +66,21 @@ int parse_gc_percent(const std::string& s) {
   if (s.empty() || *end != '\0' || errno != 0 || v < 1 || v > 1000000)
     usage_error("invalid --gc-percent value '" + s + "', expected an integer >= 1 or off");
   return int(v);
+}
+
+// A byte count with an optional K, M or G (powers of 1024): 64M.
+uint64_t parse_heap_limit(const std::string& s) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  int shift = 0;
+  if (*end == 'K' || *end == 'k') shift = 10;
+  else if (*end == 'M' || *end == 'm') shift = 20;
+  else if (*end == 'G' || *end == 'g') shift = 30;
+  if (shift != 0) end++;
+  if (s.empty() || s[0] == '-' || *end != '\0' || errno != 0 || v == 0 || v > (1ull << 50) >> shift)
+    usage_error("invalid --heap-limit value '" + s + "', expected a size such as 65536, 512K, 64M or 2G");
+  return uint64_t(v) << shift;
 }
 
 int parse_procs(const std::string& s) {
@@ -105,6 +122,8 @@ Options parse(int argc, char** argv) {
       o.config.gc_stress = true;
     } else if (has_option(arg, "--gc-percent")) {
       o.config.gc_percent = parse_gc_percent(option_value(argc, argv, i, arg, "--gc-percent"));
+    } else if (has_option(arg, "--heap-limit")) {
+      o.config.heap_limit = parse_heap_limit(option_value(argc, argv, i, arg, "--heap-limit"));
     } else if (arg == "--gc-verify") {
       o.config.gc_verify = true;
     } else if (arg == "--no-async-preempt") {

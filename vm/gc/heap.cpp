@@ -325,6 +325,7 @@ void Heap::report(Cache* c) {
     live = stats_.live_bytes;
   }
   if (live + allocated >= trigger_.load(std::memory_order_relaxed)) request();
+  if (out_of_memory_.load(std::memory_order_relaxed)) poison_current();  // it raises at its next safe-point
 }
 
 // With goroutines running, the collector is poked (again, while a request
@@ -340,7 +341,17 @@ void Heap::request() {
 // goroutine's next safe-point waits for it (vm/interp.cpp honor_stop).
 void Heap::stress_request() {
   request();
+  poison_current();
+}
+
+// The running goroutine's (or the host thread's) next safe-point calls honor_stop.
+void Heap::poison_current() {
   if (sched::G* g = sched::getg(); g != nullptr && g->vm != nullptr) g->vm->stackguard = kStackPoison;
+  else if (rt_ != nullptr) rt_->main_thread()->stackguard = kStackPoison;
+}
+
+bool Heap::take_out_of_memory() {
+  return out_of_memory_.load(std::memory_order_relaxed) && out_of_memory_.exchange(false);
 }
 
 // World stopped (or the heap otherwise quiescent): drops every list and
@@ -373,6 +384,7 @@ void Heap::update_trigger() {
     }
     trigger = std::max<uint64_t>(kMinTrigger, live + live * uint64_t(gc_percent_) / 100);
   }
+  if (limit_ != 0) trigger = std::min(trigger, limit_);  // collect before going over
   trigger_.store(trigger, std::memory_order_relaxed);
 }
 
@@ -452,6 +464,7 @@ void Heap::run_cycle() {
   GC_disable();
   g_collecting = false;
   uint64_t live = measure_live_bytes();
+  if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
   uint64_t pause = now_ns() - start;
   {
     std::lock_guard<std::mutex> lock(stats_mu_);

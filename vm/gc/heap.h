@@ -176,6 +176,16 @@ class Heap {
   bool gc_stress() const { return gc_stress_; }
   // --gc-verify: check every collection's marking (vm/gc/verify.cpp).
   void set_gc_verify(bool on) { gc_verify_ = on; }
+  // The heap limit (bytes of live data; 0: none). The pacer collects
+  // before the heap reaches it; when a collection finds more live data
+  // than the limit, the next goroutine to allocate raises `out of memory`
+  // at its next safe-point (take_out_of_memory, vm/interp.cpp).
+  void set_limit(uint64_t bytes) {
+    limit_ = bytes;
+    update_trigger();
+  }
+  // True once per collection that went over the limit: the caller raises.
+  bool take_out_of_memory();
   // One line per collection (like GODEBUG=gctrace=1) to `out`, or none.
   void set_trace(FILE* out) { trace_ = out; }
   // Called on the collector thread after each collection, world started
@@ -203,6 +213,7 @@ class Heap {
   void* refill(Cache* c, size_t granules, bool atomic);
   void report(Cache* c);
   void stress_request();         // gc_stress: request and poison the running G's guard
+  void poison_current();         // the running goroutine's guard (or the host thread's)
   void flush_caches();           // world stopped
   void update_trigger();
   void run_cycle();              // collector thread
@@ -214,6 +225,8 @@ class Heap {
   int gc_percent_;
   bool gc_stress_ = false;
   bool gc_verify_ = false;
+  uint64_t limit_ = 0;           // see set_limit
+  std::atomic<bool> out_of_memory_{false};  // a collection found live > limit_; taken by one raiser
   std::atomic<bool> requested_{false};  // a collection is wanted; cleared when one starts
   std::atomic<uint64_t> started_{0};    // collections started (collector thread writes)
   std::atomic<uint64_t> cycles_{0};     // collections completed (collector thread writes)
