@@ -1,58 +1,155 @@
-// The embedding API (include/weft/weft.h) on top of weft::Runtime.
+// The embedding API's VM and Task (include/weft/weft.h) on top of
+// weft::Runtime and its host side (vm/host.cpp).
 //
-// A thin layer: it translates Config into RuntimeOptions and heap settings,
-// reads files, and turns the runtime's Status into the public Result. Host
-// misuse (a file that cannot be read) is a Result too, of kind Io.
+// A thin layer: it translates Config into RuntimeOptions, checks requests
+// (host misuse is a Result of kind Misuse, never a crash or an exception),
+// turns a Status into a Result, and owns what only the public API has:
+// the print sinks (a FILE* made with fopencookie around the host's
+// callback, so builtins write to a FILE* as always), the on_gc callback,
+// and the natives' trampoline slots.
+//
+// Threads: every method may run on any host thread; waiting methods
+// refuse to run on an M (a native would block its P waiting for goroutines
+// that may need that P).
 #include "weft/weft.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
-#include "vm/runtime.h"
+#include "vm/host.h"
+#include "vm/objops.h"
+#include "vm/sched/sched.h"
 
 namespace weft {
 
-struct VM::Impl {
-  explicit Impl(const Config& c) : rt(options(c)) {
-    rt.heap().set_gc_stress(c.gc_stress);
-    if (c.trace_gc) rt.heap().set_trace(stderr);
-  }
-  static RuntimeOptions options(const Config& c) {
-    RuntimeOptions o;
-    o.gc_percent = c.gc_percent;
-    o.gc_stress = c.gc_stress;
-    o.args = c.args;
-    o.procs = c.procs;
-    o.trace_sched = c.trace_sched;
-    o.async_preempt = c.async_preempt;
-    o.preempt_stress = c.preempt_stress;
-    o.time_slice_ns = c.time_slice_ns;
-    o.gc_verify = c.gc_verify;
-    o.heap_limit = c.heap_limit;
-    return o;
-  }
-  Runtime rt;
-};
+using detail::Access;
+using detail::to_result;
 
 namespace {
 
-Result to_result(Status s) {
+Result misuse(std::string message) {
   Result r;
-  switch (s.kind) {
-    case Status::Ok: r.kind = Result::Ok; break;
-    case Status::CompileError: r.kind = Result::Compile; break;
-    case Status::RuntimeError: r.kind = Result::Runtime; break;
-    case Status::Fatal: r.kind = Result::Fatal; break;
-  }
-  r.message = std::move(s.message);
-  r.traceback = std::move(s.traceback);
+  r.kind = Result::Misuse;
+  r.message = std::move(message);
   return r;
+}
+
+bool on_goroutine_thread() { return sched::getm() != nullptr; }
+
+Result refuse_on_goroutine(const char* what) {
+  return misuse(std::string(what) + " cannot be called from a native or a goroutine's thread (use NativeCall::call)");
+}
+
+ssize_t sink_write(void* cookie, const char* buf, size_t n) {
+  (*static_cast<std::function<void(std::string_view)>*>(cookie))(std::string_view(buf, n));
+  return ssize_t(n);
+}
+
+// A line-buffered stream that hands what is written to *fn.
+FILE* open_sink(std::function<void(std::string_view)>* fn) {
+  cookie_io_functions_t io{nullptr, sink_write, nullptr, nullptr};
+  FILE* f = fopencookie(fn, "w", io);
+  if (f != nullptr) setvbuf(f, nullptr, _IOLBF, 0);
+  return f;
+}
+
+GcCycle to_cycle(const gc::Cycle& c) {
+  GcCycle g;
+  g.seq = c.seq;
+  g.at_ns = c.at_ns;
+  g.stw_ns = c.stw_ns;
+  g.mark_ns = c.mark_ns;
+  g.pause_ns = c.pause_ns;
+  g.heap_before = c.heap_before;
+  g.heap_after = c.heap_after;
+  g.live_after = c.live_after;
+  g.goroutines = c.goroutines;
+  return g;
 }
 
 }  // namespace
 
-VM::VM(Config config) : impl_(std::make_unique<Impl>(config)) {}
+struct VM::Impl {
+  Impl(VM* vm, Config c) : config(std::move(c)) {
+    if (config.on_out) out = open_sink(&config.on_out);
+    if (config.on_err) err = open_sink(&config.on_err);
+    rt = std::make_unique<Runtime>(options());
+    rt->host().vm = vm;
+    if (config.trace_gc) rt->heap().set_trace(err_stream());
+    rt->heap().set_cycle_hook([this](const gc::Cycle& c) {
+      std::shared_ptr<std::function<void(const GcCycle&)>> cb;
+      {
+        std::lock_guard<std::mutex> lk(gc_mu);
+        cb = gc_callback;
+      }
+      if (cb != nullptr) (*cb)(to_cycle(c));
+    });
+  }
+  ~Impl() {
+    rt->stop_scheduler();
+    {
+      std::lock_guard<std::mutex> lk(rt->host().mu);
+      for (auto& n : rt->host().natives) detail::unbind_native(n.get());
+    }
+    rt.reset();
+    if (out != nullptr) std::fclose(out);
+    if (err != nullptr) std::fclose(err);
+  }
+  FILE* out_stream() const { return out != nullptr ? out : config.out; }
+  FILE* err_stream() const { return err != nullptr ? err : config.err; }
+  RuntimeOptions options() const {
+    RuntimeOptions o;
+    o.gc_percent = config.gc_percent;
+    o.gc_stress = config.gc_stress;
+    o.gc_verify = config.gc_verify;
+    o.heap_limit = config.heap_limit;
+    o.preempt_stress = config.preempt_stress;
+    o.out = out_stream();
+    o.err = err_stream();
+    o.args = config.args;
+    o.procs = config.procs;
+    o.trace_sched = config.trace_sched;
+    o.async_preempt = config.async_preempt;
+    o.time_slice_ns = config.time_slice_ns;
+    if (config.max_stack > 0) o.max_stack = std::min<size_t>(config.max_stack, size_t(1) << 31);
+    o.deadlock_grace_ns = std::max<int64_t>(config.deadlock_grace_ns, 0);
+    return o;
+  }
+
+  // Runs a registered task and waits; the result's value is a handle.
+  Result run_task(HostTask* task) {
+    Status st = rt->spawn(task);
+    if (st.ok()) st = rt->await(task);
+    Result r = to_result(st);
+    if (st.ok()) {
+      const auto& hs = rt->host_ptr();
+      std::lock_guard<std::mutex> lk(hs->mu);
+      r.value = Access::make_handle(hs, task->result, hs->hold(task->result));
+    }
+    rt->release_task(task);
+    return r;
+  }
+  // A task for fn(args), or a Misuse/Runtime result explaining why not.
+  Result make_task(const Handle& fn, std::vector<Arg>& args, HostTask** task) {
+    std::string problem = Access::check_arg(Arg(fn), &rt->host());
+    for (size_t i = 0; problem.empty() && i < args.size(); i++) problem = Access::check_arg(args[i], &rt->host());
+    if (!problem.empty()) return misuse("argument: " + problem);
+    *task = rt->add_task(Access::value_of(fn), std::move(args));
+    return {};
+  }
+  Result define(std::vector<NativeDef>& defs, std::string_view module);
+
+  Config config;                   // immutable; on_out/on_err are the sinks' cookies
+  FILE* out = nullptr;             // owned sink streams (fopencookie), or nullptr
+  FILE* err = nullptr;
+  std::unique_ptr<Runtime> rt;     // destroyed before the sinks close
+  std::mutex gc_mu;                // guards gc_callback
+  std::shared_ptr<std::function<void(const GcCycle&)>> gc_callback;
+};
+
+VM::VM(Config config) : impl_(std::make_unique<Impl>(this, std::move(config))) {}
 VM::~VM() = default;
 
 Result VM::read_file(const std::string& path, std::string* contents) {
@@ -75,8 +172,13 @@ Result VM::read_file(const std::string& path, std::string* contents) {
   return r;
 }
 
+// ---- programs and modules ----
+
 Result VM::run_source(std::string_view name, std::string_view code) {
-  return to_result(impl_->rt.run(name, code));
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::run_source");
+  Result r = to_result(impl_->rt->run(name, code));
+  std::fflush(impl_->out_stream());
+  return r;
 }
 
 Result VM::run_file(const std::string& path) {
@@ -85,9 +187,28 @@ Result VM::run_file(const std::string& path) {
   return r.ok() ? run_source(path, code) : r;
 }
 
+Result VM::load_source(std::string_view name, std::string_view code) {
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::load_source");
+  HostTask* task = nullptr;
+  Status st = impl_->rt->load(name, code, &task);
+  if (!st.ok()) return to_result(st);
+  return impl_->run_task(task);
+}
+
+Result VM::load_file(const std::string& path) {
+  std::string code;
+  Result r = read_file(path, &code);
+  return r.ok() ? load_source(path, code) : r;
+}
+
 Result VM::check_source(std::string_view name, std::string_view code) {
-  Proto* main = nullptr;
-  return to_result(impl_->rt.compile(name, code, &main));
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::check_source");
+  Status st;
+  impl_->rt->with_world_stopped([&] {
+    Proto* main = nullptr;
+    st = impl_->rt->compile(name, code, &main);
+  });
+  return to_result(st);
 }
 
 Result VM::check_file(const std::string& path) {
@@ -97,10 +218,14 @@ Result VM::check_file(const std::string& path) {
 }
 
 Result VM::disassemble_source(std::string_view name, std::string_view code, std::string* listing) {
-  Proto* main = nullptr;
-  Result r = to_result(impl_->rt.compile(name, code, &main));
-  if (r.ok() && main != nullptr) *listing = disassemble(*main);
-  return r;
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::disassemble_source");
+  Status st;
+  impl_->rt->with_world_stopped([&] {
+    Proto* main = nullptr;
+    st = impl_->rt->compile(name, code, &main);
+    if (st.ok() && main != nullptr) *listing = disassemble(*main);
+  });
+  return to_result(st);
 }
 
 Result VM::disassemble_file(const std::string& path, std::string* listing) {
@@ -109,8 +234,174 @@ Result VM::disassemble_file(const std::string& path, std::string* listing) {
   return r.ok() ? disassemble_source(path, code, listing) : r;
 }
 
+// ---- globals ----
+
+Result VM::get(std::string_view name) {
+  Runtime& rt = *impl_->rt;
+  int slot = rt.find_global(name);
+  if (slot < 0) return misuse("undefined global '" + std::string(name) + "'");
+  Result r;
+  const auto& hs = rt.host_ptr();
+  std::lock_guard<std::mutex> lk(hs->mu);
+  Value v = rt.globals[size_t(slot)];  // reserved storage: never moves
+  r.value = Access::make_handle(hs, v, hs->hold(v));
+  return r;
+}
+
+Result VM::set(std::string_view name, Arg value) {
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::set");
+  Runtime& rt = *impl_->rt;
+  if (std::string problem = Access::check_arg(value, &rt.host()); !problem.empty()) return misuse(problem);
+  rt.with_world_stopped([&] { rt.globals[size_t(rt.define_global(name))] = Access::to_value(rt, value); });
+  return {};
+}
+
+// ---- calls ----
+
+Result VM::call(std::string_view function, std::vector<Arg> args) {
+  Result fn = get(function);
+  return fn.ok() ? call(fn.value, std::move(args)) : fn;
+}
+
+Result VM::call(const Handle& function, std::vector<Arg> args) {
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::call");
+  HostTask* task = nullptr;
+  Result r = impl_->make_task(function, args, &task);
+  return r.ok() ? impl_->run_task(task) : r;
+}
+
+struct Task::Impl {
+  std::shared_ptr<detail::HostState> host;  // says whether the VM still lives
+  HostTask* task = nullptr;                 // nullptr once waited for (or never started)
+  Result result;                            // valid once task == nullptr
+  bool started = false;
+};
+
+bool Task::valid() const { return impl_ != nullptr && impl_->started; }
+
+Task::Task(Task&&) noexcept = default;
+Task& Task::operator=(Task&&) noexcept = default;
+
+Task::~Task() {
+  if (impl_ == nullptr || impl_->task == nullptr) return;
+  Runtime* rt;
+  {
+    std::lock_guard<std::mutex> lk(impl_->host->mu);
+    rt = impl_->host->rt;
+  }
+  if (rt != nullptr) rt->release_task(impl_->task);
+}
+
+Result Task::wait() {
+  if (impl_ == nullptr) return misuse("Task::wait on an empty Task");
+  if (impl_->task == nullptr) return impl_->result;
+  if (on_goroutine_thread()) return refuse_on_goroutine("Task::wait");
+  Runtime* rt;
+  {
+    std::lock_guard<std::mutex> lk(impl_->host->mu);
+    rt = impl_->host->rt;
+  }
+  if (rt == nullptr) return misuse("Task::wait after its VM was destroyed");
+  HostTask* task = std::exchange(impl_->task, nullptr);
+  Status st = rt->await(task);
+  impl_->result = to_result(st);
+  if (st.ok()) {
+    std::lock_guard<std::mutex> lk(impl_->host->mu);
+    impl_->result.value = Access::make_handle(impl_->host, task->result, impl_->host->hold(task->result));
+  }
+  rt->release_task(task);
+  return impl_->result;
+}
+
+Task VM::spawn(std::string_view function, std::vector<Arg> args) {
+  Result fn = get(function);
+  if (fn.ok()) return spawn(fn.value, std::move(args));
+  Task t;
+  t.impl_ = std::make_unique<Task::Impl>();
+  t.impl_->host = impl_->rt->host_ptr();
+  t.impl_->result = fn;
+  return t;
+}
+
+Task VM::spawn(const Handle& function, std::vector<Arg> args) {
+  Task t;
+  t.impl_ = std::make_unique<Task::Impl>();
+  t.impl_->host = impl_->rt->host_ptr();
+  HostTask* task = nullptr;
+  Result r = impl_->make_task(function, args, &task);
+  if (r.ok()) {
+    Status st = impl_->rt->spawn(task);
+    if (st.ok()) {
+      t.impl_->task = task;
+      t.impl_->started = true;
+      return t;
+    }
+    impl_->rt->release_task(task);
+    r = to_result(st);
+  }
+  t.impl_->result = r;
+  return t;
+}
+
+Result VM::wait_all() {
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::wait_all");
+  return to_result(impl_->rt->await_all());
+}
+
+// ---- natives ----
+
+Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::define");
+  for (const NativeDef& d : defs) {
+    if (d.name.empty() || !d.fn) return misuse("a native needs a name and a function");
+    if (d.min_args < 0 || d.min_args > 255 || d.max_args < -1 || d.max_args > 255 ||
+        (d.max_args >= 0 && d.max_args < d.min_args))
+      return misuse("native " + d.name + ": bad argument counts");
+  }
+  Result r;
+  rt->with_world_stopped([&] {
+    Map* m = module.empty() ? nullptr : rt->new_map(uint32_t(defs.size()));
+    for (NativeDef& d : defs) {
+      auto n = std::make_unique<detail::HostNative>();
+      n->name = module.empty() ? d.name : std::string(module) + "." + d.name;
+      n->fn = std::move(d.fn);
+      n->blocking = d.blocking;
+      n->host = &rt->host();
+      Native* native = nullptr;
+      if (!detail::bind_native(n.get(), &native, *rt, d.min_args, d.max_args)) {
+        r = misuse("too many natives in this process (at most 1024 at once)");
+        break;
+      }
+      Value v = Value::object(native);
+      if (m != nullptr) map_set(*rt, m, Value::object(rt->new_string(d.name)), v);
+      else rt->globals[size_t(rt->define_global(d.name))] = v;
+      std::lock_guard<std::mutex> lk(rt->host().mu);
+      rt->host().natives.push_back(std::move(n));
+    }
+    if (m != nullptr && r.ok()) rt->globals[size_t(rt->define_global(module))] = Value::object(m);
+  });
+  return r;
+}
+
+Result VM::define(NativeDef native) {
+  std::vector<NativeDef> defs;
+  defs.push_back(std::move(native));
+  return impl_->define(defs, "");
+}
+
+Result VM::define(std::vector<NativeDef> natives) { return impl_->define(natives, ""); }
+
+Result VM::define_module(std::string_view name, std::vector<NativeDef> natives) {
+  if (name.empty()) return misuse("a module needs a name");
+  return impl_->define(natives, name);
+}
+
+// ---- control and the collector ----
+
+void VM::interrupt() { impl_->rt->interrupt(); }
+
 GcStats VM::gc_stats() const {
-  const gc::Stats& s = impl_->rt.heap().stats();
+  gc::Stats s = impl_->rt->heap().stats();
   GcStats g;
   g.collections = s.collections;
   g.heap_bytes = s.heap_bytes;
@@ -119,7 +410,25 @@ GcStats VM::gc_stats() const {
   g.last_pause_ns = s.last_pause_ns;
   g.max_pause_ns = s.max_pause_ns;
   g.total_pause_ns = s.total_pause_ns;
+  g.stw_ns = s.stw_ns;
+  g.mark_ns = s.mark_ns;
+  g.preemptions_sync = s.preemptions_sync;
+  g.preemptions_async = s.preemptions_async;
   return g;
+}
+
+void VM::set_gc_percent(int percent) { impl_->rt->heap().set_gc_percent(percent); }
+
+Result VM::collect() {
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::collect");
+  impl_->rt->heap().collect();
+  return {};
+}
+
+void VM::on_gc(std::function<void(const GcCycle&)> callback) {
+  auto cb = callback ? std::make_shared<std::function<void(const GcCycle&)>>(std::move(callback)) : nullptr;
+  std::lock_guard<std::mutex> lk(impl_->gc_mu);
+  impl_->gc_callback = std::move(cb);
 }
 
 const char* version() { return "weft " WEFT_VERSION; }

@@ -8,7 +8,8 @@
 // compiler's stack map (the top frame is stopped in the safe-point it is
 // executing, callers in their CALL); its pins, pending error and the value
 // a waker left for it (G::resume_value); then the
-// globals, every proto's constants and the one-byte strings. A register
+// globals, every proto's constants, the one-byte strings, and the host's
+// handles and requests (vm/host.h). A register
 // that is dead at its frame's pc keeps nothing alive. Weak references are
 // not roots. Native calls in progress need nothing of their own: their
 // callee and arguments are registers that the caller's CALL map covers, and
@@ -21,12 +22,16 @@
 
 #include "lang/compiler.h"
 #include "vm/gc/scan.h"
+#include "vm/host.h"
 #include "vm/runtime.h"
 #include "vm/sched/sched.h"
 
 namespace weft {
 
 Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
+  host_ = std::make_shared<detail::HostState>();
+  host_->rt = this;
+  globals.reserve(kMaxGlobals);
   heap_ = std::make_unique<gc::Heap>(this, opts_.gc_percent);
   heap_->set_gc_stress(opts_.gc_stress);
   heap_->set_gc_verify(opts_.gc_verify);
@@ -44,6 +49,13 @@ Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
 }
 
 Runtime::~Runtime() {
+  stop_scheduler();
+  std::vector<std::unique_ptr<HostTask>> tasks;  // destroyed unlocked: their handles take mu
+  {
+    std::lock_guard<std::mutex> lk(host_->mu);  // handles expire from here on
+    host_->rt = nullptr;
+    tasks.swap(host_->tasks);
+  }
   // The heap goes first: once it is gone (unregistered from the collector
   // thread) no collection can push this Runtime's roots while its members
   // are being destroyed.
@@ -66,30 +78,14 @@ Status Runtime::compile(std::string_view file, std::string_view source, Proto** 
 }
 
 Status Runtime::run(std::string_view file, std::string_view source) {
-  Proto* p = nullptr;
-  Status st = compile(file, source, &p);
+  HostTask* task = nullptr;
+  Status st = load(file, source, &task);
   if (!st.ok()) return st;
-  Value fn = Value::object(new_closure(p));
-  auto s = std::make_unique<sched::Sched>();
-  sched::sched_start(s.get(), this, opts_.procs > 0 ? opts_.procs : default_procs(), fn,
-                     opts_.trace_sched);
-  sched::sched_wait(s.get());
-  switch (s->exit_kind) {
-    case sched::Sched::Exit::Ok: break;
-    case sched::Sched::Exit::Error:
-      st.kind = Status::RuntimeError;
-      st.message = s->message;
-      st.traceback = s->traceback;
-      break;
-    case sched::Sched::Exit::Deadlock:
-      st.kind = Status::Fatal;
-      st.message = s->message;
-      break;
-  }
-  // A goroutine in a call-free loop cannot be stopped before asynchronous
-  // preemption exists (issue 4): its Sched is leaked, not freed under it.
-  if (sched::sched_stop(s.get())) retired_scheds_.push_back(std::move(s));
-  else (void)s.release();
+  task->program = true;
+  st = spawn(task);
+  if (st.ok()) st = await(task);
+  release_task(task);
+  stop_scheduler();  // the program is over: every goroutine stops (Go's exit)
   return st;
 }
 
@@ -107,6 +103,7 @@ int default_procs() {
 Value Runtime::string_constant(std::string_view s) { return Value::object(new_string(s)); }
 
 int Runtime::find_global(std::string_view name) {
+  std::lock_guard<std::mutex> lk(globals_mu_);
   auto it = global_index_.find(std::string(name));
   return it == global_index_.end() ? -1 : it->second;
 }
@@ -114,6 +111,7 @@ int Runtime::find_global(std::string_view name) {
 int Runtime::define_global(std::string_view name) {
   int slot = find_global(name);
   if (slot >= 0) return slot;
+  std::lock_guard<std::mutex> lk(globals_mu_);
   slot = int(globals.size());
   globals.push_back(Value::nil());
   global_names.emplace_back(name);
@@ -156,6 +154,7 @@ size_t Runtime::push_roots(gc::RootSink& sink) {
     if (!p->k.empty()) sink.values(p->k.data(), p->k.data() + p->k.size());
   }
   sink.values(byte_strings, byte_strings + 256);
+  host_->push_roots(sink);
   return goroutines;
 }
 

@@ -2,13 +2,18 @@
 // compiled Proto, and the threads (goroutines). The public embedding API
 // (include/weft/) wraps it; tools/vm drives it through that API.
 //
-// Threads: a Runtime is driven by one host thread at a time; run() hands
-// the program to the scheduler (vm/sched), whose Ms run the goroutines
-// while the host thread waits.
+// Threads: host threads (any number at once) hand work to the scheduler
+// (vm/sched), whose Ms run it as goroutines while the host thread waits
+// (vm/host.cpp: the host side, for the embedding API and run()). Host
+// threads never run goroutines; loading code and defining globals stop the
+// world instead (with_world_stopped).
 #pragma once
 
+#include <atomic>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,13 +41,30 @@ struct RuntimeOptions {
   int64_t time_slice_ns = 10'000'000;  // sysmon preempts a G that ran this long (Go's forcePreemptNS)
   bool gc_verify = false;        // after each collection, check every reachable object is marked
   uint64_t heap_limit = 0;       // live bytes; beyond it `out of memory` (gc::Heap::set_limit); 0: none
+  size_t max_stack = kMaxStack;  // a goroutine's VM stack limit, in Values: beyond it `stack overflow`
+  // A host waiting on goroutines that are all asleep gets a deadlock only if
+  // they stay so this long with no host request starting (vm/host.cpp).
+  int64_t deadlock_grace_ns = 100'000'000;
 };
+
+namespace detail {
+struct HostState;  // the embedding API's handles and requests (vm/host.h)
+}
+struct HostTask;
+class Arg;
+
+// Globals the compiler may define: GETGLOBAL/SETGLOBAL's 16-bit operand.
+// Runtime::globals reserves them all up front, so defining one never moves
+// the vector under a goroutine that reads it (interpret() caches its data).
+constexpr size_t kMaxGlobals = 1u << 16;
 
 // The outcome of loading or running something.
 struct Status {
-  enum Kind { Ok, CompileError, RuntimeError, Fatal } kind = Ok;
+  // Fatal: a deadlock; Misuse: a host request that cannot be honoured
+  // (another Runtime runs goroutines, a handle of a destroyed runtime, ...).
+  enum Kind { Ok, CompileError, RuntimeError, Fatal, Misuse } kind = Ok;
   // compile: every diagnostic, formatted; runtime: the message; fatal: what
-  // ended the program (`all goroutines are asleep - deadlock!`)
+  // ended the program (`all goroutines are asleep - deadlock!`); misuse: why
   std::string message;
   std::string traceback;  // runtime: "  at NAME (file.wf:LINE)" lines, innermost first
   bool ok() const { return kind == Ok; }
@@ -61,8 +83,46 @@ class Runtime : public CompileEnv {
   // (vm/sched), until main returns (other goroutines are then stopped and
   // discarded), a goroutine fails, or every goroutine is blocked. The
   // calling (host) thread only waits: it never runs goroutines. One
-  // Runtime may run at a time per process (fatal otherwise).
+  // Runtime may run goroutines at a time per process (Misuse otherwise).
   Status run(std::string_view file, std::string_view source);
+
+  // ---- the host side (vm/host.cpp): host threads only, any number ----
+  // Compiles source with the world stopped; *task is a new request to run
+  // its main function (see add_task).
+  Status load(std::string_view file, std::string_view source, HostTask** task);
+  // Registers a request to run fn(args...): fn becomes a GC root, so it must
+  // be one already (a handle's value) or the world be stopped. The caller
+  // owns it until release_task.
+  HostTask* add_task(Value fn, std::vector<Arg> args);
+  // Drops the caller's interest: the task is freed, or, if its goroutine is
+  // still running, freed by that goroutine when it ends.
+  void release_task(HostTask* task);
+  // Runs f() with the world stopped (no goroutine runs Weft code and no
+  // collection runs): the host thread may allocate, define globals and
+  // compile. Retries while another runtime's scheduler shuts down.
+  void with_world_stopped(const std::function<void()>& f);
+  // Starts task->fn(task->args...) as a goroutine (the scheduler starts on
+  // first use). The task belongs to host state until released; its fn is a
+  // GC root from the moment the caller made it (under the world stopped or
+  // through a handle).
+  Status spawn(HostTask* task);
+  // Waits for the task's goroutine. Ok: the result is in task->result
+  // (a GC root while the task is registered). Fatal: every goroutine is
+  // asleep. RuntimeError: the goroutine failed, or the run ended (a
+  // program's main returned, another goroutine failed, interrupt()).
+  Status await(HostTask* task);
+  // Waits until no goroutine is left (Ok) or every one is asleep (Fatal).
+  Status await_all();
+  // Ends the current run (every goroutine stops at its next safe-point,
+  // every waiting host gets `interrupted`). Any thread.
+  void interrupt();
+  // Stops the scheduler (program end, destruction). Host thread.
+  void stop_scheduler();
+  // Called by a G's M when a G with g->host finishes (vm/sched/proc.cpp):
+  // `r` is its result, or Value::empty() with its error on g->vm.
+  void host_goexit(sched::G* g, Value r);
+  detail::HostState& host() { return *host_; }
+  const std::shared_ptr<detail::HostState>& host_ptr() const { return host_; }
   // Calls a function value with arguments on the current thread (the
   // re-entrant path natives use to call back into Weft). On error, returns
   // Value::empty() with the error pending on the thread.
@@ -109,14 +169,33 @@ class Runtime : public CompileEnv {
 
  private:
   RuntimeOptions opts_;
+  Status ensure_sched_locked();      // sched_mu_ held
+  void stop_world_locked();         // sched_mu_ held; start_the_world ends it
+  Status wait_for(sched::Sched* s, const std::function<bool()>& finished);  // host thread
+  bool deadlock_confirmed(sched::Sched* s, uint64_t* gen, const std::function<bool()>& finished);
+  void stop_sched_locked();         // sched_mu_ held
+  Value trampoline(int nargs);      // world stopped: the entry of a call with nargs arguments
+
   // The schedulers of finished runs, with their Gs. Declared before heap_
   // so they outlive it: its collector thread may still look at them until
-  // the heap is gone.
+  // the heap is gone. Guarded by sched_mu_.
   std::vector<std::unique_ptr<sched::Sched>> retired_scheds_;
+  // The scheduler of the current run, started by the first host request
+  // that needs goroutines. sched_mu_ guards starting, stopping and spawning
+  // on it (never held while waiting for goroutines); live_sched_ mirrors it
+  // for interrupt(), which must not wait for sched_mu_.
+  std::mutex sched_mu_;
+  std::unique_ptr<sched::Sched> sched_;
+  std::atomic<sched::Sched*> live_sched_{nullptr};
+  std::atomic<uint64_t> host_spawns_{0};  // goroutines host threads started (deadlock_confirmed)
+  std::mutex globals_mu_;           // guards global_index_ and global_names (host lookups)
   std::unique_ptr<gc::Heap> heap_;
   std::unordered_map<std::string, int> global_index_;
   std::vector<std::unique_ptr<Proto>> protos_;
   std::unique_ptr<Thread> main_;
+  // Handles, requests and natives of the embedding API. Shared with every
+  // public Handle, which outlives the runtime safely (host_->rt is cleared).
+  std::shared_ptr<detail::HostState> host_;
 };
 
 // Builtins (vm/builtins.cpp) and value formatting (vm/format.cpp).

@@ -90,13 +90,14 @@ void Thread::set_guard() {
 
 bool Thread::ensure_stack(size_t top) {
   if (top + kStackSlack <= stack_size) return true;
-  if (top + kStackSlack > kMaxStack) {
+  size_t max = rt->options().max_stack;
+  if (top + kStackSlack > max) {
     raise("stack overflow");
     return false;
   }
   size_t size = stack_size == 0 ? kInitialStack : stack_size;
   while (size < top + kStackSlack) size *= 2;
-  if (size > kMaxStack) size = kMaxStack;
+  if (size > max) size = max;
   Value* s = static_cast<Value*>(std::realloc(stack, size * sizeof(Value)));
   if (s == nullptr) {
     std::fprintf(stderr, "fatal error: out of memory growing a VM stack to %zu values\n", size);

@@ -1,66 +1,124 @@
-// Weft's public embedding API: the only installed header.
+// Weft's public embedding API. Include this header; it includes the rest of
+// include/weft/ (value.h: Handle, Arg, Result; native.h: natives).
 //
-// A VM is one Weft runtime: its heap, globals and compiled code. Scripts are
-// compiled and run in it; globals persist from one run to the next. Script
-// errors (compile and runtime) come back as Result values, never as C++
-// exceptions, and the VM stays usable after them. The VM prints nothing of
-// its own: only the script's print() output goes to stdout.
+// A VM is one Weft runtime: its heap, globals, compiled code and natives.
+// Scripts are loaded into it and their functions called from C++; globals
+// persist from one request to the next. Every failure comes back as a
+// Result (kind, message, traceback), never as a C++ exception, and the VM
+// stays usable after it. The VM prints nothing of its own: only the
+// script's print() output, to the configured sink.
 //
-// Threads: a VM is used by one thread at a time (the scheduler's issue will
-// relax this), and until then only one VM may be running at any moment in a
-// process, because all VMs share bdwgc's process-wide heap.
+// Goroutines. Host threads never run Weft code themselves: a call starts a
+// goroutine on the VM's scheduler and the calling thread waits for its
+// result. The scheduler starts with the first request that needs it and
+// runs until the VM is destroyed, a program run ends (run_file and
+// run_source, which behave as the `vm` binary: when main returns, every
+// goroutine stops), a goroutine the host did not start fails (as in Go, the
+// run ends: every waiting call gets that error), or interrupt() is called.
+// The next request starts a fresh one; globals survive. A waiting call whose
+// goroutines are all asleep (no timer pending, nothing runnable) gets a
+// Deadlock result; an idle VM, or goroutines parked until a later call
+// wakes them, are not a deadlock. Other host threads are invisible to the
+// scheduler: the verdict waits Config::deadlock_grace_ns and holds only if
+// no host request started meanwhile, so a call waiting for what another
+// host thread sends after a longer pause may see a Deadlock.
 //
-// This header includes no internal header (pimpl), so hosts compile against
-// it alone and link the `weft` library.
+// Threads: every VM method may be called from any number of host threads at
+// once, except the constructor and destructor (destroy a VM only when no
+// other thread uses it; the destructor waits for blocking natives in
+// progress). Natives must not call VM methods that wait (call, run, load,
+// wait_all, collect, define): they get Misuse; NativeCall::call is theirs.
+//
+// How many VMs: any number may exist in a process, but only one at a time
+// may have a running scheduler (bdwgc's heap and the scheduler's per-thread
+// state are process-wide). A request of another VM that needs goroutines
+// meanwhile returns Misuse; destroying the first VM, or the end of its
+// program run, frees the slot.
+//
+// This header includes no internal header (pimpl): hosts compile against
+// include/weft/ alone and link the weft library (CMake: Weft::weft).
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "weft/native.h"
+#include "weft/value.h"
+
 namespace weft {
 
 struct Config {
-  int gc_percent = 100;           // Go's GOGC: next collection at live * (1 + p/100); < 0: off
-  bool gc_stress = false;         // collect at every safe-point that allocates
-  bool trace_gc = false;          // one line per collection to stderr
-  bool trace_sched = false;       // a scheduler line a second to stderr (like GODEBUG=schedtrace)
-  // Preemption. Asynchronous preemption (a signal stops a goroutine at any
-  // instruction of the interpreter) is what stops call-free loops; off, it
-  // is Go's GODEBUG=asyncpreemptoff=1 (for debuggers; Valgrind turns it off).
-  bool async_preempt = true;
-  bool preempt_stress = false;    // signal every running goroutine about every 50 us (testing)
-  int64_t time_slice_ns = 10'000'000;  // a goroutine running this long is preempted
-  bool gc_verify = false;         // after each collection, check every reachable object was marked
-  uint64_t heap_limit = 0;        // bytes of live data; over it after a collection, the next
-                                  // allocating goroutine raises `out of memory`. 0: no limit
   int procs = 0;                  // OS threads running Weft code at once; 0: env WEFT_PROCS,
                                   // else the number of CPUs
+  int gc_percent = 100;           // Go's GOGC: next collection at live * (1 + p/100); < 0: off
+  bool async_preempt = true;      // signal-based preemption of call-free loops (Go's asyncpreemptoff=0)
+  int64_t time_slice_ns = 10'000'000;  // a goroutine running this long is preempted (Go: 10 ms)
+  size_t max_stack = 0;           // a goroutine's VM stack limit in values (8 bytes each);
+                                  // 0: 4 Mi values (32 MiB). Beyond it: `stack overflow`.
+                                  // Native stacks are fixed at build time (1 MiB each).
+  // A waiting call whose goroutines are all asleep gets Deadlock only once
+  // they stayed asleep this long with no other host request starting (other
+  // host threads may be about to send what it waits for).
+  int64_t deadlock_grace_ns = 100'000'000;
+  bool gc_stress = false;         // collect at every safe-point that allocates
+  bool gc_verify = false;         // after each collection, check every reachable object is marked
+  uint64_t heap_limit = 0;        // bytes of live data; over it after a collection, the next
+                                  // allocating goroutine raises `out of memory`. 0: no limit
+  bool preempt_stress = false;    // signal every running thread about every 50 us (testing)
+  bool trace_gc = false;          // one line per collection to the err sink
+  bool trace_sched = false;       // a scheduler line a second to stderr (like GODEBUG=schedtrace)
+  // Where print() writes: on_out if set (called with whole lines, from the
+  // printing goroutine's thread), else the stream `out`. on_err/err take
+  // the trace_gc lines.
+  FILE* out = stdout;
+  FILE* err = stderr;
+  std::function<void(std::string_view)> on_out;
+  std::function<void(std::string_view)> on_err;
   std::vector<std::string> args;  // what the script's args() returns
 };
 
-struct Result {
-  enum Kind {
-    Ok,
-    Compile,  // message: every diagnostic, formatted ("file.wf:L:C: error: ...", line, caret)
-    Runtime,  // message: the error's message; traceback: "  at NAME (file.wf:LINE)" lines
-    Io,       // the host's request failed (a file cannot be read); message says why
-    Fatal,    // the program cannot go on; message: `all goroutines are asleep - deadlock!`
-  } kind = Ok;
-  std::string message;
-  std::string traceback;
-  bool ok() const { return kind == Ok; }
-};
-
-// Collector figures (the same as the script's gcstats()).
+// Collector figures (the script's gcstats() and more).
 struct GcStats {
   uint64_t collections = 0;
-  uint64_t heap_bytes = 0;
-  uint64_t live_bytes = 0;
+  uint64_t heap_bytes = 0;        // bdwgc's heap
+  uint64_t live_bytes = 0;        // exact, after the last collection
   uint64_t total_allocated = 0;
   uint64_t last_pause_ns = 0, max_pause_ns = 0, total_pause_ns = 0;
+  uint64_t stw_ns = 0;            // time to stop the world, last collection
+  uint64_t mark_ns = 0;           // last collection
+  uint64_t preemptions_sync = 0, preemptions_async = 0;
+};
+
+// One collection, as the on_gc callback sees it.
+struct GcCycle {
+  uint64_t seq = 0;               // 1 for the first collection
+  uint64_t at_ns = 0;             // start, ns since the VM was made
+  uint64_t stw_ns = 0, mark_ns = 0, pause_ns = 0;
+  uint64_t heap_before = 0, heap_after = 0, live_after = 0;
+  uint64_t goroutines = 0;        // scanned
+};
+
+// A goroutine started by VM::spawn. wait() returns its result (or error)
+// once; later calls return the same Result. Dropping a Task without waiting
+// lets the goroutine run on unobserved. One thread at a time uses a Task.
+class Task {
+ public:
+  Task() = default;
+  Task(Task&&) noexcept;
+  Task& operator=(Task&&) noexcept;
+  ~Task();
+  Result wait();
+  bool valid() const;  // a goroutine was started
+
+ private:
+  friend class VM;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 class VM {
@@ -70,21 +128,57 @@ class VM {
   VM(const VM&) = delete;
   VM& operator=(const VM&) = delete;
 
-  // Compiles and runs a script to completion. `name` is the file name used
-  // in diagnostics and tracebacks.
+  // Programs, as the `vm` binary runs them: the top level is the main
+  // goroutine; when it returns, every goroutine stops. `name` is the file
+  // name used in diagnostics and tracebacks.
   Result run_file(const std::string& path);
   Result run_source(std::string_view name, std::string_view code);
-
+  // Modules: runs the top level to completion (in a goroutine);
+  // goroutines it started live on (serving later calls, say).
+  Result load_file(const std::string& path);
+  Result load_source(std::string_view name, std::string_view code);
   // Compiles only (vm --check).
   Result check_file(const std::string& path);
   Result check_source(std::string_view name, std::string_view code);
-
   // Compiles and lists the bytecode with lines and stack maps (vm --disasm)
   // into *listing.
   Result disassemble_file(const std::string& path, std::string* listing);
   Result disassemble_source(std::string_view name, std::string_view code, std::string* listing);
 
+  // Globals: get's value is in Result::value (Misuse if undefined).
+  Result get(std::string_view name);
+  Result set(std::string_view name, Arg value);
+
+  // Calls a function (a global's name, or a handle) in a new goroutine and
+  // waits for its result, in Result::value.
+  Result call(std::string_view function, std::vector<Arg> args = {});
+  Result call(const Handle& function, std::vector<Arg> args = {});
+  // Starts a goroutine and returns at once; Task::wait() gets its result.
+  // An error in it goes to its Task only. Check with Task::valid(): an
+  // invalid Task's wait() returns the Misuse that prevented the start.
+  Task spawn(std::string_view function, std::vector<Arg> args = {});
+  Task spawn(const Handle& function, std::vector<Arg> args = {});
+  // Waits until every goroutine has finished (Ok) or all are asleep (Deadlock).
+  Result wait_all();
+
+  // Natives: one, a table of globals, or a table as the fields of a map
+  // global (`name.field(...)` in scripts).
+  Result define(NativeDef native);
+  Result define(std::vector<NativeDef> natives);
+  Result define_module(std::string_view name, std::vector<NativeDef> natives);
+
+  // Ends the current run from any thread: every goroutine stops at its next
+  // safe-point and every waiting call returns a Runtime result
+  // `interrupted`. The VM stays usable.
+  void interrupt();
+
+  // The collector: figures, tuning at run time, a full collection now, and
+  // a callback after each collection (on the collector's thread: it must
+  // not call this VM or block; nullptr removes it).
   GcStats gc_stats() const;
+  void set_gc_percent(int percent);
+  Result collect();
+  void on_gc(std::function<void(const GcCycle&)> callback);
 
   // Reads a whole file as bytes (any content: the lexer judges it).
   static Result read_file(const std::string& path, std::string* contents);

@@ -177,13 +177,14 @@ int report(const weft::Result& r) {
   std::fflush(stdout);
   switch (r.kind) {
     case weft::Result::Ok: return 0;
-    case weft::Result::Io: std::fprintf(stderr, "vm: %s\n", r.message.c_str()); return 1;
+    case weft::Result::Io:
+    case weft::Result::Misuse: std::fprintf(stderr, "vm: %s\n", r.message.c_str()); return 1;
     case weft::Result::Compile: put_lines(r.message); return 1;
     case weft::Result::Runtime:
       put_lines("runtime error: " + r.message);
       put_lines(r.traceback);
       return 2;
-    case weft::Result::Fatal: put_lines("fatal error: " + r.message); return 2;
+    case weft::Result::Deadlock: put_lines("fatal error: " + r.message); return 2;
   }
   return 1;
 }

@@ -236,13 +236,15 @@ bool mremove(Sched* s, M* m) {
   return false;
 }
 
-void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback);
-
 }  // namespace
 
 // Go's checkdead: called when an M goes idle (and by sysmon, for the case
-// where the last M went idle while a collection was in flight). Every M
-// idle, nothing runnable, no timer and no outside work -> deadlock.
+// where the last M went idle while a collection was in flight, and by a
+// host thread that starts waiting). Every M idle, nothing runnable, no
+// timer and no outside work: every goroutine is asleep, or there are none.
+// That is a deadlock only for the host threads waiting on goroutines: they
+// are woken to see it (an idle runtime, or goroutines a later host request
+// may wake, are not one).
 void checkdead(Sched* s) {
   if (s->stopping.load() || s->gcwaiting.load() || s->external_work.load() > 0) return;
   if (s->mcount - s->nmidle > 0) return;
@@ -250,7 +252,12 @@ void checkdead(Sched* s) {
   for (P* p : s->allp) {
     if (!runqempty(p)) return;
   }
-  report_done(s, Sched::Exit::Deadlock, "all goroutines are asleep - deadlock!", "");
+  if (s->host_waiters == 0) return;
+  {
+    std::lock_guard<std::mutex> lk(s->done_mu);  // sched.lock < done_mu
+    s->asleep_gen++;
+  }
+  s->done_cv.notify_all();
 }
 
 namespace {
@@ -372,7 +379,8 @@ G* steal_work(Sched* s, M* m) {
 // Go's findrunnable: local queue, global queue, stealing; then the P goes
 // idle and the M parks (until the next timer at most). Returns with a P
 // held, or nullptr when the scheduler is stopping.
-G* findrunnable(Sched* s) {
+G* findrunnable(Sched* s, bool* inherit) {
+  *inherit = false;
   for (;;) {
     M* m = getm();
     if (m->p == nullptr && !stop_until_p(s)) return nullptr;
@@ -389,7 +397,7 @@ G* findrunnable(Sched* s) {
       std::lock_guard<std::mutex> lk(s->lock);
       if (G* g = globrunqget(s, p, 1)) return g;
     }
-    if (G* g = runqget(p)) return g;
+    if (G* g = runqget(p, inherit)) return g;
     if (s->runqsize.load() > 0) {
       std::lock_guard<std::mutex> lk(s->lock);
       if (G* g = globrunqget(s, p, 0)) return g;
@@ -458,6 +466,7 @@ void gfput(Sched* s, G* g) {
   g->resume_value = Value::nil();
   g->waiting = nullptr;
   g->is_main = false;
+  g->host = nullptr;
   if (t->stack_size > 4 * kGoroutineStack) {  // keep small stacks only
     std::free(t->stack);
     t->stack = nullptr;
@@ -525,13 +534,15 @@ void exitsyscall0(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Gsyscall); }
 
 // Go's execute: runs g on this M (which holds a P) until g switches back,
 // then performs what g asked.
-void execute(Sched* s, M* m, G* g) {
+void execute(Sched* s, M* m, G* g, bool inherit) {
   casgstatus(g, _Grunnable, _Grunning);
   g->m = m;
   m->curg = g;
   P* p = m->p;
-  p->schedtick.fetch_add(1, std::memory_order_relaxed);
-  p->schedwhen_ns.store(nanotime(), std::memory_order_relaxed);
+  if (!inherit) {  // a new time slice (runqget's inherit: the readier's slice goes on)
+    p->schedtick.fetch_add(1, std::memory_order_relaxed);
+    p->schedwhen_ns.store(nanotime(), std::memory_order_relaxed);
+  }
   if (!g->preemptStop.load() && !s->stopping.load()) {
     g->preempt.store(false);
     g->vm->set_guard();
@@ -561,11 +572,12 @@ void execute(Sched* s, M* m, G* g) {
 
 void schedule_loop(Sched* s) {
   for (;;) {
-    G* g = findrunnable(s);
+    bool inherit;
+    G* g = findrunnable(s, &inherit);
     if (g == nullptr) return;
     M* m = getm();
     if (m->spinning) resetspinning(s, m);
-    execute(s, m, g);
+    execute(s, m, g, inherit);
   }
 }
 
@@ -619,7 +631,8 @@ void g_entry(void*) {
   m->preemptoff = nullptr;  // park_common's, if the interpreter unwound to park
   if (r != kParked) {
     m->action = M::Action::Exit;
-    if (r.is_empty()) report_error(current_sched(), g);
+    if (g->host != nullptr) g->vm->rt->host_goexit(g, r);  // the host takes the result or error
+    else if (r.is_empty()) report_error(current_sched(), g);
   }
   switch_to_g0(g, true);
   fatal("sched: a dead goroutine was resumed");
@@ -657,21 +670,6 @@ namespace {
 
 // ---- done ----
 
-void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback) {
-  {
-    std::lock_guard<std::mutex> lk(s->done_mu);
-    if (s->done) return;
-    s->done = true;
-    s->exit_kind = kind;
-    s->message = std::move(message);
-    s->traceback = std::move(traceback);
-  }
-  s->done_cv.notify_all();
-  // Other goroutines stop at their next safe-point (Go: the program exits).
-  s->stopping.store(true);
-  preemptall(s);
-}
-
 void free_gs(Sched* s) {
   for (G* g : s->allgs) {
     if (g->stack != nullptr) {
@@ -693,6 +691,21 @@ void free_gs(Sched* s) {
 }  // namespace
 
 // ---- exported ----
+
+void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback) {
+  {
+    std::lock_guard<std::mutex> lk(s->done_mu);
+    if (s->done) return;
+    s->done = true;
+    s->exit_kind = kind;
+    s->message = std::move(message);
+    s->traceback = std::move(traceback);
+  }
+  s->done_cv.notify_all();
+  // Other goroutines stop at their next safe-point (Go: the program exits).
+  s->stopping.store(true);
+  preemptall(s);
+}
 
 P* pidleget(Sched* s) {
   P* p = s->pidle;
@@ -846,8 +859,11 @@ void exitsyscall() {
   switch_to_g0(g, false);  // resumes _Grunning on some M with a P
 }
 
-G* newproc(Runtime* rt, Value fn, const Value* args, int nargs) {
-  Sched* s = current_sched();
+namespace {
+
+// newproc's common part: a G (reused or new) ready to run fn(args...), not
+// yet on any queue.
+G* newproc1(Sched* s, Runtime* rt, Value fn, const Value* args, int nargs, void* host, bool is_main) {
   Closure* c = as_closure(fn);
   Proto* p = c->proto;
   G* g;
@@ -881,9 +897,19 @@ G* newproc(Runtime* rt, Value fn, const Value* args, int nargs) {
   t->frames.push_back(Frame{c, p->code.data(), 1, kFrameReentry});
   t->set_guard();
   g->resume = Resume::Reexecute;
+  g->host = host;
+  g->is_main = is_main;
   g->goid = s->goidgen.fetch_add(1) + 1;
   s->ngoroutines.fetch_add(1);
   casgstatus(g, _Gdead, _Grunnable);
+  return g;
+}
+
+}  // namespace
+
+G* newproc(Runtime* rt, Value fn, const Value* args, int nargs) {
+  Sched* s = current_sched();
+  G* g = newproc1(s, rt, fn, args, nargs, nullptr, false);
   M* m = getm();
   if (m != nullptr && m->p != nullptr) {
     runqput(s, m->p, g, true);
@@ -895,13 +921,21 @@ G* newproc(Runtime* rt, Value fn, const Value* args, int nargs) {
   return g;
 }
 
-// ---- Runtime::run's side ----
-
-void sched_start(Sched* s, Runtime* rt, int procs, Value main_fn, bool trace) {
-  Sched* expected = nullptr;
-  if (!g_current.compare_exchange_strong(expected, s)) {
-    fatal("sched: two Runtimes running at once (one Runtime may run at a time per process)");
+G* host_newproc(Sched* s, Runtime* rt, Value fn, const Value* args, int nargs, void* host, bool is_main) {
+  G* g = newproc1(s, rt, fn, args, nargs, host, is_main);
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    globrunqput(s, g);
   }
+  wakep(s);
+  return g;
+}
+
+// ---- the host's side ----
+
+bool sched_start(Sched* s, Runtime* rt, int procs, bool trace) {
+  Sched* expected = nullptr;
+  if (!g_current.compare_exchange_strong(expected, s)) return false;
   s->rt = rt;
   preempt_init(rt->options().async_preempt);
   s->nprocs = procs < 1 ? 1 : procs;
@@ -914,16 +948,9 @@ void sched_start(Sched* s, Runtime* rt, int procs, Value main_fn, bool trace) {
     std::lock_guard<std::mutex> lk(s->lock);
     for (int i = s->nprocs; i-- > 0;) pidleput(s, s->allp[size_t(i)]);
   }
-  G* g = newproc(rt, main_fn, nullptr, 0);
-  g->is_main = true;
   s->sysmon = std::thread(sysmon_main, s, trace);
   if (rt->options().preempt_stress) preempt_stress_start(s);
-  startm(s, nullptr, false);
-}
-
-void sched_wait(Sched* s) {
-  std::unique_lock<std::mutex> lk(s->done_mu);
-  s->done_cv.wait(lk, [&] { return s->done; });
+  return true;
 }
 
 bool sched_stop(Sched* s) {

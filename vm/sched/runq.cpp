@@ -83,9 +83,13 @@ void runqput(Sched* s, P* p, G* g, bool next) {
   }
 }
 
-G* runqget(P* p) {
+G* runqget(P* p, bool* inherit) {
+  if (inherit != nullptr) *inherit = false;
   if (G* next = p->runnext.load(std::memory_order_acquire)) {
-    if (p->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) return next;
+    if (p->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
+      if (inherit != nullptr) *inherit = true;
+      return next;
+    }
   }
   for (;;) {
     uint32_t h = p->runqhead.load(std::memory_order_acquire);

@@ -39,13 +39,15 @@
 // Lock order (lower first): sched.lock < channel locks (in address order
 // for select) < timers lock < allocation (bdwgc's lock).
 //
-// Lifecycle. A Runtime owns one Sched (the scheduler's global state, Go's
-// `sched` plus allp/allm/allgs). Runtime::run starts it: `procs` Ps, the
-// main G, one M (more start on demand) and the sysmon thread; the host
-// thread then waits until main returns, a goroutine fails, or checkdead()
-// finds a deadlock, and then stops every M where it is idle or at its next
-// safe-point. Only one Sched runs at a time in a process (bdwgc's heap and
-// getm()'s thread-local are process-wide): starting a second is fatal.
+// Lifecycle. A Runtime owns its Sched (the scheduler's global state, Go's
+// `sched` plus allp/allm/allgs). The first host request that needs
+// goroutines starts it (vm/host.cpp): `procs` Ps and the sysmon thread; Ms
+// start on demand. Host threads spawn Gs and wait for them (they never run
+// goroutines). A run ends when a program's main returns, a goroutine the
+// host did not start fails, or interrupt() is called; then every M stops
+// where it is idle or at its next safe-point. Only one Sched runs at a time
+// in a process (bdwgc's heap and getm()'s thread-local are process-wide):
+// starting a second fails and the host gets an error.
 //
 // Rejected: one OS thread per goroutine (100,000 parked goroutines must be
 // cheap), and stackful-only parking (every parked G would pin >= 4 KiB of
@@ -146,6 +148,10 @@ struct G {
   bool parked_stackful = false;
   bool is_main = false;           // the main goroutine: its return ends the program
   Sched* owner = nullptr;         // the scheduler it belongs to; immutable
+  // The embedding API's request this G runs (a HostTask, vm/host.h), or
+  // nullptr. Set before the G is runnable; its M hands the result or error
+  // to Runtime::host_goexit instead of ending the program. Not a GC root.
+  void* host = nullptr;
 };
 
 // A G waiting on a channel (Go's sudog): on that channel's recvq or sendq.
@@ -277,25 +283,37 @@ struct Sched {
   std::mutex done_mu;                 // guards the fields below
   std::condition_variable done_cv;
   bool done = false;
-  enum class Exit { Ok, Error, Deadlock } exit_kind = Exit::Ok;
+  enum class Exit { Ok, Error } exit_kind = Exit::Ok;  // Ok: the main goroutine returned
   std::string message, traceback;     // valid iff exit_kind == Error
+  // Host threads (the embedding API, vm/host.cpp) blocked until a goroutine
+  // finishes. Every goroutine asleep is a deadlock only while one waits:
+  // checkdead then bumps asleep_gen and wakes them (done_cv).
+  int32_t host_waiters = 0;           // (L)
+  uint64_t asleep_gen = 0;            // written under L and done_mu; read under either
 };
 
 // The running Sched, or nullptr. Any thread.
 Sched* current_sched();
 
-// Runtime::run's side (host thread only). sched_start makes `s` current
-// (fatal if another Sched runs), creates `procs` Ps, the main G running
-// main_fn, the first M and sysmon. sched_wait blocks until the program is
-// done (main returned, a goroutine failed, or deadlock). sched_stop stops
-// every M at its next schedule (waiting up to kStopGrace for Gs to reach a
-// safe-point; an M that does not stop is detached and its Sched leaked),
-// waits for a collection in progress to end, and makes no Sched current.
-// The Gs stay allocated until ~Sched (the collector may still hold some).
-void sched_start(Sched* s, Runtime* rt, int procs, Value main_fn, bool trace);
-void sched_wait(Sched* s);
+// The host's side (Runtime, vm/host.cpp; host threads only). sched_start
+// makes `s` current and creates `procs` Ps and the sysmon thread; Ms start
+// when goroutines are spawned (host_newproc). It returns false, changing
+// nothing, when another Sched is current (one at a time per process:
+// bdwgc's heap and getm()'s thread-local are process-wide). The Sched then
+// runs until sched_stop, through any number of host requests; report_done
+// ends its run early (main returned, a goroutine failed, interrupt): every
+// waiter wakes (done_cv) and every M stops at its next schedule.
+// sched_stop stops every M at its next schedule (waiting up to kStopGrace
+// for Gs to reach a safe-point; an M that does not stop is detached and its
+// Sched leaked), waits for a collection in progress to end, and makes no
+// Sched current. The Gs stay allocated until ~Sched (the collector may
+// still hold some).
+bool sched_start(Sched* s, Runtime* rt, int procs, bool trace);
 // Returns false when some M could not be stopped (then s must be leaked).
 bool sched_stop(Sched* s);
+// Ends the Sched's run (first caller wins): records the outcome, wakes the
+// host waiters and stops every goroutine at its next safe-point. Any thread.
+void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback);
 // Poisons every running G's guard (preempt): they yield at their next
 // synchronous safe-point. Any thread.
 void preemptall(Sched* s);
@@ -351,6 +369,10 @@ void exitsyscall();
 
 // Starts a goroutine running fn(args...) (a Closure value), the GO opcode.
 G* newproc(Runtime* rt, Value fn, const Value* args, int nargs);
+// The same from a host thread (not an M): g->host = host and g->is_main are
+// set before the G is runnable; it goes on the global queue and an M is
+// woken for it.
+G* host_newproc(Sched* s, Runtime* rt, Value fn, const Value* args, int nargs, void* host, bool is_main);
 
 // Timers: parks the current G until now + ns (sleep).
 Parked sleep_ns(int64_t ns);
@@ -401,7 +423,11 @@ template <typename F> void for_each_g(Sched* s, F f) {
 
 // Run queues (vm/sched/runq.cpp), Go's algorithms.
 void runqput(Sched* s, P* p, G* g, bool next);   // p's owner only
-G* runqget(P* p);                                // p's owner only
+// p's owner only. *inherit: the G came from runnext, so it runs in the
+// time slice of the G that readied it (Go's inheritTime: a pair of
+// goroutines waking each other through runnext would otherwise never be
+// preempted and would starve the rest of the queue).
+G* runqget(P* p, bool* inherit = nullptr);
 G* runqsteal(P* p, P* victim, bool steal_runnext);  // p's owner; any victim
 bool runqempty(P* p);
 void globrunqput(Sched* s, G* g);                // under sched.lock

@@ -1,0 +1,81 @@
+// Native functions defined by the host (see weft/weft.h for the whole API).
+//
+// A native is a C++ callable, Arg(NativeCall&) (NativeFunction), defined as a Weft global
+// (VM::define) or as a field of a module map (VM::define_module). Scripts
+// call it like any function. It runs on the calling goroutine's thread.
+//
+// Errors. The typed argument helpers (int_arg, string_arg, ...) raise
+// `NAME: expected TYPE, got TYPE` as a Weft runtime error in the caller,
+// with the caller's traceback; raise() raises any message. Both work by
+// throwing NativeError, which the VM catches around the native: so do not
+// swallow it with catch (...). Any other C++ exception a native throws
+// becomes a runtime error too (its what()); none escapes into the VM.
+//
+// Ordinary natives may call back into Weft (NativeCall::call), also from a
+// goroutine-blocking callee. Do not call back from inside a catch block (the
+// goroutine may resume on another thread, where the exception is unknown).
+// Ordinary natives must not block for long: they hold a P (a CPU slot of
+// the scheduler) and the collector waits for them to return.
+//
+// Blocking natives (NativeDef::blocking) run as system calls: their P goes
+// to other goroutines and collections proceed while they block. Their
+// arguments are copied out before the call (strings by value, other objects
+// as handles) and their result is made into a Weft value after it; they may
+// not call back into Weft. Use them for sleeping, I/O and waiting on C++.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "weft/value.h"
+
+namespace weft {
+
+class VM;
+
+// Thrown by the argument helpers and raise(); becomes a Weft runtime error.
+class NativeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class NativeCall {
+ public:
+  const char* name() const;     // the name the native was defined with
+  size_t size() const;          // the number of arguments
+  Type type(size_t i) const;    // Nil past the end
+  Handle arg(size_t i) const;   // any argument (nil past the end)
+  // Typed arguments: `NAME: expected TYPE, got TYPE` otherwise.
+  int64_t int_arg(size_t i) const;
+  double float_arg(size_t i) const;   // a float or an int
+  bool bool_arg(size_t i) const;
+  std::string string_arg(size_t i) const;
+  Handle array_arg(size_t i) const;
+  Handle map_arg(size_t i) const;
+  Handle function_arg(size_t i) const;
+  [[noreturn]] void raise(const std::string& message) const;  // a runtime error with this message
+  // Calls a Weft function from the native (not from a blocking native:
+  // Misuse). A Runtime result does not raise by itself: pass it on with
+  // raise(r.message) if the native should fail too.
+  Result call(const Handle& fn, std::vector<Arg> args = {}) const;
+  VM& vm() const;
+
+ private:
+  friend struct detail::Access;
+  explicit NativeCall(detail::NativeFrame* f) : f_(f) {}
+  detail::NativeFrame* f_;
+};
+
+using NativeFunction = std::function<Arg(NativeCall&)>;
+
+struct NativeDef {
+  std::string name;
+  NativeFunction fn;
+  int min_args = 0;
+  int max_args = -1;       // -1: any number; the VM checks the count before calling
+  bool blocking = false;   // runs as a system call (see above)
+};
+
+}  // namespace weft

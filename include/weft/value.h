@@ -1,0 +1,117 @@
+// Values crossing the embedding API (see weft/weft.h for the whole API).
+//
+// Out of Weft: a Handle. It refers to one Weft value and keeps it alive (a
+// GC root) for as long as any copy of it exists; the last copy releases
+// it. Its accessors are checked conversions: each returns an empty
+// std::optional when the value is not of that type, and never converts
+// silently (to_float() also takes ints, exactly as Weft's arithmetic does).
+// A handle that outlives its VM is `expired()`: every accessor then returns
+// empty and passing it to a VM is a Misuse error. Handles may be copied,
+// read and dropped on any thread, including inside natives.
+//
+// Into Weft: an Arg, plain C++ data (nil, bool, int, float, string, array,
+// map, or a Handle) that the VM turns into Weft values when a call starts.
+// Ints, floats and strings convert implicitly: vm.call("f", {1, 2.5, "x"}).
+//
+// Result: what every request returns. No C++ exception crosses the API.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace weft {
+
+namespace detail {
+struct HostState;  // the library's side (vm/host.h)
+struct NativeFrame;
+struct Access;
+}  // namespace detail
+
+// Weft's types, as the script's type() names them (type_name).
+enum class Type : uint8_t { Nil, Bool, Int, Float, String, Array, Map, Function, Channel, WeakRef };
+const char* type_name(Type t);
+
+class Handle {
+ public:
+  Handle() = default;  // nil
+  Handle(const Handle& other);
+  Handle(Handle&& other) noexcept;
+  Handle& operator=(const Handle& other);
+  Handle& operator=(Handle&& other) noexcept;
+  ~Handle();
+
+  Type type() const;      // Nil when expired
+  bool is_nil() const { return type() == Type::Nil; }
+  bool expired() const;   // it refers to an object of a VM that was destroyed
+
+  std::optional<bool> to_bool() const;
+  std::optional<int64_t> to_int() const;
+  std::optional<double> to_float() const;  // floats and ints
+  std::optional<std::string> to_string() const;
+  // Elements and entries (insertion order) as handles.
+  std::optional<std::vector<Handle>> to_array() const;
+  std::optional<std::vector<std::pair<Handle, Handle>>> to_map() const;
+  // Bytes of a string, elements of an array, entries of a map.
+  std::optional<size_t> size() const;
+  std::optional<Handle> at(size_t index) const;          // an array's element
+  std::optional<Handle> get(std::string_view key) const; // a map's value (nil if absent)
+  // The value as print() writes it ("" when expired).
+  std::string repr() const;
+
+ private:
+  friend struct detail::Access;
+  std::shared_ptr<detail::HostState> st_;  // nullptr for non-heap values
+  uint64_t bits_ = 0x02;  // the value (nil); an object's address when slot_ >= 0
+  int32_t slot_ = -1;     // its GC-root slot in st_
+};
+
+class Arg {
+ public:
+  Arg() = default;  // nil
+  Arg(std::nullptr_t) {}
+  Arg(bool b) : kind_(Kind::Bool), i_(b) {}
+  Arg(int i) : kind_(Kind::Int), i_(i) {}
+  Arg(long i) : kind_(Kind::Int), i_(i) {}
+  Arg(long long i) : kind_(Kind::Int), i_(i) {}
+  Arg(unsigned i) : kind_(Kind::Int), i_(i) {}
+  Arg(double d) : kind_(Kind::Float), d_(d) {}
+  Arg(const char* s) : kind_(Kind::String), s_(s) {}
+  Arg(std::string s) : kind_(Kind::String), s_(std::move(s)) {}
+  Arg(std::string_view s) : kind_(Kind::String), s_(s) {}
+  Arg(Handle h) : kind_(Kind::Handle), h_(std::move(h)) {}
+  static Arg array(std::vector<Arg> items);
+  static Arg map(std::vector<std::pair<Arg, Arg>> entries);  // keys: strings, ints or bools
+
+ private:
+  friend struct detail::Access;
+  enum class Kind : uint8_t { Nil, Bool, Int, Float, String, Array, Map, Handle };
+  Kind kind_ = Kind::Nil;
+  int64_t i_ = 0;           // Bool, Int
+  double d_ = 0;            // Float
+  std::string s_;           // String
+  std::vector<Arg> items_;  // Array; Map: key, value, key, value, ...
+  Handle h_;                // Handle
+};
+
+struct Result {
+  enum Kind {
+    Ok,
+    Compile,   // message: every diagnostic, formatted ("file.wf:L:C: error: ...", line, caret)
+    Runtime,   // message: the error's message; traceback: "  at NAME (file.wf:LINE)" lines
+    Deadlock,  // every goroutine is asleep: `all goroutines are asleep - deadlock!`
+    Misuse,    // the request cannot be honoured (see the message): a host error, not the script's
+    Io,        // a file cannot be read; message says why
+  } kind = Ok;
+  std::string message;
+  std::string traceback;
+  Handle value;  // what a call, get or load returned (nil otherwise)
+  bool ok() const { return kind == Ok; }
+};
+
+}  // namespace weft

@@ -1,0 +1,31 @@
+# Installs the build tree into a temporary prefix, builds an out-of-tree host
+# against it with find_package(Weft), and runs it.
+# -DBUILD_DIR=... -DWORK=... -DSOURCE=... -DHOST_SOURCE=... -DEXPECTED=... -DSANITIZE=ON|OFF
+file(REMOVE_RECURSE ${WORK})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK}/prefix)
+foreach(f lib/libweft.a include/weft/weft.h include/weft/value.h include/weft/native.h bin/vm
+        lib/cmake/Weft/WeftConfig.cmake lib/cmake/Weft/WeftConfigVersion.cmake lib/cmake/Weft/WeftTargets.cmake)
+  if(NOT EXISTS ${WORK}/prefix/${f})
+    message(FATAL_ERROR "not installed: ${f}")
+  endif()
+endforeach()
+set(flags "")
+if(SANITIZE)
+  set(flags -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined)
+endif()
+run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -DCMAKE_PREFIX_PATH=${WORK}/prefix
+    -DHOST_SOURCE=${HOST_SOURCE} -DCMAKE_BUILD_TYPE=Release ${flags})
+run(${CMAKE_COMMAND} --build ${WORK}/build)
+run(${WORK}/build/host)
+file(READ ${EXPECTED} want)
+if(NOT out STREQUAL want)
+  message(FATAL_ERROR "the out-of-tree host printed:\n${out}expected:\n${want}")
+endif()
+run(${WORK}/prefix/bin/vm -e "print(1 + 1)")

@@ -1,0 +1,21 @@
+# The README's "## Embedding" example must be examples/embed/readme.cpp,
+# character for character: the first ```cpp block after that heading.
+# -DREADME=... -DEXAMPLE=...
+file(READ ${README} readme)
+string(FIND "${readme}" "## Embedding" at)
+if(at LESS 0)
+  message(FATAL_ERROR "README has no '## Embedding' section")
+endif()
+string(SUBSTRING "${readme}" ${at} -1 section)
+string(FIND "${section}" "```cpp\n" open)
+if(open LESS 0)
+  message(FATAL_ERROR "the Embedding section has no ```cpp block")
+endif()
+math(EXPR open "${open} + 7")
+string(SUBSTRING "${section}" ${open} -1 rest)
+string(FIND "${rest}" "```" close)
+string(SUBSTRING "${rest}" 0 ${close} code)
+file(READ ${EXAMPLE} example)
+if(NOT code STREQUAL example)
+  message(FATAL_ERROR "README's example differs from ${EXAMPLE}")
+endif()

@@ -1,0 +1,437 @@
+// The host side of the Runtime: the scheduler's life across host requests,
+// host requests run as goroutines, and the handle registry (model and
+// locking in vm/host.h).
+//
+// The scheduler. Started by the first request that needs goroutines
+// (ensure_sched_locked) and kept between requests, so any number of host
+// threads can call in at once; stopped when a run ends (report_done: a
+// program's main returned, a goroutine the host did not start failed,
+// interrupt()), at which point every waiting host gets the run's outcome,
+// or at destruction. The next request starts a fresh Sched; the Runtime's
+// globals, protos and handles are untouched. A stopped Sched is retired
+// (kept until the Runtime dies), because the collector and the heap's gc()
+// waiters may still hold its Gs.
+//
+// Waiting. A host thread waits on the Sched's done_cv for its task's
+// `done`, the run's end, or checkdead's verdict that every goroutine is
+// asleep (asleep_gen moved, counted only while host_waiters > 0). It
+// registers, then runs checkdead itself under sched.lock, so a goroutine
+// that went to sleep before the host started waiting is seen too. A
+// verdict is confirmed after a grace period (deadlock_confirmed): other host
+// threads are outside the scheduler's view and may be about to help.
+//
+// Loading. Compiling allocates (string constants, closures) and defines
+// globals, which only a thread holding a P or a stopped world may do: the
+// host thread stops the world (sched::stop_the_world, the collector's own
+// protocol, which serializes with collections) for the compile.
+//
+// Lock order: sched_mu_ < sched.lock < done_mu; HostState::mu is a leaf,
+// except that host_goexit takes done_mu under it (nothing takes mu under
+// done_mu).
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <thread>
+
+#include "vm/arch/stack.h"
+#include "vm/fatal.h"
+#include "vm/host.h"
+#include "vm/sched/sched.h"
+
+namespace weft {
+
+namespace detail {
+
+int32_t HostState::hold(Value v) {
+  if (!v.is_obj()) return -1;
+  int32_t slot;
+  if (!free_slots.empty()) {
+    slot = free_slots.back();
+    free_slots.pop_back();
+    slots[size_t(slot)] = v;
+    refs[size_t(slot)] = 1;
+  } else {
+    slot = int32_t(slots.size());
+    slots.push_back(v);
+    refs.push_back(1);
+  }
+  return slot;
+}
+
+void HostState::retain(int32_t slot) {
+  if (slot >= 0) refs[size_t(slot)]++;
+}
+
+void HostState::release(int32_t slot) {
+  if (slot < 0 || --refs[size_t(slot)] != 0) return;
+  slots[size_t(slot)] = Value::nil();
+  free_slots.push_back(slot);
+}
+
+void HostState::push_roots(gc::RootSink& sink) {
+  std::lock_guard<std::mutex> lk(mu);
+  if (!slots.empty()) sink.values(slots.data(), slots.data() + slots.size());
+  if (!entries.empty()) sink.values(entries.data(), entries.data() + entries.size());
+  for (auto& t : tasks) {
+    sink.value(&t->fn);
+    sink.value(&t->result);
+  }
+}
+
+std::unique_ptr<HostTask> HostState::take_task(HostTask* t) {
+  for (auto it = tasks.begin(); it != tasks.end(); ++it) {
+    if (it->get() == t) {
+      std::unique_ptr<HostTask> owned = std::move(*it);
+      tasks.erase(it);
+      return owned;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr const char* kEntryFile = "<host>";  // the trampolines' file: hidden from tracebacks
+constexpr int kMaxHostArgs = 100;             // a trampoline's registers stay far below the compiler's limit
+
+Status misuse(std::string message) {
+  Status st;
+  st.kind = Status::Misuse;
+  st.message = std::move(message);
+  return st;
+}
+
+// The trampolines' argument source: host_arg(i) is the G's task's i-th
+// argument as a heap value (allocated here, on the goroutine).
+Value host_arg(Thread* t, Value* args, int) {
+  auto* task = static_cast<HostTask*>(t->g->host);
+  return detail::Access::to_value(*t->rt, task->args[size_t(args[0].as_inline_int())]);
+}
+
+// The Sched's run has ended (report_done sets `done` before `stopping`).
+bool run_over(sched::Sched* s) {
+  if (s->stopping.load()) return true;
+  std::lock_guard<std::mutex> d(s->done_mu);
+  return s->done;
+}
+
+// "  at NAME (<host>:1)" lines are the trampoline's, not the script's.
+std::string strip_entry_frames(const std::string& tb) {
+  std::string out, marker = std::string(" (") + kEntryFile + ":";
+  size_t at = 0;
+  while (at < tb.size()) {
+    size_t end = tb.find('\n', at);
+    end = end == std::string::npos ? tb.size() : end + 1;
+    std::string_view line(tb.data() + at, end - at);
+    if (line.find(marker) == std::string_view::npos) out.append(line);
+    at = end;
+  }
+  return out;
+}
+
+std::string trampoline_source(int nargs) {
+  std::string call;
+  for (int i = 0; i < nargs; i++) call += (i ? ", p(" : "p(") + std::to_string(i) + ")";
+  return "(fn(p, f) { return f(" + call + ") })\n";
+}
+
+}  // namespace
+
+// ---- the world stopped ----
+
+void Runtime::stop_world_locked() {
+  for (;;) {
+    if (sched_ != nullptr && run_over(sched_.get())) stop_sched_locked();  // the run ended
+    if (sched::stop_the_world("host") >= 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // another runtime's is stopping
+  }
+}
+
+void Runtime::with_world_stopped(const std::function<void()>& f) {
+  std::lock_guard<std::mutex> lk(sched_mu_);
+  stop_world_locked();
+  f();
+  sched::start_the_world();
+}
+
+Status Runtime::load(std::string_view file, std::string_view source, HostTask** task) {
+  Status st;
+  with_world_stopped([&] {
+    Proto* p = nullptr;
+    st = compile(file, source, &p);
+    if (st.ok()) *task = add_task(Value::object(new_closure(p)), {});
+  });
+  return st;
+}
+
+// sched_mu_ held: the entry closure for a call with nargs arguments,
+// compiled once (with the world stopped) and kept in host_->entries.
+Value Runtime::trampoline(int nargs) {
+  size_t i = 1 + size_t(nargs);
+  {
+    std::lock_guard<std::mutex> lk(host_->mu);
+    if (i < host_->entries.size() && !host_->entries[i].is_nil()) return host_->entries[i];
+  }
+  stop_world_locked();
+  Proto* main = nullptr;
+  Status st = compile(kEntryFile, trampoline_source(nargs), &main);
+  if (!st.ok() || main->protos.empty()) fatal("host: the call trampoline does not compile");
+  Value fn = Value::object(new_closure(main->protos[0]));
+  {
+    std::lock_guard<std::mutex> lk(host_->mu);
+    if (host_->entries.empty()) host_->entries.push_back(Value::object(new_native("host argument", host_arg, 1, 1)));
+    if (host_->entries.size() <= i) host_->entries.resize(i + 1, Value::nil());
+    host_->entries[i] = fn;
+  }
+  sched::start_the_world();
+  return fn;
+}
+
+// ---- the scheduler's life ----
+
+Status Runtime::ensure_sched_locked() {
+  if (sched_ != nullptr && run_over(sched_.get())) stop_sched_locked();
+  if (sched_ != nullptr) return {};
+  auto s = std::make_unique<sched::Sched>();
+  if (!sched::sched_start(s.get(), this, opts_.procs > 0 ? opts_.procs : default_procs(), opts_.trace_sched))
+    return misuse("another VM in this process is running goroutines (one VM at a time may: see weft/weft.h)");
+  sched_ = std::move(s);
+  live_sched_.store(sched_.get());
+  return {};
+}
+
+void Runtime::stop_sched_locked() {
+  if (sched_ == nullptr) return;
+  sched::Sched* s = sched_.get();
+  live_sched_.store(nullptr);
+  sched::report_done(s, sched::Sched::Exit::Error, "the run ended before this request finished", "");
+  // A blocking native cannot be stopped; it returns into a stopping
+  // scheduler and its goroutine stops at the next safe-point.
+  while (host_->blocking_calls.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  bool clean = sched::sched_stop(s);
+  std::vector<std::unique_ptr<HostTask>> dead;  // destroyed unlocked: their handles take mu
+  {
+    std::lock_guard<std::mutex> lk(host_->mu);  // their goroutines will never run again
+    auto& ts = host_->tasks;
+    auto gone = std::stable_partition(ts.begin(), ts.end(), [s](auto& t) { return t->sched != s || !t->abandoned; });
+    std::move(gone, ts.end(), std::back_inserter(dead));
+    ts.erase(gone, ts.end());
+  }
+  // A goroutine in a call-free loop cannot be stopped before asynchronous
+  // preemption exists (issue 4): its Sched is leaked, not freed under it.
+  if (clean) {
+    retired_scheds_.push_back(std::move(sched_));
+    arch::release_global_stacks();  // no M is left to use them (one scheduler at a time)
+  } else {
+    (void)sched_.release();
+  }
+}
+
+void Runtime::stop_scheduler() {
+  std::lock_guard<std::mutex> lk(sched_mu_);
+  stop_sched_locked();
+}
+
+void Runtime::interrupt() {
+  if (sched::Sched* s = live_sched_.load()) sched::report_done(s, sched::Sched::Exit::Error, "interrupted", "");
+}
+
+// ---- requests ----
+
+HostTask* Runtime::add_task(Value fn, std::vector<Arg> args) {
+  auto t = std::make_unique<HostTask>();
+  t->fn = fn;
+  t->args = std::move(args);
+  HostTask* raw = t.get();
+  std::lock_guard<std::mutex> lk(host_->mu);
+  host_->tasks.push_back(std::move(t));
+  return raw;
+}
+
+void Runtime::release_task(HostTask* task) {
+  std::unique_ptr<HostTask> dead;  // destroyed unlocked
+  std::lock_guard<std::mutex> lk(host_->mu);
+  if (task->finished || task->sched == nullptr) dead = host_->take_task(task);
+  else task->abandoned = true;
+}
+
+Status Runtime::spawn(HostTask* task) {
+  Value fn = task->fn;
+  int nargs = int(task->args.size());
+  if (nargs > kMaxHostArgs) return misuse("a call from the host takes at most " + std::to_string(kMaxHostArgs) + " arguments");
+  if (is_type(fn, ObjType::Closure) && as_closure(fn)->proto->nparams != nargs) {
+    const Proto* p = as_closure(fn)->proto;
+    Status st;
+    st.kind = Status::RuntimeError;
+    st.message = p->name + " expects " + std::to_string(p->nparams) + " argument" +
+                 (p->nparams == 1 ? "" : "s") + ", got " + std::to_string(nargs);
+    return st;
+  }
+  if (!is_type(fn, ObjType::Closure) && !is_type(fn, ObjType::Native)) {
+    Status st;
+    st.kind = Status::RuntimeError;
+    st.message = std::string("cannot call a value of type ") + type_name(fn);
+    return st;
+  }
+  std::lock_guard<std::mutex> lk(sched_mu_);
+  Value entry = fn;
+  Value entry_args[2];
+  int entry_nargs = 0;
+  if (nargs > 0 || !is_type(fn, ObjType::Closure)) {  // a goroutine's entry must be a closure
+    entry = trampoline(nargs);  // first: compiling it may stop an ended run's scheduler
+    entry_args[0] = host_->entries[0];
+    entry_args[1] = fn;
+    entry_nargs = 2;
+  }
+  Status st = ensure_sched_locked();
+  if (!st.ok()) return st;
+  task->sched = sched_.get();
+  host_spawns_.fetch_add(1);
+  sched::host_newproc(sched_.get(), this, entry, entry_args, entry_nargs, task, task->program);
+  return st;
+}
+
+namespace {
+
+// Registers the calling host thread as a waiter on s, returning checkdead's
+// generation to compare with; checkdead runs once for it.
+uint64_t begin_wait(sched::Sched* s) {
+  std::lock_guard<std::mutex> lk(s->lock);
+  s->host_waiters++;
+  uint64_t gen;
+  {
+    std::lock_guard<std::mutex> d(s->done_mu);
+    gen = s->asleep_gen;
+  }
+  sched::checkdead(s);
+  return gen;
+}
+
+void end_wait(sched::Sched* s) {
+  std::lock_guard<std::mutex> lk(s->lock);
+  s->host_waiters--;
+}
+
+// The run ended (s->done) while a host waited for something else.
+Status run_ended(sched::Sched* s) {
+  std::lock_guard<std::mutex> d(s->done_mu);
+  Status st;
+  st.kind = Status::RuntimeError;
+  if (s->exit_kind == sched::Sched::Exit::Error) {
+    st.message = s->message;
+    st.traceback = strip_entry_frames(s->traceback);
+  } else {
+    st.message = "the program's main returned before this request finished";
+  }
+  return st;
+}
+
+Status deadlock() {
+  Status st;
+  st.kind = Status::Fatal;
+  st.message = "all goroutines are asleep - deadlock!";
+  return st;
+}
+
+}  // namespace
+
+// After checkdead found every goroutine asleep while this host waits: a
+// deadlock only if the verdict still holds after the grace period and no
+// host request started meanwhile (another host thread may be about to send
+// what this one waits for; Go, built as a library, gives up detection
+// altogether for the same reason). `finished` says the wait is over
+// anyway. *gen becomes the generation to wait past next.
+bool Runtime::deadlock_confirmed(sched::Sched* s, uint64_t* gen, const std::function<bool()>& finished) {
+  uint64_t spawns = host_spawns_.load();
+  {
+    std::unique_lock<std::mutex> lk(s->done_mu);
+    if (s->done_cv.wait_for(lk, std::chrono::nanoseconds(opts_.deadlock_grace_ns),
+                            [&] { return finished() || s->done; }))
+      return false;
+  }
+  std::lock_guard<std::mutex> lk(s->lock);
+  uint64_t before, after;
+  {
+    std::lock_guard<std::mutex> d(s->done_mu);
+    before = s->asleep_gen;
+  }
+  sched::checkdead(s);
+  {
+    std::lock_guard<std::mutex> d(s->done_mu);
+    after = s->asleep_gen;
+  }
+  *gen = after;
+  return after != before && host_spawns_.load() == spawns;
+}
+
+// Waits until finished() (Ok), the run ends, or a confirmed deadlock.
+Status Runtime::wait_for(sched::Sched* s, const std::function<bool()>& finished) {
+  uint64_t gen = begin_wait(s);
+  Status st;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(s->done_mu);
+      s->done_cv.wait(lk, [&] { return finished() || s->done || s->asleep_gen != gen; });
+      if (finished()) break;
+      if (s->done) {
+        lk.unlock();
+        st = run_ended(s);
+        break;
+      }
+    }
+    if (deadlock_confirmed(s, &gen, finished)) {
+      st = deadlock();
+      break;
+    }
+  }
+  end_wait(s);
+  return st;
+}
+
+Status Runtime::await(HostTask* task) {
+  Status st = wait_for(task->sched, [task] { return task->done; });  // under done_mu
+  return st.ok() ? task->status : st;  // status is written before `done`
+}
+
+Status Runtime::await_all() {
+  sched::Sched* s;
+  {
+    std::lock_guard<std::mutex> lk(sched_mu_);
+    s = sched_ != nullptr && !run_over(sched_.get()) ? sched_.get() : nullptr;
+  }
+  if (s == nullptr) return {};
+  return wait_for(s, [s] { return s->ngoroutines.load() == 0; });
+}
+
+// The G's M, before the G exits (vm/sched/proc.cpp g_entry).
+void Runtime::host_goexit(sched::G* g, Value r) {
+  auto* task = static_cast<HostTask*>(g->host);
+  g->host = nullptr;
+  Status st;
+  if (r.is_empty()) {
+    Thread* t = g->vm;
+    st.kind = Status::RuntimeError;
+    st.message = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
+    st.traceback = strip_entry_frames(t->traceback);
+    r = Value::nil();
+  }
+  sched::Sched* s = task->sched;
+  std::unique_ptr<HostTask> dead;  // destroyed unlocked
+  {
+    std::lock_guard<std::mutex> lk(host_->mu);
+    if (task->abandoned) {
+      dead = host_->take_task(task);
+      return;
+    }
+    task->finished = true;
+    task->status = std::move(st);
+    task->result = r;
+    std::lock_guard<std::mutex> d(s->done_mu);  // under mu: the waiter frees the task after `done`
+    task->done = true;
+  }
+  s->done_cv.notify_all();
+}
+
+}  // namespace weft

@@ -1,0 +1,135 @@
+// The embedding API's state inside the VM: host handles (GC roots held by
+// C++ code), host requests run as goroutines, and host-defined natives.
+// vm/host.cpp drives the scheduler for host threads; vm/api*.cpp implement
+// the public classes of include/weft/ on top of this.
+//
+// Model. Host threads never run goroutines (DESIGN.md). A host call is a
+// HostTask: the host spawns a G for it (Runtime::spawn) and waits for its
+// result (Runtime::await), like a receive on a channel. Arguments cross as
+// weft::Arg trees, plain C++ data; the G converts them into heap values
+// itself (a host thread without a P must not allocate while goroutines
+// run), through the `trampoline` entry: fn(a0, .., aN) is started as
+// trampoline_N(host_arg, fn), whose body is `return f(p(0), .., p(N-1))`,
+// so fn runs as the G's bottom activation and parks stacklessly.
+//
+// Handles. Every heap value a host keeps is a slot of HostState::slots, a
+// GC root (Runtime::push_roots). A host reads heap objects only under
+// HostState::mu, which the collector takes in push_roots with the world
+// stopped: so a collection either marks before a read begins (and the
+// frozen heap the host then reads is all marked) or after the read has
+// registered what it found. Reading a rooted object also never races with
+// its being freed for the same reason. mu is a leaf lock: nothing is
+// allocated or waited for under it.
+//
+// Lifetime. HostState is shared (shared_ptr) by the Runtime and every
+// handle; the Runtime's destructor clears `rt` under mu, after which every
+// handle reports itself expired instead of touching freed memory.
+//
+// Rejected: letting host threads allocate under a lock the collector also
+// takes (bdwgc holds its allocation lock while it asks for roots: a host
+// allocating under our lock would deadlock against it), and running the
+// conversions on the host thread with the world stopped for every call
+// (a stop per call serializes 8 calling threads behind the collector's
+// protocol).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "vm/runtime.h"
+#include "weft/weft.h"
+
+namespace weft {
+
+// One host request run as a goroutine. Owned by HostState::tasks from
+// spawn until the host has taken the outcome (or, if the host gave up
+// waiting, until its G ends or its scheduler is stopped).
+struct HostTask {
+  Value fn;                    // GC root (HostState::push_roots)
+  std::vector<Arg> args;       // read by the G (host_arg); immutable after spawn
+  bool program = false;        // run(): its return ends every goroutine, as Go's main
+  sched::Sched* sched = nullptr;  // where it runs; set by spawn
+  // Written by the G's M under HostState::mu, then `done` under the
+  // Sched's done_mu (what the waiter sleeps on).
+  bool finished = false;
+  bool abandoned = false;      // the host stopped waiting: the G frees the task
+  Status status;
+  Value result;                // GC root while registered
+  bool done = false;           // under sched->done_mu
+};
+
+namespace detail {
+
+// A host native (NativeDef) while its runtime lives: the process-wide
+// trampoline slot `index` calls it (vm/api_native.cpp).
+struct HostNative {
+  std::string name;
+  NativeFunction fn;
+  bool blocking = false;
+  HostState* host = nullptr;   // its runtime's state
+  int index = -1;              // trampoline slot
+};
+
+struct HostState {
+  std::mutex mu;               // leaf lock; see the file comment
+  Runtime* rt = nullptr;       // under mu; nullptr once the runtime is destroyed
+  VM* vm = nullptr;            // the public object, for NativeCall::vm(); immutable
+
+  // Handle slots: values[i] is a GC root while refs[i] > 0.
+  std::vector<Value> slots;
+  std::vector<uint32_t> refs;
+  std::vector<int32_t> free_slots;
+
+  std::vector<std::unique_ptr<HostTask>> tasks;  // see HostTask
+  std::vector<Value> entries;  // GC roots: [0] host_arg, [1 + n] trampoline for n arguments
+  std::vector<std::unique_ptr<HostNative>> natives;  // defined by this runtime
+  std::atomic<int> blocking_calls{0};  // blocking natives in progress (destruction waits)
+
+  // mu held. A slot holding v with one reference (-1 for non-heap values).
+  int32_t hold(Value v);
+  void retain(int32_t slot);
+  void release(int32_t slot);
+  void push_roots(gc::RootSink& sink);  // collector thread, world stopped
+  // mu held: unregisters t; the caller destroys it after unlocking (its
+  // arguments' handles take mu).
+  std::unique_ptr<HostTask> take_task(HostTask* t);
+};
+
+// A native's view of its call (public NativeCall): the arguments as
+// values (ordinary natives, on the goroutine) or as handles made before a
+// blocking native left its P.
+struct NativeFrame {
+  HostNative* native;
+  Thread* thread;              // the calling goroutine's
+  std::vector<Value> values;   // ordinary natives (kept alive by the caller's registers)
+  std::vector<Handle> handles; // blocking natives
+};
+
+// Gives n a process-wide trampoline slot and makes its Native (allocates:
+// the world stopped); false when every slot is taken. unbind_native frees
+// the slot (the runtime's destruction).
+bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max_args);
+void unbind_native(HostNative* n);
+
+// The library's access to the public classes' internals.
+struct Access {
+  static Handle make_handle(const std::shared_ptr<HostState>& st, Value v, int32_t slot);
+  static Value value_of(const Handle& h);  // requires !expired()
+  static const std::shared_ptr<HostState>& state_of(const Handle& h) { return h.st_; }
+  static NativeCall make_call(NativeFrame* f) { return NativeCall(f); }
+  // Checks that every handle in `a` belongs to `st` and every map key is a
+  // string, int or bool; the problem, or "".
+  static std::string check_arg(const Arg& a, const HostState* st);
+  // A heap value for `a` (allocates: a goroutine, or the world stopped).
+  static Value to_value(Runtime& rt, const Arg& a);
+};
+
+// Result of a Status (and a handle on `result`, if any).
+Result to_result(const Status& s);
+
+}  // namespace detail
+}  // namespace weft
