@@ -38,9 +38,9 @@ TEST(Interrupt, StopsALoopWithCalls) {
   expect_interrupted(vm, "spin");
 }
 
-// Needs asynchronous preemption (issue 4): until then the loop never
-// reaches a safe-point and its thread cannot be stopped.
-TEST(Interrupt, DISABLED_StopsACallFreeLoop) {
+// The loop never reaches a synchronous safe-point: asynchronous preemption
+// stops it.
+TEST(Interrupt, StopsACallFreeLoop) {
   weft::VM vm;
   expect_interrupted(vm, "spin_call_free");
 }
