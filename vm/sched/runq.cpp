@@ -130,6 +130,13 @@ void globrunqput(Sched* s, G* g) {
   s->runqsize.fetch_add(1, std::memory_order_release);
 }
 
+void globrunqputhead(Sched* s, G* g) {
+  g->schedlink = s->runqhead;
+  s->runqhead = g;
+  if (s->runqtail == nullptr) s->runqtail = g;
+  s->runqsize.fetch_add(1, std::memory_order_release);
+}
+
 G* globrunqget(Sched* s, P* p, int32_t max) {
   int32_t size = s->runqsize.load();
   if (size == 0) return nullptr;

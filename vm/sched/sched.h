@@ -279,7 +279,8 @@ struct Sched {
   // Lifecycle.
   std::atomic<bool> stopping{false};  // shutting down: Ms exit at their next schedule
   std::thread sysmon;
-  std::atomic<uint32_t> sysmon_note{0};  // wakes sysmon for shutdown
+  std::atomic<uint32_t> sysmon_note{0};  // wakes sysmon: shutdown, or a timer due before its next poll
+  std::atomic<uint32_t> ready_rr{0};  // goready from outside: round-robin over the Ps
   std::mutex done_mu;                 // guards the fields below
   std::condition_variable done_cv;
   bool done = false;
@@ -431,6 +432,7 @@ G* runqget(P* p, bool* inherit = nullptr);
 G* runqsteal(P* p, P* victim, bool steal_runnext);  // p's owner; any victim
 bool runqempty(P* p);
 void globrunqput(Sched* s, G* g);                // under sched.lock
+void globrunqputhead(Sched* s, G* g);            // under sched.lock: runs before the queued
 G* globrunqget(Sched* s, P* p, int32_t max);     // under sched.lock
 
 // A per-M pseudo-random number (wyrand): select's poll order, stealing order.

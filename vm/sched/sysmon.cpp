@@ -24,6 +24,7 @@
 namespace weft::sched {
 
 void run_timers(Sched* s, int64_t now);
+int64_t timer_timeout(Sched* s, int64_t now);
 
 namespace {
 
@@ -77,6 +78,7 @@ int retake(Sched* s, int64_t now) {
   return n;
 }
 
+// Due timers while no P schedules (goready from outside: see there).
 void fire_timers(Sched* s, int64_t now) {
   if (s->next_timer.load(std::memory_order_acquire) > now) return;
   s->external_work.fetch_add(1);  // checkdead: Gs are in flight from the heap
@@ -132,6 +134,7 @@ void sysmon_main(Sched* s, bool trace) {
   while (!s->stopping.load()) {
     notesleep(&s->sysmon_note, delay);
     if (s->stopping.load()) break;
+    s->sysmon_note.store(0);  // woken early for a timer (add_timer); the loop rechecks stopping
     if (s->gcwaiting.load()) {
       // As Go's sysmon: nothing to retake or preempt while the world
       // stops, and on a small machine each wake-up can take the CPU of an M
@@ -149,6 +152,8 @@ void sysmon_main(Sched* s, bool trace) {
       checkdead(s);
     }
     delay = idle <= kIdleRoundsBeforeBackoff ? kMinDelay : std::min(delay * 2, kMaxDelay);
+    // Wake for the next timer too: with every P busy nobody else fires it.
+    if (int64_t t = timer_timeout(s, nanotime()); t >= 0 && t < delay) delay = std::max(t, kMinDelay);
     if (trace && now >= next_trace) {
       std::fprintf(stderr, "SCHED %" PRId64 "ms: %s\n", (now - start) / 1000000,
                    schedtrace_line(s).c_str());

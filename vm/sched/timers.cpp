@@ -41,8 +41,12 @@ bool add_timer(G* g, void*) {
     std::push_heap(s->timers.begin(), s->timers.end(), later);
     update_next(s);
   }
-  // An idle M may be sleeping until a later deadline: make it look again.
-  if (g->when_ns < previous) wakep(s);
+  // An idle M may be sleeping until a later deadline: make it look again;
+  // with no P idle, sysmon fires it (it may be sleeping up to 10 ms).
+  if (g->when_ns < previous) {
+    wakep(s);
+    if (s->npidle.load() == 0) notewakeup(&s->sysmon_note);
+  }
   return true;
 }
 
@@ -74,7 +78,9 @@ void run_timers(Sched* s, int64_t now) {
       if (n == 0) update_next(s);
     }
     if (n == 0) return;
-    for (int i = 0; i < n; i++) goready(ready[i]);
+    // Latest deadline first: goready puts each ahead of the one before
+    // (runnext, or the global queue's head), so the earliest runs first.
+    for (int i = n; i-- > 0;) goready(ready[i]);
     std::lock_guard<std::mutex> lk(s->timers_lock);
     update_next(s);
   }
