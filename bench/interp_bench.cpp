@@ -1,75 +1,45 @@
 // Interpreter benchmarks: each compiles a Weft snippet once, defining a
 // global function `work`, then calls `work` once per iteration and reports
 // items/s (the snippet's unit of work: calls, loop trips, elements) and the
-// collector's counters (collections, pauses, live heap), so a change to the
+// collector's counters (bench/gc_probe.h), so a change to the
 // dispatch loop, the calling convention or the allocator shows up here.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
-#include <memory>
-#include <string>
+#include <chrono>
 
-#include "vm/runtime.h"
+#include "bench/gc_probe.h"
 
 namespace {
 
-// One runtime with `work` compiled; Run() calls it.
-class Snippet {
- public:
-  explicit Snippet(const char* source) {
-    RuntimeOptions opts;
-    rt_ = std::make_unique<weft::Runtime>(opts);
-    weft::Status s = rt_->run("bench.wf", source);
-    if (!s.ok()) error_ = s.message + s.traceback;
-    int slot = rt_->find_global("work");
-    if (error_.empty() && slot < 0) error_ = "snippet defines no work()";
-    if (slot >= 0) work_ = rt_->globals[size_t(slot)];
-  }
-  // Calls work(); false (with error()) when it raised.
-  bool run() {
-    weft::Thread* t = rt_->main_thread();
-    if (t == nullptr) {
-      error_ = "no main thread to call work() on";
-      return false;
-    }
-    weft::Value r = rt_->call(t, work_, nullptr, 0);
-    if (!r.is_empty()) return true;
-    error_ = "work() raised a runtime error";
-    return false;
-  }
-  const std::string& error() const { return error_; }
-  weft::gc::Stats gc() const { return rt_->heap().stats(); }
+using weft::bench::GcCounters;
+using weft::bench::ScriptRun;
 
- private:
-  using RuntimeOptions = weft::RuntimeOptions;
-  std::unique_ptr<weft::Runtime> rt_;
-  weft::Value work_;
-  std::string error_;
-};
-
-void report_gc(benchmark::State& state, const weft::gc::Stats& gc) {
-  state.counters["collections"] = double(gc.collections);
-  state.counters["max_pause_ms"] = double(gc.max_pause_ns) / 1e6;
-  state.counters["avg_pause_ms"] =
-      gc.collections == 0 ? 0.0 : double(gc.total_pause_ns) / 1e6 / double(gc.collections);
-  state.counters["live_MiB"] = double(gc.live_bytes) / (1024.0 * 1024.0);
-}
-
-// Runs `source`'s work() per iteration; `items` units of work per call.
+// Runs `source` once (it defines work()), then calls work() once per
+// iteration on the main thread, off the scheduler; `items` units of work
+// per call.
 void run_snippet(benchmark::State& state, const char* source, int64_t items) {
-  Snippet s(source);
-  if (!s.error().empty()) {
-    state.SkipWithError(s.error().c_str());
+  ScriptRun run;
+  if (!run.run(state, "bench.wf", source)) return;
+  weft::Runtime& rt = run.rt();
+  int slot = rt.find_global("work");
+  weft::Thread* t = rt.main_thread();
+  if (slot < 0 || t == nullptr) {
+    state.SkipWithError("the snippet defines no work(), or there is no main thread");
     return;
   }
+  weft::Value work = rt.globals[size_t(slot)];
+  auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
-    if (!s.run()) {
-      state.SkipWithError(s.error().c_str());
+    if (rt.call(t, work, nullptr, 0).is_empty()) {
+      state.SkipWithError("work() raised a runtime error");
       return;
     }
   }
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   state.SetItemsProcessed(state.iterations() * items);
-  report_gc(state, s.gc());
+  GcCounters counters;
+  counters.add(run.cycles(), run.stats(), wall);
+  counters.report(state);
 }
 
 // fib(25) makes 242,785 calls.

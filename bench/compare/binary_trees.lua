@@ -1,4 +1,5 @@
--- The benchmarks game's binary-trees, depth 16: allocation and collection.
+-- The benchmarks game's binary-trees: allocation and collection.
+-- usage: lua5.4 binary_trees.lua [depth]   (default 16)
 -- A tree node is {left, right}; a leaf is {}.
 local function make(d)
   if d == 0 then return {} end
@@ -10,7 +11,7 @@ local function check(t)
   return 1 + check(t[1]) + check(t[2])
 end
 
-local n = 16
+local n = tonumber(arg[1] or "16")
 local min_depth = 4
 local max_depth = math.max(min_depth + 2, n)
 local stretch = max_depth + 1

@@ -1,4 +1,7 @@
-# The benchmarks game's binary-trees, depth 16: allocation and collection.
+# The benchmarks game's binary-trees: allocation and collection.
+# usage: python3 binary_trees.py [depth]   (default 16)
+import sys
+
 # A tree node is (left, right); a leaf is (None, None).
 def make(d):
     if d == 0:
@@ -11,7 +14,7 @@ def check(t):
     return 1 + check(t[0]) + check(t[1])
 
 def main():
-    n = 16
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 16
     min_depth = 4
     max_depth = max(min_depth + 2, n)
     stretch = max_depth + 1

@@ -1,44 +1,87 @@
 #!/usr/bin/env bash
-# Runs the same programs under Weft, Lua 5.4 and Python 3, takes the best of
-# RUNS (default 3) wall-clock times each, checks that every interpreter
-# printed the same output, and prints a table of seconds and ratios.
+# Weft next to its peers on this machine, in one command.
 #
-# usage: bench/compare/run.sh [path/to/vm]     (default: build/vm)
-#        RUNS=1 bench/compare/run.sh build/vm  (faster, noisier)
+# 1. Programs: fib, loop, binary_trees (depth 16) and gcbench (Boehm's
+#    GCBench) under Weft, C on bdwgc (gcc -O2 -lgc: binary_trees and
+#    gcbench only), Go, Lua 5.4 and Python 3. Each is timed as the best of
+#    RUNS wall-clock runs; every peer's output must equal Weft's (a
+#    mismatch is reported and makes the exit status 1). Prints seconds and
+#    the ratio weft/peer.
+# 2. Stop-the-world: stw.wf / stw.go, N goroutines spinning without calls
+#    while main collects every 10 ms (STW_ROUNDS times) for each N in
+#    STW_N. Prints Weft's time-to-stop and pause percentiles (from
+#    `vm --trace=gc`) and Go's pause (the two stop-the-world phases of
+#    GODEBUG=gctrace=1). Weft's spinners need asynchronous preemption
+#    (issue 4); a run that exceeds STW_TIMEOUT seconds is reported as a hang.
+#
+# A peer whose tool is not installed (gcc or libgc-dev, go, lua5.4,
+# python3) is skipped with a note.
+#
+# usage: bench/compare/run.sh [path/to/vm]      (default: build/vm)
+#   RUNS=1          faster, noisier (default 3)
+#   STW_N="2 10"    spinner counts (default "2 10"; Go's runtime.GC takes
+#                   seconds per call with 100 spinners)
+#   STW_ROUNDS=20   collections per STW run (default 20)
+#   ONLY=programs|stw   one part only
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 vm=${1:-build/vm}
 runs=${RUNS:-3}
-programs=(fib loop binary_trees)
+stw_n=${STW_N:-2 10}
+stw_rounds=${STW_ROUNDS:-20}
+stw_timeout=${STW_TIMEOUT:-120}
+only=${ONLY:-}
+programs=(fib loop binary_trees gcbench)
+langs_all=(weft c go lua python)
 
 if [[ ! -x $vm ]]; then
   echo "run.sh: no vm binary at '$vm' (build it, or pass its path)" >&2
   exit 1
 fi
-
-declare -A cmd=([weft]="$vm" [lua]="lua5.4" [python]="python3")
-declare -A ext=([weft]=wf [lua]=lua [python]=py)
-langs=()
-for l in weft lua python; do
-  if command -v "${cmd[$l]}" >/dev/null 2>&1; then
-    langs+=("$l")
-  else
-    echo "note: ${cmd[$l]} not found, skipping $l" >&2
-  fi
-done
-
+vm=$(cd "$(dirname "$vm")" && pwd)/$(basename "$vm")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# best_time LANG PROGRAM: prints the best wall time in seconds, or "-" if
-# the program is missing or failed; leaves its output in $tmp/LANG.PROGRAM.out
+# ---- which peers exist; compiled peers are built into $tmp ----
+
+declare -A have=([weft]=1)
+if command -v gcc >/dev/null 2>&1 && echo 'int main(void){return 0;}' | gcc -x c - -o "$tmp/t" -lgc 2>/dev/null; then
+  have[c]=1
+else
+  echo "note: gcc with libgc (libgc-dev) not found, skipping C" >&2
+fi
+if command -v go >/dev/null 2>&1; then have[go]=1; else echo "note: go not found, skipping Go" >&2; fi
+if command -v lua5.4 >/dev/null 2>&1; then have[lua]=1; else echo "note: lua5.4 not found, skipping Lua" >&2; fi
+if command -v python3 >/dev/null 2>&1; then have[python]=1; else echo "note: python3 not found, skipping Python" >&2; fi
+
+build() {  # build LANG PROGRAM: compiles the peer into $tmp/LANG.PROGRAM; false if it has none
+  local l=$1 p=$2
+  case $l in
+    c) [[ -f $here/$p.c ]] && gcc -O2 -o "$tmp/c.$p" "$here/$p.c" -lgc ;;
+    go) [[ -f $here/$p.go ]] && (cd "$tmp" && GOCACHE=$tmp/gocache go build -o "$tmp/go.$p" "$here/$p.go") ;;
+    *) return 0 ;;
+  esac
+}
+
+command_for() {  # command_for LANG PROGRAM: prints the command line, or nothing
+  local l=$1 p=$2
+  case $l in
+    weft) [[ -f $here/$p.wf ]] && echo "$vm $here/$p.wf" ;;
+    c | go) [[ -x $tmp/$l.$p ]] && echo "$tmp/$l.$p" ;;
+    lua) [[ -f $here/$p.lua ]] && echo "lua5.4 $here/$p.lua" ;;
+    python) [[ -f $here/$p.py ]] && echo "python3 $here/$p.py" ;;
+  esac
+}
+
+# best_time CMD OUT: the best wall time of RUNS runs in seconds, or "-" if
+# it failed; leaves stdout in OUT.
 best_time() {
-  local l=$1 p=$2 file="$here/$2.${ext[$1]}" best="" t
-  [[ -f $file ]] || { echo "-"; return; }
+  local cmd=$1 out=$2 best="" t
   for ((r = 0; r < runs; r++)); do
     TIMEFORMAT=%R
-    t=$( { time "${cmd[$l]}" "$file" >"$tmp/$l.$p.out" 2>"$tmp/$l.$p.err"; } 2>&1 ) || {
-      echo "$l $p failed:" >&2; cat "$tmp/$l.$p.err" >&2; echo "-"; return; }
+    # shellcheck disable=SC2086
+    t=$( { time $cmd >"$out" 2>"$out.err"; } 2>&1 ) || {
+      echo "failed: $cmd" >&2; head -5 "$out.err" >&2; echo "-"; return; }
     if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
   done
   echo "$best"
@@ -48,28 +91,88 @@ ratio() {
   if [[ $1 == - || $2 == - ]]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi
 }
 
-declare -A secs
 status=0
-for p in "${programs[@]}"; do
-  ref=""
-  for l in "${langs[@]}"; do
-    secs[$l.$p]=$(best_time "$l" "$p")
-    out="$tmp/$l.$p.out"
-    [[ ${secs[$l.$p]} == - ]] && continue
-    if [[ -z $ref ]]; then
-      ref=$out
-    elif ! cmp -s "$ref" "$out"; then
-      echo "MISMATCH: $p output of $l differs from $(basename "$ref" .out)" >&2
-      diff "$ref" "$out" | head -5 >&2
-      status=1
-    fi
-  done
-done
 
-printf '%-14s %9s %9s %9s %10s %12s\n' program weft lua python weft/lua weft/python
-for p in "${programs[@]}"; do
-  w=${secs[weft.$p]:--} lu=${secs[lua.$p]:--} py=${secs[python.$p]:--}
-  printf '%-14s %9s %9s %9s %10s %12s\n' "$p" "$w" "$lu" "$py" "$(ratio "$w" "$lu")" "$(ratio "$w" "$py")"
-done
-echo "(best of $runs wall-clock seconds; outputs checked equal)"
+run_programs() {
+  local p l cmd
+  declare -A secs
+  for p in "${programs[@]}"; do
+    for l in "${langs_all[@]}"; do
+      secs[$l.$p]=-
+      [[ -n ${have[$l]:-} ]] || continue
+      build "$l" "$p" 2>"$tmp/build.err" || { [[ -s $tmp/build.err ]] && cat "$tmp/build.err" >&2; continue; }
+      cmd=$(command_for "$l" "$p")
+      [[ -n $cmd ]] || continue
+      secs[$l.$p]=$(best_time "$cmd" "$tmp/$l.$p.out")
+      [[ ${secs[$l.$p]} == - || $l == weft ]] && continue
+      if ! cmp -s "$tmp/weft.$p.out" "$tmp/$l.$p.out"; then
+        echo "MISMATCH: $p output of $l differs from weft's" >&2
+        diff "$tmp/weft.$p.out" "$tmp/$l.$p.out" | head -5 >&2
+        status=1
+      fi
+    done
+  done
+  printf '%-13s' program
+  for l in "${langs_all[@]}"; do printf ' %8s' "$l"; done
+  for l in "${langs_all[@]:1}"; do printf ' %9s' "weft/$l"; done
+  echo
+  for p in "${programs[@]}"; do
+    printf '%-13s' "$p"
+    for l in "${langs_all[@]}"; do printf ' %8s' "${secs[$l.$p]}"; done
+    for l in "${langs_all[@]:1}"; do printf ' %9s' "$(ratio "${secs[weft.$p]}" "${secs[$l.$p]}")"; done
+    echo
+  done
+  echo "(seconds, best of $runs wall-clock runs; outputs checked equal to weft's)"
+}
+
+# pct FILE P: the P-th percentile (nearest rank) of the numbers in FILE
+pct() {
+  sort -g "$1" | awk -v p="$2" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
+    i = int(p * NR); if (i < 1) i = 1; if (i > NR) i = NR; printf "%.3f", v[i] }'
+}
+
+# quantiles FILE: "p50 p99 max" in ms
+quantiles() { echo "$(pct "$1" 0.5) $(pct "$1" 0.99) $(pct "$1" 1.0)"; }
+
+run_stw() {
+  local n
+  printf '\n%-10s %-6s %24s %24s %24s\n' spinners peer "time-to-stop p50/p99/max" "pause p50/p99/max" "wall s"
+  [[ -n ${have[go]:-} ]] && build go stw
+  for n in $stw_n; do
+    # Weft: "gc N @T: stw X ms, mark X ms, pause X ms, ..."
+    local t0 t1 rc
+    t0=$(date +%s.%N)
+    timeout "$stw_timeout" "$vm" --trace=gc "$here/stw.wf" "$n" "$stw_rounds" >/dev/null 2>"$tmp/weft.stw"
+    rc=$?
+    t1=$(date +%s.%N)
+    if [[ $rc == 124 ]]; then
+      printf '%-10s %-6s %s\n' "$n" weft "hang: no stop within ${stw_timeout}s (needs asynchronous preemption, issue 4)"
+    else
+      awk '{ for (i = 1; i < NF; i++) if ($i == "stw") print $(i + 1) }' "$tmp/weft.stw" >"$tmp/w.stop"
+      awk '{ for (i = 1; i < NF; i++) if ($i == "pause") print $(i + 1) }' "$tmp/weft.stw" >"$tmp/w.pause"
+      printf '%-10s %-6s %24s %24s %24s\n' "$n" weft "$(quantiles "$tmp/w.stop")" "$(quantiles "$tmp/w.pause")" \
+        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+    fi
+    [[ -x $tmp/go.stw ]] || continue
+    # Go: "gc N @Ts P%: A+B+C ms clock, ...": A and C are the stop-the-world phases
+    t0=$(date +%s.%N)
+    GODEBUG=gctrace=1 timeout "$stw_timeout" "$tmp/go.stw" "$n" "$stw_rounds" >/dev/null 2>"$tmp/go.stw.trace"
+    rc=$?
+    t1=$(date +%s.%N)
+    if [[ $rc == 124 ]]; then
+      printf '%-10s %-6s %s\n' "$n" go "did not finish within ${stw_timeout}s"
+      continue
+    fi
+    awk '/^gc / { split($5, t, "+"); print t[1] + t[3] }' "$tmp/go.stw.trace" >"$tmp/g.pause"
+    printf '%-10s %-6s %24s %24s %24s\n' "$n" go "-" "$(quantiles "$tmp/g.pause")" \
+      "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+  done
+  echo "(ms; $stw_rounds collections per run; Go prints no time-to-stop of its own)"
+}
+
+# The machine and how busy it is: figures from a loaded machine mislead.
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo);" \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[[ $only != stw ]] && run_programs
+[[ $only != programs ]] && run_stw
 exit $status
