@@ -15,12 +15,24 @@
 #include <gc/gc.h>
 #include <gc/gc_mark.h>
 
+#include <vector>
+
 #include "vm/gc/heap.h"
 
 namespace weft::gc {
 
 namespace {
 constexpr size_t kWord = sizeof(void*);
+
+// The start of every object a word of [lo, hi) points into. The range may
+// be a native stack with ASan redzones: read it as bdwgc's marker does.
+__attribute__((no_sanitize("address"))) void object_starts(const char* lo, const char* hi,
+                                                           std::vector<void*>* out) {
+  for (const char* p = lo; p + kWord <= hi; p += kWord) {
+    void* w = *reinterpret_cast<void* const*>(p);
+    if (void* b = w != nullptr ? GC_base(w) : nullptr) out->push_back(b);
+  }
+}
 }  // namespace
 
 void RootSink::push(const char* lo, const char* hi, bool precise) {
@@ -45,9 +57,25 @@ void RootSink::values(const void* lo, const void* hi) {
   push(static_cast<const char*>(lo), static_cast<const char*>(hi), true);
 }
 
+// Conservative ranges (an async-preempted goroutine's registers and
+// frames, native frames) may hold derived pointers: the compiler is free to
+// keep only &store->items[i] live in a register and recompute the store
+// from it. Interior pointers are off for the heap as a whole (objects and
+// Values always point at object starts), so here each word that points
+// anywhere into an object is replaced by the object's start before it is
+// pushed, as Go treats the conservatively scanned frames.
 void RootSink::conservative(const void* lo, const void* hi) {
   flush();
-  push(static_cast<const char*>(lo), static_cast<const char*>(hi), false);
+  if (record_ != nullptr) {
+    push(static_cast<const char*>(lo), static_cast<const char*>(hi), false);
+    return;
+  }
+  std::vector<void*> bases;
+  object_starts(static_cast<const char*>(lo), static_cast<const char*>(hi), &bases);
+  if (!bases.empty()) {
+    const char* b = reinterpret_cast<const char*>(bases.data());
+    push(b, b + bases.size() * kWord, false);  // eager: the vector may go away after
+  }
 }
 
 void RootSink::flush() {

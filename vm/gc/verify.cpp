@@ -73,9 +73,10 @@ class Walker {
       return;
     }
     if (uintptr_t(base) != w) {
-      // Conservative ranges may hold derived pointers; a Value may not.
+      // A Value may not point inside an object; a conservative word may
+      // (RootSink::conservative retains its object, and so does this walk).
       if (precise) fail(static_cast<const Obj*>(base), from, "a Value points inside the object");
-      return;
+      w = uintptr_t(base);
     }
     const Obj* o = static_cast<const Obj*>(base);
     if (!seen_.insert(o).second) return;
