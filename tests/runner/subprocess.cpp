@@ -113,6 +113,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     return r;
   }
   setpgid(pid, pid);  // also done by the child; whichever runs first wins
+  if (spec.on_start) spec.on_start(int(pid));
   set_nonblocking(in.fd[1]);
   bool finished = pump(spec, in.fd[1], out.fd[0], err.fd[0], r);
   if (!finished) {

@@ -14,6 +14,7 @@
 // functions between fork and exec.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct ProcessSpec {
   std::string cwd;                // empty: inherit
   std::string input;              // written to the child's stdin, then closed
   double timeout_s = 10.0;
+  // Called in the parent right after the fork, before the child can be
+  // reaped (so the pid still names it), e.g. to signal it while it runs.
+  std::function<void(int pid)> on_start;
 };
 
 ProcessResult run_process(const ProcessSpec& spec);
