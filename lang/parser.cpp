@@ -75,6 +75,7 @@ class Parser {
   std::vector<Diagnostic>& errors_;
   size_t pos_ = 0;
   int nesting_ = 0;          // open (), [] and map literals: newlines are skipped
+  int depth_ = 0;            // recursion depth (kMaxDepth bounds it); see Deeper
   FuncLit* fn_ = nullptr;    // the function being parsed
   int last_error_line_ = 0, last_error_col_ = 0;
 
@@ -157,6 +158,22 @@ class Parser {
     }
   }
 
+  // One more level of recursion for the lifetime of this guard: every
+  // recursive production takes one, so no input overflows the stack.
+  class Deeper {
+   public:
+    explicit Deeper(Parser& p) : p_(p) {
+      if (p_.depth_ >= kMaxDepth) p_.fail_here("nesting too deep");
+      p_.depth_++;
+    }
+    ~Deeper() { p_.depth_--; }
+    Deeper(const Deeper&) = delete;
+    Deeper& operator=(const Deeper&) = delete;
+
+   private:
+    Parser& p_;
+  };
+
   template <typename T>
   T* node(const Token& at) {
     T* n = ast_.make<T>();
@@ -207,6 +224,7 @@ class Parser {
 
   // `{ statements }`, with newline skipping off inside.
   Block* block() {
+    Deeper deeper(*this);
     int saved = nesting_;
     nesting_ = 0;
     const Token& open = expect(Tok::LBrace);
@@ -288,8 +306,12 @@ class Parser {
     s->cond = expression();
     s->then = block();
     if (accept(Tok::Else)) {
-      if (peek().kind == Tok::If) s->otherwise = if_statement();
-      else s->otherwise = block();
+      if (peek().kind == Tok::If) {
+        Deeper deeper(*this);  // an `else if` chain recurses once per link
+        s->otherwise = if_statement();
+      } else {
+        s->otherwise = block();
+      }
     }
     return s;
   }
@@ -308,6 +330,7 @@ class Parser {
   }
 
   Stmt* select_statement() {
+    Deeper deeper(*this);  // its cases' statements are not in a block()
     const Token& t = advance();
     SelectStmt* s = node<SelectStmt>(t);
     int saved = nesting_;
@@ -395,6 +418,7 @@ class Parser {
   // ---- expressions
 
   Expr* expression(bool allow_range = false) {
+    Deeper deeper(*this);
     Expr* e = binary(1);
     if (peek().kind == Tok::DotDot) {
       const Token& dots = advance();
@@ -436,6 +460,7 @@ class Parser {
       advance();
       UnaryExpr* u = node<UnaryExpr>(t, t.kind == Tok::Arrow ? ExprKind::Recv : ExprKind::Unary);
       u->op = t.kind;
+      Deeper deeper(*this);
       u->operand = unary();
       return u;
     }

@@ -63,8 +63,25 @@ class Resolver {
   std::vector<Diagnostic>& errors_;
   FuncState* fs_ = nullptr;
   std::unordered_set<std::string> globals_;  // this file's top-level names
+  int depth_ = 0;             // statements and expressions being walked
+  bool too_deep_ = false;     // "nesting too deep" reported (once per file)
 
   void error(const Node* at, std::string msg) { errors_.push_back({at->line, at->col, std::move(msg)}); }
+
+  // The parser bounds its own recursion, but operator chains (a + b + c,
+  // f()()(), a.b.c) are built by loops into trees as deep as they are long:
+  // this walk refuses to go below kMaxDepth, so the code generator, which
+  // runs only on a tree this walk accepted, never recurses deeper either.
+  // Returns false (and reports once) when `at` is one level too deep.
+  bool enter(const Node* at) {
+    if (depth_ >= kMaxDepth) {
+      if (!too_deep_) error(at, "nesting too deep");
+      too_deep_ = true;
+      return false;
+    }
+    depth_++;
+    return true;
+  }
 
   void collect_globals(Block* top) {
     for (Stmt* s : top->stmts) {
@@ -165,6 +182,12 @@ class Resolver {
   }
 
   void statement(Stmt* s) {
+    if (!enter(s)) return;
+    statement_kind(s);
+    depth_--;
+  }
+
+  void statement_kind(Stmt* s) {
     switch (s->kind) {
       case StmtKind::Let: {
         LetStmt* let = static_cast<LetStmt*>(s);
@@ -268,6 +291,12 @@ class Resolver {
   }
 
   void expr(Expr* e) {
+    if (!enter(e)) return;
+    expr_kind(e);
+    depth_--;
+  }
+
+  void expr_kind(Expr* e) {
     switch (e->kind) {
       case ExprKind::Nil: case ExprKind::True: case ExprKind::False:
       case ExprKind::Int: case ExprKind::Float: case ExprKind::String:

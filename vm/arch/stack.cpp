@@ -25,6 +25,30 @@ namespace {
 std::mutex g_pool_mu;                 // guards g_pool
 NativeStack* g_pool = nullptr;        // the global pool
 
+#ifdef WEFT_TSAN
+// The TSan fiber of a stack lives in its tool slot (stack.h).
+void** tool_slot(void* lo, size_t size) { return reinterpret_cast<void**>(static_cast<char*>(lo) + size); }
+
+// The M's own thread stack and fiber (thread_stack_bounds records them):
+// the target of every switch to g0 made on this thread.
+thread_local const void* t_g0_lo = nullptr;
+thread_local void* t_g0_fiber = nullptr;
+// The tool slot of the NativeStack this thread last entered, and the one
+// it just left for good. A stack left dying still has frames on its fiber's
+// shadow call stack, which would pile up over the stack's next lives until
+// TSan's shadow stack overflows: g0's finish() gives that stack a new fiber.
+thread_local void** t_entered_slot = nullptr;
+thread_local void** t_retired_slot = nullptr;
+
+// Gives a stack a fresh fiber: its old one holds frames that will never run.
+// The old fiber must not be the current one.
+void renew_fiber(void** slot) {
+  void* old = *slot;
+  *slot = __tsan_create_fiber(0);
+  __tsan_destroy_fiber(old);
+}
+#endif
+
 NativeStack* map_stack() {
   size_t total = kStackSize + kGuardSize;
   void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -40,7 +64,10 @@ NativeStack* map_stack() {
   }
   auto* s = new NativeStack{};
   s->lo = static_cast<char*>(p) + kGuardSize;
-  s->size = kStackSize;
+  s->size = kStackSize - kToolSlot;
+#ifdef WEFT_TSAN
+  *tool_slot(s->lo, s->size) = __tsan_create_fiber(0);
+#endif
 #ifdef WEFT_HAVE_VALGRIND
   s->valgrind_id = VALGRIND_STACK_REGISTER(s->lo, static_cast<char*>(s->lo) + s->size);
 #endif
@@ -51,7 +78,10 @@ void unmap_stack(NativeStack* s) {
 #ifdef WEFT_HAVE_VALGRIND
   VALGRIND_STACK_DEREGISTER(s->valgrind_id);
 #endif
-  munmap(static_cast<char*>(s->lo) - kGuardSize, s->size + kGuardSize);
+#ifdef WEFT_TSAN
+  __tsan_destroy_fiber(*tool_slot(s->lo, s->size));
+#endif
+  munmap(static_cast<char*>(s->lo) - kGuardSize, kStackSize + kGuardSize);
   delete s;
 }
 
@@ -116,6 +146,22 @@ void FiberSwitch::start(const void* bottom, size_t size, bool dying) {
   __sanitizer_start_switch_fiber(dying ? nullptr : &fake_stack, bottom, size);
 }
 void FiberSwitch::finish() { __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr); }
+#elif defined(WEFT_TSAN)
+// start() switches with flags 0, which synchronizes: what the M did before
+// the switch happens before what the entered stack does next.
+void* tsan_fiber_to_enter(const void* bottom, size_t size, bool dying) {
+  if (bottom == t_g0_lo) {
+    if (dying) t_retired_slot = t_entered_slot;
+    return t_g0_fiber;
+  }
+  t_entered_slot = tool_slot(const_cast<void*>(bottom), size);
+  return *t_entered_slot;
+}
+void FiberSwitch::finish() {
+  if (t_retired_slot == nullptr) return;
+  renew_fiber(t_retired_slot);
+  t_retired_slot = nullptr;
+}
 #else
 void FiberSwitch::start(const void*, size_t, bool) {}
 void FiberSwitch::finish() {}
@@ -125,14 +171,22 @@ void thread_stack_bounds(void** lo, size_t* size) {
   pthread_attr_t attr;
   *lo = nullptr;
   *size = 0;
-  if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
-  pthread_attr_getstack(&attr, lo, size);
-  pthread_attr_destroy(&attr);
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, lo, size);
+    pthread_attr_destroy(&attr);
+  }
+#ifdef WEFT_TSAN
+  t_g0_lo = *lo;
+  t_g0_fiber = __tsan_get_current_fiber();
+#endif
 }
 
 void forget_frames([[maybe_unused]] NativeStack* s) {
 #ifdef WEFT_ASAN
   ASAN_UNPOISON_MEMORY_REGION(s->lo, s->size);
+#endif
+#ifdef WEFT_TSAN
+  renew_fiber(tool_slot(s->lo, s->size));
 #endif
 }
 
