@@ -373,6 +373,26 @@ TEST(PreemptScan, NativeFramesOfAStackfullyParkedGoroutineAreRoots) {
   EXPECT_EQ(out, "true\n");
 }
 
+// ---- a native stack overflow ----
+
+// recurse(): C++ recursion without end on the goroutine's native stack.
+__attribute__((noinline)) uint64_t deeper(uint64_t n) {
+  volatile char pad[512];
+  pad[0] = char(n);
+  if (n == UINT64_MAX) return 0;             // never: the stack ends long before
+  return deeper(n + 1) + uint64_t(pad[0]);  // not a tail call
+}
+Value n_recurse(Thread*, Value*, int) { return Value::inline_int(int64_t(deeper(0) & 1)); }
+
+TEST(NativeStackOverflowDeathTest, IsARuntimeErrorWithTraceback) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(run(RuntimeOptions{}, {{"recurse", n_recurse}}, R"(
+    fn inner() { return recurse() }
+    go fn() { inner() }()
+    sleep(10000)
+  )"), ::testing::ExitedWithCode(2), "runtime error: stack overflow\n  at inner \\(test.wf:2\\)");
+}
+
 // ---- --gc-verify fails loudly ----
 
 void corrupt_and_collect() {

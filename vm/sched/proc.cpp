@@ -959,6 +959,7 @@ bool sched_start(Sched* s, Runtime* rt, int procs, bool trace) {
   if (!g_current.compare_exchange_strong(expected, s)) return false;
   s->rt = rt;
   preempt_init(rt->options().async_preempt);
+  fault_init();
   s->nprocs = procs < 1 ? 1 : procs;
   for (int i = 0; i < s->nprocs; i++) {
     P* p = new P();

@@ -359,6 +359,11 @@ Parked gosched();
 // Parks as _Gpreempted for a suspendG (preemptStop at a safe-point).
 Parked preemptPark();
 
+// Installs the handler that turns a goroutine's native stack overflow (its
+// guard page) into "runtime error: stack overflow" and exit status 2
+// (vm/sched/fault.cpp). Process-wide, once; sched_start calls it.
+void fault_init();
+
 // Parks the running G keeping its native stack, asking g0 for `action`
 // (Gosched or PreemptPark); returns when some M runs the G again. The
 // async preemption path (vm/sched/preempt.cpp), whatever the depth.

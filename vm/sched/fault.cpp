@@ -1,0 +1,114 @@
+// Faults on goroutine stacks: a native stack overflow (a host native that
+// recurses without end, say) runs into the guard page below the
+// goroutine's native stack (vm/arch/stack.h). Without a handler that is a
+// bare SIGSEGV; with it, the program ends like a Weft runtime error:
+// "runtime error: stack overflow" and the goroutine's Weft traceback on
+// stderr, exit status 2.
+//
+// Model. The handler runs on the M's signal stack (vm/sched/preempt.cpp
+// sets one up per M: the goroutine's own stack is exhausted). A fault whose
+// address lies in the running goroutine's guard page is ours; any other
+// fault goes back to the handler that was there before (ASan's, an
+// embedder's, or the default action) by reinstalling it and returning, so
+// the faulting instruction runs again under it.
+//
+// It cannot be a catchable error: the native frames between the fault and
+// the interpreter cannot be unwound safely (a native may hold a lock or be
+// halfway through changing an object), so, as Go does for a goroutine
+// stack overflow, the process ends. Formatting uses only fixed buffers and
+// write(2); stdout's buffer is not flushed (its lock may be held by the
+// very frames that overflowed).
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "vm/arch/stack.h"
+#include "vm/bytecode.h"
+#include "vm/sched/sched.h"
+#include "vm/thread.h"
+
+extern "C" {
+extern __thread weft::sched::M* weft_tls_m __attribute__((tls_model("initial-exec")));
+}
+
+namespace weft::sched {
+
+namespace {
+
+constexpr int kSignals[] = {SIGSEGV, SIGBUS};
+struct sigaction g_prev[2];
+std::once_flag g_once;
+constexpr size_t kTracebackFrames = 20;  // innermost ones: the output must stay bounded
+
+void put(const char* s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(2, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= size_t(w);
+  }
+}
+
+void report_overflow(G* g) {
+  static const char kHead[] = "runtime error: stack overflow\n";
+  put(kHead, sizeof kHead - 1);
+  Thread* t = g->vm;
+  size_t n = t->frames.size(), shown = 0;
+  for (size_t i = n; i-- > 0 && shown < kTracebackFrames;) {
+    const Frame& f = t->frames[i];
+    if (f.closure == nullptr) continue;
+    const Proto* p = f.closure->proto;
+    size_t pc = size_t(f.pc - p->code.data());
+    unsigned line = pc < p->lines.size() ? p->lines[pc] : unsigned(p->line);
+    char buf[512];
+    int len = std::snprintf(buf, sizeof buf, "  at %s (%s:%u)\n", p->name.c_str(),
+                            p->file ? p->file->c_str() : "?", line);
+    if (len > 0) put(buf, std::min(size_t(len), sizeof buf - 1));
+    shown++;
+  }
+  if (n > shown) {
+    char buf[64];
+    int len = std::snprintf(buf, sizeof buf, "  ... %zu more frames ...\n", n - shown);
+    if (len > 0) put(buf, size_t(len));
+  }
+}
+
+void on_fault(int sig, siginfo_t* info, void* uc) {
+  M* m = weft_tls_m;
+  G* g = m != nullptr ? m->curg : nullptr;
+  uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  if (g != nullptr && g->stack != nullptr && g->vm != nullptr) {
+    uintptr_t lo = reinterpret_cast<uintptr_t>(g->stack->lo);
+    if (addr < lo && addr >= lo - arch::kGuardSize) {
+      report_overflow(g);
+      _exit(2);
+    }
+  }
+  // Not a goroutine stack overflow: let the previous handler have it.
+  int k = sig == SIGSEGV ? 0 : 1;
+  const struct sigaction& prev = g_prev[k];
+  if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction != nullptr) {
+    prev.sa_sigaction(sig, info, uc);
+    return;
+  }
+  sigaction(sig, &prev, nullptr);  // SIG_DFL or a plain handler: the fault repeats under it
+}
+
+void install() {
+  for (int k = 0; k < 2; k++) {
+    struct sigaction sa = {};
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(kSignals[k], &sa, &g_prev[k]);
+  }
+}
+
+}  // namespace
+
+void fault_init() { std::call_once(g_once, install); }
+
+}  // namespace weft::sched
