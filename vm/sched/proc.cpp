@@ -392,8 +392,10 @@ G* findrunnable(Sched* s, bool* inherit) {
       continue;
     }
     if (s->next_timer.load(std::memory_order_relaxed) <= nanotime()) run_timers(s, nanotime());
-    // Fairness: now and then look at the global queue first.
-    if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && s->runqsize.load() > 0) {
+    // Fairness: now and then look at the global queue first; at once when a
+    // G readied from outside waits at its head (ready_from_outside).
+    if ((p->schedtick.load(std::memory_order_relaxed) % 61 == 0 || s->runq_urgent.exchange(false)) &&
+        s->runqsize.load() > 0) {
       std::lock_guard<std::mutex> lk(s->lock);
       if (G* g = globrunqget(s, p, 1)) return g;
     }
@@ -638,26 +640,27 @@ void g_entry(void*) {
   fatal("sched: a dead goroutine was resumed");
 }
 
-// goready from a thread without a P (sysmon's timers, a host thread). With
-// a P idle, the G goes to the head of the global queue and wakep finds it.
-// With every P busy, it takes a running P's empty runnext slot (a CAS, as
-// runqsteal's: safe against the owner) and that P's G is preempted, so it
-// runs now rather than behind the P's whole queue: two call-free spinners
-// on one P made a goroutine sleeping 1 ms wake 27-39 ms late.
+// goready from a thread without a P (sysmon's timers, a host thread): the
+// G goes to the head of the global queue and is marked urgent, so the next
+// P to schedule takes it before its own local queue; with no P idle, one
+// running G is preempted so that happens now. (Behind the local queue, two
+// call-free spinners on one P made a goroutine sleeping 1 ms wake 27-39 ms
+// late. Putting it in a busy P's runnext from outside lost a wake-up when
+// that P went idle at the same moment.)
 void ready_from_outside(Sched* s, G* g) {
-  if (s->npidle.load() == 0) {
-    for (int32_t k = 0; k < s->nprocs; k++) {
-      P* p = s->allp[size_t(s->ready_rr.fetch_add(1) % uint32_t(s->nprocs))];
-      if (p->status.load(std::memory_order_acquire) != _Prunning) continue;
-      G* empty = nullptr;
-      if (p->runnext.compare_exchange_strong(empty, g, std::memory_order_acq_rel)) {
-        preemptone(p);
-        return;
-      }
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    globrunqputhead(s, g);
+    s->runq_urgent.store(true);
+  }
+  if (s->npidle.load() > 0) return;  // wakep finds an idle P for it
+  for (int32_t k = 0; k < s->nprocs; k++) {
+    P* p = s->allp[size_t(s->ready_rr.fetch_add(1) % uint32_t(s->nprocs))];
+    if (p->status.load(std::memory_order_acquire) == _Prunning) {
+      preemptone(p);
+      return;
     }
   }
-  std::lock_guard<std::mutex> lk(s->lock);
-  globrunqputhead(s, g);
 }
 
 Parked park_common(M::Action action) {

@@ -281,6 +281,7 @@ struct Sched {
   std::thread sysmon;
   std::atomic<uint32_t> sysmon_note{0};  // wakes sysmon: shutdown, or a timer due before its next poll
   std::atomic<uint32_t> ready_rr{0};  // goready from outside: round-robin over the Ps
+  std::atomic<bool> runq_urgent{false};  // the global queue's head was readied from outside
   std::mutex done_mu;                 // guards the fields below
   std::condition_variable done_cv;
   bool done = false;
