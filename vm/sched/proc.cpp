@@ -422,16 +422,19 @@ G* findrunnable(Sched* s, bool* inherit) {
     if (m->spinning) {
       m->spinning = false;
       s->nmspinning.fetch_sub(1);
-      // Work may have arrived after we looked: re-check before sleeping.
-      for (P* pp : s->allp) {
-        if (runqempty(pp)) continue;
+      // Work may have arrived after we looked: re-check before sleeping,
+      // the global queue too (a waker that saw us spinning did not wake
+      // anyone: with the global queue unchecked, a goroutine readied from
+      // a host thread waited forever, 1 in ~30 runs of the embed tests).
+      bool work = s->runqsize.load() > 0;
+      for (P* pp : s->allp) work = work || !runqempty(pp);
+      if (work) {
         std::lock_guard<std::mutex> lk(s->lock);
         if (P* p2 = pidleget(s)) {
           acquirep(m, p2);
           m->spinning = true;
           s->nmspinning.fetch_add(1);
         }
-        break;
       }
     }
   }

@@ -127,14 +127,14 @@ void globrunqput(Sched* s, G* g) {
   if (s->runqtail != nullptr) s->runqtail->schedlink = g;
   else s->runqhead = g;
   s->runqtail = g;
-  s->runqsize.fetch_add(1, std::memory_order_release);
+  s->runqsize.fetch_add(1);  // seq_cst: ordered against a spinning M giving up (findrunnable)
 }
 
 void globrunqputhead(Sched* s, G* g) {
   g->schedlink = s->runqhead;
   s->runqhead = g;
   if (s->runqtail == nullptr) s->runqtail = g;
-  s->runqsize.fetch_add(1, std::memory_order_release);
+  s->runqsize.fetch_add(1);  // seq_cst: ordered against a spinning M giving up (findrunnable)
 }
 
 G* globrunqget(Sched* s, P* p, int32_t max) {
