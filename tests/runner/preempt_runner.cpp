@@ -302,7 +302,9 @@ void foreign_signal_checks(Context& cx) {
   // every P: that run uses a script of sleepers only.
   const std::pair<const char*, const char*> once_runs[] = {
       {"--procs=2", "preempt/sleep_loops.wf"}, {"--no-async-preempt", "goroutines/sleep_order.wf"}};
-  for (auto [flag, script] : once_runs) {
+  for (const auto& one : once_runs) {
+    const char* flag = one.first;  // not a structured binding: clang 14 cannot capture those
+    const char* script = one.second;
     check(cx, std::string("one foreign SIGURG: ") + script + " " + flag, [&] {
       SignalSender once(SignalSender::Once);
       Run run{{flag}, script};
