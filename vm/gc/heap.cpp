@@ -245,6 +245,21 @@ Cache* Heap::adopt_cache(sched::P* p) {
 
 // Threads without a P: the shared cache, under caches_mu_ (which a
 // collection also holds while it flushes the caches).
+namespace {
+// The first object of c's list for this size class and kind, or nullptr
+// (empty, or too large for a list). The C++ twin of weft_alloc_fast's pop.
+void* pop_free(Cache* c, size_t granules, bool atomic) {
+  if (granules > size_t(kClasses)) return nullptr;
+  void** head = &c->free[atomic][granules];
+  void* p = *head;
+  if (p != nullptr) {
+    *head = *static_cast<void**>(p);
+    *static_cast<void**>(p) = nullptr;  // the link word: the rest is zeroed by bdwgc
+  }
+  return p;
+}
+}  // namespace
+
 // alloc() when its fast path found no P, another heap's cache, an empty
 // list, a large object or gc_stress. The M counts as allocating (not
 // async-preemptible) meanwhile, though no safe code runs here anyway.
@@ -255,14 +270,7 @@ void* Heap::alloc_refill(size_t granules, bool atomic) {
   m->mallocing.fetch_add(1, std::memory_order_relaxed);
   c->unreported += granules * kGranule;
   if (gc_stress_) stress_request();
-  void* p = nullptr;
-  if (granules <= size_t(kClasses)) {
-    void** head = &c->free[atomic][granules];
-    if ((p = *head) != nullptr) {
-      *head = *static_cast<void**>(p);
-      *static_cast<void**>(p) = nullptr;  // the link word: the rest is zeroed by bdwgc
-    }
-  }
+  void* p = pop_free(c, granules, atomic);
   if (p == nullptr) p = alloc_slow(c, granules, atomic);
   m->mallocing.fetch_sub(1, std::memory_order_relaxed);
   return p;
@@ -281,14 +289,7 @@ void* Heap::alloc_shared(size_t granules, bool atomic) {
   std::lock_guard<std::mutex> lock(caches_mu_);
   shared_->unreported += granules * kGranule;
   if (gc_stress_) request();
-  if (granules <= size_t(kClasses)) {
-    void** head = &shared_->free[atomic][granules];
-    if (void* p = *head) {
-      *head = *static_cast<void**>(p);
-      *static_cast<void**>(p) = nullptr;
-      return p;
-    }
-  }
+  if (void* p = pop_free(shared_, granules, atomic)) return p;
   return alloc_slow(shared_, granules, atomic);
 }
 
