@@ -32,15 +32,14 @@ void on_event(GC_EventType e) {
   if (e == GC_EVENT_MARK_END) g_mark_end = Clock::now();
 }
 
-// A node as the VM lays out [l, r]: an Array pointing at a Store of 2 values.
+// A node as the VM lays out [l, r]: an Array with 2 inline values.
 weft::Array* node(weft::Array* l, weft::Array* r) {
-  auto* a = static_cast<weft::Array*>(GC_MALLOC(sizeof(weft::Array)));
-  auto* s = static_cast<weft::Store*>(GC_MALLOC(sizeof(weft::Store) + 2 * sizeof(weft::Value)));
-  s->capacity = 2;
-  s->items[0] = l ? weft::Value::object(l) : weft::Value::nil();
-  s->items[1] = r ? weft::Value::object(r) : weft::Value::nil();
+  auto* a = static_cast<weft::Array*>(GC_MALLOC(sizeof(weft::Array) + 2 * sizeof(weft::Value)));
+  a->init(weft::ObjType::Array);
+  a->aux = 2;
+  a->inline_items[0] = l ? weft::Value::object(l) : weft::Value::nil();
+  a->inline_items[1] = r ? weft::Value::object(r) : weft::Value::nil();
   a->len = 2;
-  a->store = s;
   return a;
 }
 

@@ -93,7 +93,7 @@ std::vector<double> ScriptRun::global_numbers(std::string_view name) {
   if (!is_type(v, ObjType::Array)) return out;
   Array* a = as_array(v);
   for (uint32_t i = 0; i < a->len; i++) {
-    Value x = a->store->items[i];
+    Value x = a->items().items[i];
     if (is_number(x)) out.push_back(number_of(x));
   }
   return out;

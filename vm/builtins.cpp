@@ -182,8 +182,9 @@ Value b_pop(Thread* t, Value* args, int) {
     return Value::empty();
   }
   uint32_t last = a->len - 1;
-  Value v = a->store->items[last];
-  a->store->items[last] = Value::nil();
+  Value* items = a->items().items;
+  Value v = items[last];
+  items[last] = Value::nil();
   a->len = last;
   return v;
 }
@@ -224,7 +225,7 @@ Value b_slice(Thread* t, Value* args, int n) {
   if (is_type(v, ObjType::String)) return str_value(*t->rt, as_string(v)->view().substr(size_t(i), size_t(j - i)));
   Array* src = as_array(v);
   Array* out = t->rt->new_array(uint32_t(j - i), uint32_t(j - i));
-  if (j > i) std::memcpy(out->store->items, src->store->items + i, size_t(j - i) * sizeof(Value));
+  if (j > i) std::memcpy(out->items().items, src->items().items + i, size_t(j - i) * sizeof(Value));
   return obj(out);
 }
 
@@ -241,7 +242,7 @@ Value b_join(Thread* t, Value* args, int n) {
   std::string s;
   for (uint32_t i = 0; i < a->len; i++) {
     if (i > 0) s += sep;
-    format_value(s, a->store->items[i], false);
+    format_value(s, a->items().items[i], false);
   }
   return str_value(*t->rt, s);
 }
@@ -369,16 +370,17 @@ Value b_sort(Thread* t, Value* args, int n) {
   Runtime& rt = *t->rt;
   Array* work = rt.new_array(len, len);
   Array* tmp = rt.new_array(len, len);
-  std::memcpy(work->store->items, a->store->items, len * sizeof(Value));
+  std::memcpy(work->items().items, a->items().items, len * sizeof(Value));
   PinScope pins(t);
   pins.pin(av);
   pins.pin(less);
   pins.pin(obj(work));
   pins.pin(obj(tmp));
   Value* sorted;
-  if (!merge_sort(t, less, work->store->items, tmp->store->items, len, &sorted)) return Value::empty();
-  uint32_t back = std::min(len, a->len);  // a callback may have shrunk the array
-  std::memcpy(a->store->items, sorted, back * sizeof(Value));
+  if (!merge_sort(t, less, work->items().items, tmp->items().items, len, &sorted)) return Value::empty();
+  Array::Items it = a->items();  // a callback may have shrunk or grown the array
+  uint32_t back = std::min({len, a->len, it.capacity});
+  std::memcpy(it.items, sorted, back * sizeof(Value));
   return Value::nil();
 }
 
@@ -437,7 +439,8 @@ Value b_array(Thread* t, Value* args, int n) {
   }
   Array* a = t->rt->new_array(uint32_t(len), uint32_t(len));
   Value v = n > 1 ? args[1] : Value::nil();
-  for (int64_t i = 0; i < len; i++) a->store->items[i] = v;
+  Value* items = a->items().items;
+  for (int64_t i = 0; i < len; i++) items[i] = v;
   return obj(a);
 }
 
@@ -501,13 +504,13 @@ Value b_pcall(Thread* t, Value* args, int n) {
   Value r = rt.call(t, args[0], args + 1, n - 1);
   Array* out = rt.new_array(2, 2);
   if (r.is_empty()) {
-    out->store->items[0] = Value::boolean(false);
-    out->store->items[1] = t->error;
+    out->inline_items[0] = Value::boolean(false);
+    out->inline_items[1] = t->error;
     t->error = Value::nil();
     t->traceback.clear();
   } else {
-    out->store->items[0] = Value::boolean(true);
-    out->store->items[1] = r;
+    out->inline_items[0] = Value::boolean(true);
+    out->inline_items[1] = r;
   }
   return obj(out);
 }

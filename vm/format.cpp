@@ -120,7 +120,7 @@ struct Formatter {
     out += '[';
     for (uint32_t i = 0; i < a->len; i++) {
       if (i > 0) out += ", ";
-      value(a->store->items[i], true);
+      value(a->items().items[i], true);
     }
     out += ']';
     path.pop_back();

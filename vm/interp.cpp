@@ -164,10 +164,7 @@ inline Value box_int(Runtime* rt, int64_t v) {
   if (Value::fits_inline(v)) return Value::inline_int(v);
   BigInt* b = static_cast<BigInt*>(rt->heap().alloc(sizeof(BigInt), true));
   if (UNLIKELY(b == nullptr)) return rt->make_int(v);  // reports out of memory
-  b->type = ObjType::BigInt;
-  b->flags = 0;
-  b->pad = 0;
-  b->extra = 0;
+  b->init(ObjType::BigInt);
   b->value = v;
   return Value::object(b);
 }
@@ -407,8 +404,8 @@ NOINLINE bool set_pairs(Thread* t, Map* m, const Value* kv, int pairs) {
 
 Value pcall_result(Thread* t, bool ok, Value v) {
   Array* a = t->rt->new_array(2, 2);
-  a->store->items[0] = Value::boolean(ok);
-  a->store->items[1] = v;
+  a->inline_items[0] = Value::boolean(ok);
+  a->inline_items[1] = v;
   return Value::object(a);
 }
 
@@ -729,7 +726,7 @@ op_NEWARRAY: {
   ALLOC_POLL();
   int n = C;
   Array* a = rt->new_array(uint32_t(n), uint32_t(n));
-  for (int j = 0; j < n; j++) a->store->items[j] = R[B + j];
+  for (int j = 0; j < n; j++) a->inline_items[j] = R[B + j];  // n <= 255 items: inline
   RA = Value::object(a);
   NEXT();
 }

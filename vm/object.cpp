@@ -49,10 +49,7 @@ void* obj_alloc(Runtime& rt, size_t bytes, bool atomic) {
 template <typename T>
 T* alloc_obj(Runtime& rt, ObjType type, size_t bytes, bool atomic) {
   T* o = static_cast<T*>(obj_alloc(rt, bytes, atomic));
-  o->type = type;
-  o->flags = 0;
-  o->pad = 0;
-  o->extra = 0;
+  o->init(type);
   return o;
 }
 
@@ -96,7 +93,6 @@ MapData* new_map_data(Runtime& rt, uint32_t capacity) {
   d->capacity = capacity;
   d->used = 0;
   d->index_size = isize;
-  d->pad2 = 0;
   std::memset(d->index(), 0xff, size_t(isize) * sizeof(int32_t));
   return d;
 }
@@ -189,13 +185,13 @@ Value Runtime::make_int(int64_t i) {
 
 Array* Runtime::new_array(uint32_t len, uint32_t capacity) {
   if (capacity < len) capacity = len;
-  Array* a = alloc_obj<Array>(*this, ObjType::Array, sizeof(Array), false);
-  a->store = nullptr;
-  if (capacity > 0) {
-    Store* s = new_store(*this, capacity);
-    for (uint32_t i = 0; i < len; i++) s->items[i] = Value::nil();
-    a->store = s;
-  }
+  bool inline_items = capacity <= Array::kMaxInline;
+  size_t bytes = sizeof(Array) + (inline_items ? size_t(capacity) * sizeof(Value) : 0);
+  Array* a = alloc_obj<Array>(*this, ObjType::Array, bytes, false);  // zeroed: store == nullptr
+  if (inline_items) a->aux = uint16_t(capacity);
+  else a->store = new_store(*this, capacity);
+  Value* items = a->items().items;
+  for (uint32_t i = 0; i < len; i++) items[i] = Value::nil();
   a->len = len;
   return a;
 }
@@ -262,11 +258,11 @@ uint32_t hash_key(Value k) {
   if (k.is_obj()) {
     Obj* o = k.as_obj();
     if (o->type == ObjType::String) {
-      if (o->extra != 0) return o->extra;
       String* s = static_cast<String*>(o);
+      if (s->hash != 0) return s->hash;
       uint32_t h = fnv1a(s->data, s->len);
       if (h == 0) h = 1;
-      o->extra = h;
+      s->hash = h;
       return h;
     }
     return mix64(uint64_t(static_cast<BigInt*>(o)->value));
@@ -335,16 +331,16 @@ int64_t map_next(Map* m, int64_t i, MapEntry* out) {
 // ---- arrays ----
 
 void array_push(Runtime& rt, Array* a, Value v) {
-  Store* s = a->store;
+  Array::Items it = a->items();
   uint32_t len = a->len;
-  if (s == nullptr || len >= s->capacity) {
-    uint32_t cap = s == nullptr || s->capacity < 4 ? 4 : s->capacity * 2;
+  if (len >= it.capacity) {
+    uint32_t cap = it.capacity < 4 ? 4 : it.capacity * 2;
     Store* ns = new_store(rt, cap);
-    if (len > 0) std::memcpy(ns->items, s->items, len * sizeof(Value));
+    if (len > 0) std::memcpy(ns->items, it.items, len * sizeof(Value));
     a->store = ns;
-    s = ns;
+    it = {ns->items, cap};
   }
-  s->items[len] = v;
+  it.items[len] = v;
   a->len = len + 1;
 }
 

@@ -1,14 +1,15 @@
-// Heap objects. Every object starts with an 8-byte Obj header and lives in
+// Heap objects. Every object starts with a 4-byte Obj header and lives in
 // the bdwgc heap (vm/gc/heap.h): pointer-free ones (strings, boxed ints) in
 // the atomic kind, the rest in the normal kind. Objects hold Values or raw
 // pointers to other objects; bdwgc scans them conservatively, which is exact
 // for the value encoding (vm/value.h).
 //
-// Race safety (goroutines run in parallel): an Array's backing Store has a
-// fixed capacity and is replaced, never resized, on growth; a reader loads
-// the store pointer once and bounds-checks against that store's capacity, so
-// a racing push can lose an element but never expose freed or foreign
-// memory. Maps are changed only under their per-map lock (vm/object.cpp);
+// Race safety (goroutines run in parallel): an Array's items have a fixed
+// capacity: they start inline in the Array, and growth moves them to a
+// Store that is replaced, never resized, on further growth; a reader loads
+// the store pointer once and bounds-checks against the capacity of the items
+// it chose, so a racing push can lose an element but never expose freed or
+// foreign memory. Maps are changed only under their per-map lock (vm/object.cpp);
 // readers take no lock and see a consistent, if stale, MapData.
 #pragma once
 
@@ -37,14 +38,22 @@ enum class ObjType : uint8_t {
   Channel,  // vm/sched/chan.h
 };
 
+// The header. The first word of a scanned object (type, flags, aux and the
+// derived type's first 32-bit field) never looks like an object start to the
+// collector: its low byte is the type, and no scanned type is 0 mod 16.
 struct Obj {
   ObjType type;
   uint8_t flags;
-  uint16_t pad;
-  uint32_t extra;  // per type: String: hash (0 = not computed yet)
+  uint16_t aux;  // per type: Array: the capacity of its inline items
+  void init(ObjType t) {
+    type = t;
+    flags = 0;
+    aux = 0;
+  }
 };
 
 struct String : Obj {
+  uint32_t hash;  // 0: not computed yet
   uint32_t len;
   char data[];  // len bytes and a NUL, so data can be handed to C
   std::string_view view() const { return {data, len}; }
@@ -59,9 +68,24 @@ struct Store : Obj {
   Value items[];
 };
 
+// An array's items are inline (store == nullptr, capacity Obj::aux) until it
+// outgrows them; then they live in `store`. Most arrays never grow, and one
+// object per array halves the collector's work for trees of small arrays.
 struct Array : Obj {
-  uint32_t len;     // <= store->capacity once published
-  Store* store;
+  static constexpr uint32_t kMaxInline = UINT16_MAX;  // larger arrays start in a Store
+  uint32_t len;      // <= the capacity of the items in use, once published
+  Store* store;      // nullptr: the items are inline_items
+  Value inline_items[];
+
+  struct Items {
+    Value* items;
+    uint32_t capacity;
+  };
+  // The items in use, from one read of `store` (see Race safety above).
+  Items items() const {
+    Store* s = store;
+    return s == nullptr ? Items{const_cast<Value*>(inline_items), aux} : Items{s->items, s->capacity};
+  }
 };
 
 // An insertion-ordered hash map: entries in insertion order (a deleted one
@@ -74,7 +98,6 @@ struct MapData : Obj {
   uint32_t capacity;  // entries
   uint32_t used;      // entries written, deleted ones included
   uint32_t index_size;  // a power of two >= 2 * capacity
-  uint32_t pad2;        // keeps entries() 8-byte aligned: bdwgc scans aligned words only
   // MapEntry entries[capacity]; then int32_t index[index_size] (-1 = free)
   MapEntry* entries() { return reinterpret_cast<MapEntry*>(this + 1); }
   int32_t* index() { return reinterpret_cast<int32_t*>(entries() + capacity); }
@@ -126,6 +149,12 @@ struct WeakRef : Obj {
   uintptr_t hidden;  // ~target, or 0 once cleared
   Value value;       // a non-heap value is held directly (strongly)
 };
+
+// Layouts the code relies on: no padding in the headers, and whatever
+// follows a header 8-byte aligned (bdwgc scans aligned words only).
+static_assert(sizeof(Obj) == 4);
+static_assert(sizeof(String) == 12 && sizeof(Store) == 8 && sizeof(Array) == 16);
+static_assert(sizeof(MapData) % 8 == 0);
 
 inline bool is_type(Value v, ObjType t) { return v.is_obj() && v.as_obj()->type == t; }
 inline String* as_string(Value v) { return static_cast<String*>(v.as_obj()); }

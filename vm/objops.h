@@ -39,19 +39,19 @@ int64_t map_next(Map* m, int64_t i, MapEntry* out = nullptr);
 
 // Appends, replacing the store (never resizing it) when full.
 void array_push(Runtime& rt, Array* a, Value v);
-// Element i, i < a->len checked against the store actually read.
+// Element i, i < a->len checked against the items actually read.
 inline bool array_get(Array* a, int64_t i, Value* out) {
   if (uint64_t(i) >= a->len) return false;
-  Store* s = a->store;
-  if (uint64_t(i) >= s->capacity) return false;
-  *out = s->items[i];
+  Array::Items it = a->items();
+  if (uint64_t(i) >= it.capacity) return false;
+  *out = it.items[i];
   return true;
 }
 inline bool array_set(Array* a, int64_t i, Value v) {
   if (uint64_t(i) >= a->len) return false;
-  Store* s = a->store;
-  if (uint64_t(i) >= s->capacity) return false;
-  s->items[i] = v;
+  Array::Items it = a->items();
+  if (uint64_t(i) >= it.capacity) return false;
+  it.items[i] = v;
   return true;
 }
 

@@ -402,8 +402,7 @@ void corrupt_and_collect() {
   // An array whose store was allocated pointer-free by mistake: bdwgc does
   // not scan it, so the string only it references is not marked.
   Store* st = static_cast<Store*>(rt.heap().alloc(sizeof(Store) + sizeof(Value), true));
-  st->type = ObjType::Store;
-  st->flags = 0;
+  st->init(ObjType::Store);
   st->capacity = 1;
   st->items[0] = Value::object(rt.new_string("reachable through a pointer-free store"));
   Array* a = rt.new_array(0, 0);

@@ -115,7 +115,12 @@ class Walker {
     const char* from = kind_name(o->type);
     switch (o->type) {
       case ObjType::String: case ObjType::BigInt: case ObjType::Native: break;
-      case ObjType::Array: word(uintptr_t(static_cast<const Array*>(o)->store), from, true); break;
+      case ObjType::Array: {
+        const Array* a = static_cast<const Array*>(o);
+        word(uintptr_t(a->store), from, true);
+        for (uint32_t i = 0; i < a->aux; i++) value(a->inline_items[i], from);  // stale ones too: bdwgc scans them
+        break;
+      }
       case ObjType::Store: {
         const Store* s = static_cast<const Store*>(o);
         for (uint32_t i = 0; i < s->capacity; i++) value(s->items[i], from);

@@ -134,10 +134,7 @@ void waitq_remove(WaitQ* q, Sudog* sg) {
 size_t chan_bytes(uint32_t cap) { return sizeof(Channel) + size_t(cap) * sizeof(Value); }
 
 void chan_init(Channel* c, uint32_t cap) {
-  c->type = ObjType::Channel;
-  c->flags = 0;
-  c->pad = 0;
-  c->extra = 0;
+  c->init(ObjType::Channel);
   new (&c->lock) ChanLock();
   c->cap = cap;
   c->count = c->recvx = c->sendx = c->closed = 0;
