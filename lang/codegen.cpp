@@ -84,6 +84,7 @@ class FuncGen {
   int free_ = 0;  // first free register
   int max_ = 0;   // high-water mark: the frame size
   int line_ = 0;  // line of the instructions being emitted
+  int label_ = 0;  // the last here(): a jump may land there
   bool too_large_ = false;
   std::vector<Loop> loops_;
   std::map<uint64_t, int> number_k_;
@@ -99,7 +100,25 @@ class FuncGen {
   int emit_abc(Op op, int a, int b, int c) { return emit(encode_abc(op, a, b, c)); }
   int emit_abx(Op op, int a, int bx) { return emit(encode_abx(op, a, bx)); }
   int emit_jump(Op op, int a) { return emit(encode_asbx(op, a, 0)); }
-  int here() const { return int(p_->code.size()); }
+  // The next instruction's index, as a jump target (a label): nothing
+  // emitted after a label is merged into the instruction before it.
+  int here() {
+    label_ = int(p_->code.size());
+    return label_;
+  }
+  // R[dst] = nil, folded into the previous instruction when that is a
+  // LOADNIL of the registers just below (`f(nil, nil)`: one instruction).
+  void load_nil(int dst) {
+    int n = int(p_->code.size());
+    if (n > label_ && n > 0) {
+      Instr& prev = p_->code.back();
+      if (op_of(prev) == Op::LOADNIL && arg_a(prev) + arg_b(prev) + 1 == dst && arg_b(prev) < 255) {
+        prev = encode_abc(Op::LOADNIL, arg_a(prev), arg_b(prev) + 1, 0);
+        return;
+      }
+    }
+    emit_abc(Op::LOADNIL, dst, 0, 0);
+  }
 
   void patch(int at, int target) {
     int offset = target - (at + 1);
@@ -323,7 +342,7 @@ class FuncGen {
 
   void value_or_nil(Expr* e, int dst) {
     if (e) expr_to(e, dst);
-    else emit_abc(Op::LOADNIL, dst, 0, 0);
+    else load_nil(dst);
   }
 
   void expr_statement(Expr* e) {
@@ -758,7 +777,7 @@ class FuncGen {
     int saved = free_;
     line_ = e->line;
     switch (e->kind) {
-      case ExprKind::Nil: emit_abc(Op::LOADNIL, dst, 0, 0); break;
+      case ExprKind::Nil: load_nil(dst); break;
       case ExprKind::True: emit_abc(Op::LOADTRUE, dst, 0, 0); break;
       case ExprKind::False: emit_abc(Op::LOADFALSE, dst, 0, 0); break;
       case ExprKind::Int: load_int(dst, static_cast<LiteralExpr*>(e)->ival); break;

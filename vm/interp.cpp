@@ -169,6 +169,17 @@ inline Value box_int(Runtime* rt, int64_t v) {
   return Value::object(b);
 }
 
+// An array literal's n <= 255 items: inline, allocated like box_int's box.
+inline Array* new_literal_array(Runtime* rt, const Value* items, uint32_t n) {
+  auto* a = static_cast<Array*>(rt->heap().alloc(sizeof(Array) + n * sizeof(Value), false));
+  if (UNLIKELY(a == nullptr)) a = rt->new_array(n, n);  // reports out of memory
+  a->init(ObjType::Array);  // zeroed memory: store == nullptr
+  a->aux = uint16_t(n);
+  a->len = n;
+  std::memcpy(a->inline_items, items, n * sizeof(Value));
+  return a;
+}
+
 constexpr bool is_add(Op op) { return op == Op::ADD || op == Op::ADDK; }
 constexpr bool is_sub(Op op) { return op == Op::SUB || op == Op::SUBK; }
 constexpr bool is_mul(Op op) { return op == Op::MUL || op == Op::MULK; }
@@ -724,10 +735,7 @@ op_CLOSURE: {
 }
 op_NEWARRAY: {
   ALLOC_POLL();
-  int n = C;
-  Array* a = rt->new_array(uint32_t(n), uint32_t(n));
-  for (int j = 0; j < n; j++) a->inline_items[j] = R[B + j];  // n <= 255 items: inline
-  RA = Value::object(a);
+  RA = Value::object(new_literal_array(rt, &RB, C));
   NEXT();
 }
 op_APPENDN: {

@@ -19,6 +19,7 @@ bool values_equal_slow(Value a, Value b);
 inline bool values_equal(Value a, Value b) {
   if (a == b) return a.bits() != kNanBits;
   if (a.is_inline_int() && b.is_inline_int()) return false;
+  if (a.is_immediate() || b.is_immediate()) return false;  // `t[0] == nil` and the like
   return values_equal_slow(a, b);
 }
 
@@ -26,7 +27,7 @@ inline bool values_equal(Value a, Value b) {
 inline bool is_valid_key(Value k) {
   return k.is_inline_int() || k.is_bool() || is_type(k, ObjType::String) || is_type(k, ObjType::BigInt);
 }
-uint32_t hash_key(Value k);  // caches a string's hash in Obj::extra
+uint32_t hash_key(Value k);  // caches a string's hash in String::hash
 
 // Lookup: the value, or Value::empty() when absent. `key` must be valid.
 Value map_get(Map* m, Value key);

@@ -62,6 +62,8 @@ class Value {
   constexpr bool is_nil() const { return bits_ == kNil; }
   constexpr bool is_bool() const { return (bits_ | 1) == kTrue; }
   constexpr bool is_empty() const { return bits_ == kEmpty; }
+  // nil, false, true or empty: equal only to the same bits.
+  constexpr bool is_immediate() const { return bits_ < 16; }
   constexpr bool truthy() const { return bits_ != kNil && bits_ != kFalse; }
 
   constexpr int64_t as_inline_int() const { return int64_t(bits_ << 15) >> 15; }
