@@ -194,14 +194,25 @@ class FuncGen {
     }
     return false;
   }
-  // The 8-bit constant index of a number (or, if strings_too, a string)
-  // literal, or -1.
-  int k8(Expr* e, bool strings_too) {
+  // e as a constant of at most 8 bits' index, or -1. `equality`: also
+  // strings, nil and booleans (`x == nil` is one JEQK).
+  int k8(Expr* e, bool equality) {
     Value v;
     int k = -1;
     if (number_value(e, v)) k = add_k(v);
-    else if (strings_too && e->kind == ExprKind::String) k = string_k(static_cast<LiteralExpr*>(e)->str);
+    else if (equality && e->kind == ExprKind::String) k = string_k(static_cast<LiteralExpr*>(e)->str);
+    else if (equality && e->kind == ExprKind::Nil) k = add_k(Value::nil());
+    else if (equality && e->kind == ExprKind::True) k = add_k(Value::boolean(true));
+    else if (equality && e->kind == ExprKind::False) k = add_k(Value::boolean(false));
     return k >= 0 && k <= kMaxK8 ? k : -1;
+  }
+
+  // e as an index for GETINDEXI/SETINDEXI (an int literal 0..255), or -1.
+  static int small_index(Expr* e) {
+    Value v;
+    if (!number_value(e, v) || !v.is_inline_int()) return -1;
+    int64_t i = v.as_inline_int();
+    return i >= 0 && i <= 255 ? int(i) : -1;
   }
 
   void load_k(int dst, Value v) {
@@ -417,17 +428,18 @@ class FuncGen {
       case ExprKind::Index: {
         IndexExpr* ix = static_cast<IndexExpr*>(s->target);
         int obj = expr_any(ix->object);
-        int key = expr_any(ix->index);
+        int imm = small_index(ix->index);
+        int key = imm >= 0 ? imm : expr_any(ix->index);
         int v;
         if (s->op == Tok::Assign) {
           v = expr_any(s->value);
         } else {
           v = alloc();
-          emit_abc(Op::GETINDEX, v, obj, key);
+          emit_abc(imm >= 0 ? Op::GETINDEXI : Op::GETINDEX, v, obj, key);
           arith(s->op, v, v, s->value);
         }
         line_ = s->line;
-        emit_abc(Op::SETINDEX, obj, key, v);
+        emit_abc(imm >= 0 ? Op::SETINDEXI : Op::SETINDEX, obj, key, v);
         break;
       }
       case ExprKind::Field: {
@@ -809,8 +821,12 @@ class FuncGen {
       case ExprKind::Index: {
         IndexExpr* ix = static_cast<IndexExpr*>(e);
         int obj = expr_any(ix->object);
-        int key = expr_any(ix->index);
-        emit_abc(Op::GETINDEX, dst, obj, key);
+        if (int imm = small_index(ix->index); imm >= 0) {
+          emit_abc(Op::GETINDEXI, dst, obj, imm);
+        } else {
+          int key = expr_any(ix->index);
+          emit_abc(Op::GETINDEX, dst, obj, key);
+        }
         break;
       }
       case ExprKind::Field: {

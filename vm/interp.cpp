@@ -783,6 +783,21 @@ op_SETINDEX: {
   THROW_IF(!index_set_slow(t, o, k, RC));
   NEXT();
 }
+op_GETINDEXI: {
+  Value o = RB;
+  if (LIKELY(is_type(o, ObjType::Array)) && array_get(as_array(o), C, &RA)) NEXT();
+  SAVEPC();
+  THROW_IF(!index_get_slow(t, o, Value::inline_int(C), &RA));
+  NEXT();
+}
+op_SETINDEXI: {
+  Value o = RA;
+  if (LIKELY(is_type(o, ObjType::Array)) && array_set(as_array(o), B, RC)) NEXT();
+  ALLOC_POLL();  // a map store may allocate
+  SAVEPC();
+  THROW_IF(!index_set_slow(t, o, Value::inline_int(B), RC));
+  NEXT();
+}
 op_GETFIELD: {
   Value o = RB;
   if (LIKELY(is_type(o, ObjType::Map))) {

@@ -58,6 +58,9 @@
   /* R[A] = R[B][R[C]];  R[A][R[B]] = R[C] (a map insert may allocate) */      \
   OP(GETINDEX,  W, R, R, 0)                                                     \
   OP(SETINDEX,  R, R, R, SP)                                                    \
+  /* the same with an immediate index C / B (0..255): a[0], a[1] = v */        \
+  OP(GETINDEXI, W, R, I, 0)                                                     \
+  OP(SETINDEXI, R, I, R, SP)                                                    \
   /* R[A] = R[B][K[C]];  R[A][K[B]] = R[C]  (K a string: m.name) */             \
   OP(GETFIELD,  W, R, K, 0)                                                     \
   OP(SETFIELD,  R, K, R, SP)                                                    \
