@@ -919,8 +919,8 @@ class FuncGen {
     size_t n = a->items.size();
     for (size_t start = 0; start == 0 || start < n; start += kArrayChunk) {
       size_t count = std::min(n - start, size_t(kArrayChunk));
-      int base = alloc(int(count));
-      for (size_t i = 0; i < count; i++) expr_to(a->items[start + i], base + int(i));
+      int base = free_;  // items go to base.. one register at a time, so a call lands in place
+      for (size_t i = 0; i < count; i++) expr_to(a->items[start + i], alloc());
       line_ = a->line;
       emit_abc(start == 0 ? Op::NEWARRAY : Op::APPENDN, dst, base, int(count));
       free_to(base);
@@ -931,10 +931,10 @@ class FuncGen {
     size_t n = m->keys.size();
     for (size_t start = 0; start == 0 || start < n; start += kMapChunk) {
       size_t count = std::min(n - start, size_t(kMapChunk));
-      int base = alloc(int(2 * count));
+      int base = free_;  // as in array()
       for (size_t i = 0; i < count; i++) {
-        expr_to(m->keys[start + i], base + 2 * int(i));
-        expr_to(m->values[start + i], base + 2 * int(i) + 1);
+        expr_to(m->keys[start + i], alloc());
+        expr_to(m->values[start + i], alloc());
       }
       line_ = m->line;
       emit_abc(start == 0 ? Op::NEWMAP : Op::SETMAPN, dst, base, int(count));
