@@ -468,7 +468,7 @@ CallOutcome pcall_in_place(Thread* t, uint32_t base, int a, int nargs) {
     if (p->nparams != n) {
       raise_arity(t, p->name.c_str(), p->nparams, p->nparams, n);
     } else if (t->ensure_stack(slot + 2 + size_t(p->nregs))) {
-      t->frames.push_back(Frame{c, p->code.data(), slot + 2, kFramePcall});
+      t->frames.push_back(Frame{c, p->code.data(), p->k.data(), slot + 2, kFramePcall});
       return kCallEnter;
     }
   } else if (is_type(fn, ObjType::Native)) {
@@ -632,7 +632,7 @@ WEFT_ASYNC_SAFE __attribute__((optimize("no-crossjumping"))) static Value interp
     f = &t->frames.back();           \
     cl = f->closure;                 \
     R = t->stack + f->base;          \
-    K = cl->proto->k.data();         \
+    K = f->k;                        \
   } while (0)
 #define NEXT()                       \
   do {                               \
@@ -1089,7 +1089,7 @@ op_CALL: {
       THROW_IF(so == kSafepointError);
       if (so == kSafepointParked) goto parked;
     }
-    t->frames.push_back(Frame{c, p->code.data(), nb, 0});
+    t->frames.push_back(Frame{c, p->code.data(), p->k.data(), nb, 0});
     f = &t->frames.back();
     cl = c;
     R = t->stack + nb;
@@ -1257,7 +1257,7 @@ Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
   if (!t->ensure_stack(slot + 1 + size_t(p->nregs))) return Value::empty();
   t->stack[slot] = fn;
   for (int j = 0; j < nargs; j++) t->stack[slot + 1 + size_t(j)] = copy[size_t(j)];
-  t->frames.push_back(Frame{c, p->code.data(), uint32_t(slot + 1), kFrameReentry});
+  t->frames.push_back(Frame{c, p->code.data(), p->k.data(), uint32_t(slot + 1), kFrameReentry});
   return execute(t);
 }
 

@@ -45,6 +45,7 @@ struct Frame {
   Closure* closure;     // GC root; nullptr for a native's frame
   const Instr* pc;      // saved pc: the next instruction, or the safe-point
                         // instruction itself while the frame is suspended in it
+  const Value* k;       // closure->proto->k.data(): a return reloads one word, not three
   uint32_t base;        // offset of R[0] in the VM stack
   uint32_t flags;       // kFramePcall, kFrameReentry
 };

@@ -921,7 +921,7 @@ G* newproc1(Sched* s, Runtime* rt, Value fn, const Value* args, int nargs, void*
   for (size_t i = 0; i < need; i++) t->stack[i] = Value::nil();
   t->stack[0] = fn;
   for (int j = 0; j < nargs; j++) t->stack[1 + size_t(j)] = args[j];
-  t->frames.push_back(Frame{c, p->code.data(), 1, kFrameReentry});
+  t->frames.push_back(Frame{c, p->code.data(), p->k.data(), 1, kFrameReentry});
   t->set_guard();
   g->resume = Resume::Reexecute;
   g->host = host;
