@@ -4,7 +4,8 @@
 # 1. Programs: fib, loop, binary_trees (depth 16) and gcbench (Boehm's
 #    GCBench) under Weft, C on bdwgc (gcc -O2 -lgc: binary_trees and
 #    gcbench only), Go, Lua 5.4 and Python 3. Each is timed as the best of
-#    RUNS wall-clock runs; every peer's output must equal Weft's (a
+#    RUNS wall-clock runs, the peers taking turns (one run of each per
+#    round, so a passing load hits them alike); every peer's output must equal Weft's (a
 #    mismatch is reported and makes the exit status 1). Prints seconds and
 #    the ratio weft/peer.
 # 2. Stop-the-world: stw.wf / stw.go, N goroutines spinning without calls
@@ -73,18 +74,15 @@ command_for() {  # command_for LANG PROGRAM: prints the command line, or nothing
   esac
 }
 
-# best_time CMD OUT: the best wall time of RUNS runs in seconds, or "-" if
-# it failed; leaves stdout in OUT.
-best_time() {
-  local cmd=$1 out=$2 best="" t
-  for ((r = 0; r < runs; r++)); do
-    TIMEFORMAT=%R
-    # shellcheck disable=SC2086
-    t=$( { time $cmd >"$out" 2>"$out.err"; } 2>&1 ) || {
-      echo "failed: $cmd" >&2; head -5 "$out.err" >&2; echo "-"; return; }
-    if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
-  done
-  echo "$best"
+# time_once CMD OUT: one run's wall time in seconds, or "-" if it failed;
+# leaves stdout in OUT.
+time_once() {
+  local cmd=$1 out=$2 t
+  TIMEFORMAT=%R
+  # shellcheck disable=SC2086
+  t=$( { time $cmd >"$out" 2>"$out.err"; } 2>&1 ) || {
+    echo "failed: $cmd" >&2; head -5 "$out.err" >&2; echo "-"; return; }
+  echo "$t"
 }
 
 ratio() {
@@ -94,17 +92,30 @@ ratio() {
 status=0
 
 run_programs() {
-  local p l cmd
-  declare -A secs
+  local p l r t
+  declare -A secs cmds
   for p in "${programs[@]}"; do
     for l in "${langs_all[@]}"; do
       secs[$l.$p]=-
+      cmds[$l.$p]=
       [[ -n ${have[$l]:-} ]] || continue
       build "$l" "$p" 2>"$tmp/build.err" || { [[ -s $tmp/build.err ]] && cat "$tmp/build.err" >&2; continue; }
-      cmd=$(command_for "$l" "$p")
-      [[ -n $cmd ]] || continue
-      secs[$l.$p]=$(best_time "$cmd" "$tmp/$l.$p.out")
-      [[ ${secs[$l.$p]} == - || $l == weft ]] && continue
+      cmds[$l.$p]=$(command_for "$l" "$p")
+    done
+    # Round-robin: every peer runs once per round, so a load that comes and
+    # goes on a shared machine hits them alike and the ratios hold.
+    for ((r = 0; r < runs; r++)); do
+      for l in "${langs_all[@]}"; do
+        [[ -n ${cmds[$l.$p]} ]] || continue
+        t=$(time_once "${cmds[$l.$p]}" "$tmp/$l.$p.out")
+        if [[ $t == - ]]; then cmds[$l.$p]=; continue; fi
+        if [[ ${secs[$l.$p]} == - ]] || awk -v a="$t" -v b="${secs[$l.$p]}" 'BEGIN { exit !(a < b) }'; then
+          secs[$l.$p]=$t
+        fi
+      done
+    done
+    for l in "${langs_all[@]:1}"; do
+      [[ ${secs[$l.$p]} == - ]] && continue
       if ! cmp -s "$tmp/weft.$p.out" "$tmp/$l.$p.out"; then
         echo "MISMATCH: $p output of $l differs from weft's" >&2
         diff "$tmp/weft.$p.out" "$tmp/$l.$p.out" | head -5 >&2
