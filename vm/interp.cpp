@@ -143,15 +143,38 @@ NOINLINE StopOutcome honor_stop(Thread* t, StopMode mode = kNoPark, Value result
   return p == sched::Parked::Unwound ? kStopParked : kStopGo;
 }
 
+// The synchronous poll's switch. WEFT_NO_GUARD (CMake option, for
+// bench/guard/run.sh only) builds an interpreter without it, to measure what
+// the guard costs: allocation sites check nothing, and a call compares its
+// frame's top with the stack's end, which no stop request poisons, so a call
+// costs exactly a stack check. Stops then come from asynchronous preemption
+// (and from call_slow's checks around a native, which stay); the scheduler
+// refuses to start without it (preempt_init). Lost: what only the poll
+// honours: --gc-stress, --heap-limit's `out of memory` (tools/vm refuses
+// these flags and --no-async-preempt), and the pacer's collections of Weft
+// code run off the scheduler (a host thread).
+#ifdef WEFT_NO_GUARD
+constexpr bool kSyncPoll = false;
+#else
+constexpr bool kSyncPoll = true;
+#endif
+
+// The call-site check: whether a frame from `base` with `nregs` registers
+// fails it (a stop request, or the stack must grow).
+inline bool call_check_fails(const Thread* t, uint32_t base, int nregs) {
+  if constexpr (kSyncPoll) return t->stack + base + nregs > t->stackguard;
+  else return base + size_t(nregs) + kStackSlack > t->stack_size;
+}
+
 inline void poll_alloc(Thread* t) {
-  if (UNLIKELY(t->stackguard == kStackPoison)) honor_stop(t);
+  if (kSyncPoll && UNLIKELY(t->stackguard == kStackPoison)) honor_stop(t);
 }
 
 // The call-site safe-point: honour a stop request, then make room for a
 // frame whose top is at `top`.
 enum SafepointOutcome { kSafepointOk, kSafepointError, kSafepointParked };
 NOINLINE SafepointOutcome call_safepoint(Thread* t, size_t top) {
-  if (t->stackguard == kStackPoison) {
+  if (kSyncPoll && t->stackguard == kStackPoison) {
     StopOutcome so = honor_stop(t, kReexecute);
     if (so != kStopGo) return so == kStopParked ? kSafepointParked : kSafepointError;
   }
@@ -646,13 +669,14 @@ WEFT_ASYNC_SAFE __attribute__((optimize("no-crossjumping"))) static Value interp
 #define RA R[arg_a(i)]
 #define RB R[arg_b(i)]
 #define RC R[arg_c(i)]
-// Before an allocation: the allocation-site check of the guard.
-#define ALLOC_POLL()                             \
-  do {                                           \
-    if (UNLIKELY(R > t->stackguard)) {           \
-      SAVEPC();                                  \
-      STOP(honor_stop(t, kReexecute));           \
-    }                                            \
+// Before an allocation: the allocation-site check of the guard (none
+// without kSyncPoll).
+#define ALLOC_POLL()                                \
+  do {                                              \
+    if (kSyncPoll && UNLIKELY(R > t->stackguard)) { \
+      SAVEPC();                                     \
+      STOP(honor_stop(t, kReexecute));              \
+    }                                               \
   } while (0)
 // After a safe-point's honor_stop: unwind if it parked, throw if it raised.
 #define STOP(outcome)                            \
@@ -878,13 +902,13 @@ op_ARITH2: {
         NEXT();
       }
       f->pc = pc - 2;  // ARITH2's own pc: its stack map
-      if (UNLIKELY(R > t->stackguard)) STOP(honor_stop(t, kReexecute));
+      if (kSyncPoll && UNLIKELY(R > t->stackguard)) STOP(honor_stop(t, kReexecute));
       RA = box_int(rt, r);
       NEXT();
     }
   }
   f->pc = pc - 2;
-  if (UNLIKELY(R > t->stackguard)) STOP(honor_stop(t, kReexecute));
+  if (kSyncPoll && UNLIKELY(R > t->stackguard)) STOP(honor_stop(t, kReexecute));
   THROW_IF(!arith2_slow(t, &RA, extra, x, y, z));
   NEXT();
 }
@@ -1084,7 +1108,7 @@ op_CALL: {
       goto error;
     }
     uint32_t nb = f->base + uint32_t(a) + 1;
-    if (UNLIKELY(t->stack + nb + p->nregs > t->stackguard)) {
+    if (UNLIKELY(call_check_fails(t, nb, p->nregs))) {
       SafepointOutcome so = call_safepoint(t, nb + size_t(p->nregs));
       THROW_IF(so == kSafepointError);
       if (so == kSafepointParked) goto parked;

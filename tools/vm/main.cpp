@@ -1,7 +1,8 @@
 // The `vm` binary: parses the command line and drives the embedding API.
 // All logic lives in the library; this file only maps options to a Config,
 // results to messages and exit statuses (0 ok, 1 usage or compile error,
-// 2 runtime error or fatal error such as a deadlock).
+// 2 runtime error or fatal error such as a deadlock, or a flag this build
+// cannot honour).
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -56,6 +57,23 @@ struct Options {
 [[noreturn]] void usage_error(const std::string& msg) {
   std::fprintf(stderr, "vm: %s (see vm --help)\n", msg.c_str());
   std::exit(1);
+}
+
+// A WEFT_NO_GUARD build (CMakeLists.txt: benchmarks only) has no
+// synchronous poll, so it refuses the flags that need one rather than hang
+// or ignore them: --gc-stress and --heap-limit are honoured only by the
+// poll, and --no-async-preempt would leave nothing to stop a goroutine.
+#ifdef WEFT_NO_GUARD
+constexpr bool kNoGuard = true;
+#else
+constexpr bool kNoGuard = false;
+#endif
+
+void refuse_without_guard(std::string_view flag) {
+  if (!kNoGuard) return;
+  std::fprintf(stderr, "vm: %.*s needs the synchronous guard, which this build leaves out (WEFT_NO_GUARD)\n",
+               int(flag.size()), flag.data());
+  std::exit(2);
 }
 
 int parse_gc_percent(const std::string& s) {
@@ -119,14 +137,17 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--disasm") {
       o.mode = Mode::Disasm;
     } else if (arg == "--gc-stress") {
+      refuse_without_guard(arg);
       o.config.gc_stress = true;
     } else if (has_option(arg, "--gc-percent")) {
       o.config.gc_percent = parse_gc_percent(option_value(argc, argv, i, arg, "--gc-percent"));
     } else if (has_option(arg, "--heap-limit")) {
+      refuse_without_guard("--heap-limit");
       o.config.heap_limit = parse_heap_limit(option_value(argc, argv, i, arg, "--heap-limit"));
     } else if (arg == "--gc-verify") {
       o.config.gc_verify = true;
     } else if (arg == "--no-async-preempt") {
+      refuse_without_guard(arg);
       o.config.async_preempt = false;
     } else if (arg == "--preempt-stress") {
       o.config.preempt_stress = true;

@@ -213,6 +213,11 @@ PreemptCounters& preempt_counters() { return g_counters; }
 void preempt_init(bool enabled) {
   std::call_once(g_install_once, install_handler);
   g_enabled.store(enabled && g_table.load() != nullptr && !RUNNING_ON_VALGRIND);
+#ifdef WEFT_NO_GUARD
+  // This build has no synchronous poll (vm/interp.cpp, kSyncPoll): without
+  // the signal nothing would stop a running goroutine for the collector.
+  if (!g_enabled.load()) fatal("preempt: a WEFT_NO_GUARD build needs asynchronous preemption, which is off");
+#endif
 }
 
 bool async_preempt_enabled() { return g_enabled.load(std::memory_order_relaxed); }
