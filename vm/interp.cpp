@@ -1140,10 +1140,18 @@ op_RETURNNIL:
   ret = Value::nil();
 do_return: {
   uint32_t flags = f->flags, base = f->base;
+  if (LIKELY(flags == 0)) {  // back to the caller below: f - 1, as frames are contiguous
+    R[-1] = ret;
+    t->frames.pop_back();
+    f--;
+    cl = f->closure;
+    R = t->stack + f->base;
+    K = f->k;
+    pc = f->pc + 1;
+    NEXT();
+  }
   t->frames.pop_back();
-  if (LIKELY(flags == 0)) {
-    t->stack[base - 1] = ret;
-  } else if (flags & kFrameReentry) {
+  if (flags & kFrameReentry) {
     t->depth--;
     return ret;
   } else {  // kFramePcall: the caller's R[A] is the pcall slot, below f's

@@ -383,7 +383,8 @@ void Heap::update_trigger() {
       std::lock_guard<std::mutex> lock(stats_mu_);
       live = stats_.live_bytes;
     }
-    trigger = std::max<uint64_t>(kMinTrigger, live + live * uint64_t(gc_percent_) / 100);
+    uint64_t percent = uint64_t(gc_percent_);
+    trigger = std::max<uint64_t>(kMinHeap * percent / 100, live + live * percent / 100);
   }
   if (limit_ != 0) trigger = std::min(trigger, limit_);  // collect before going over
   trigger_.store(trigger, std::memory_order_relaxed);
