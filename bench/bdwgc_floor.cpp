@@ -1,7 +1,7 @@
 // The floor for BM_LiveHeap: bdwgc's own collection time for the heap that
 // bench/gc/live_heap.wf builds, made directly on bdwgc without the Runtime.
-// Same shape (a list of MIB binary trees of depth 13; a node is a weft::Array
-// and its 2-slot weft::Store, with the VM's sizes from vm/object.h) and the
+// Same shape (a list of MIB binary trees of depth 14; a node is a weft::Array
+// with 2 inline values, 32 bytes, with the VM's layout from vm/object.h) and the
 // same bdwgc set-up as vm/gc/heap.cpp where it matters to marking: no
 // interior pointers, no data segments, collections only when asked, and
 // GC_allow_register_threads() (which also starts bdwgc's parallel markers,
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   GC_set_on_collection_event(on_event);
   GC_disable();
   g_forest = static_cast<weft::Array**>(GC_MALLOC(sizeof(weft::Array*) * size_t(std::max(mib, 1))));
-  for (int i = 0; i < mib; i++) g_forest[i] = tree(13);
+  for (int i = 0; i < mib; i++) g_forest[i] = tree(14);
   GC_enable();
   std::vector<double> pause, mark;
   for (int r = 0; r < rounds; r++) {

@@ -55,7 +55,7 @@ namespace weft {
 struct Config {
   int procs = 0;                  // OS threads running Weft code at once; 0: env WEFT_PROCS,
                                   // else the number of CPUs
-  int gc_percent = 100;           // Go's GOGC: next collection at live * (1 + p/100); < 0: off
+  int gc_percent = 100;           // Go's GOGC: next collection at max(16 MiB * p/100, live * (1 + p/100)); < 0: off
   bool async_preempt = true;      // signal-based preemption of call-free loops (Go's asyncpreemptoff=0)
   int64_t time_slice_ns = 10'000'000;  // a goroutine running this long is preempted (Go: 10 ms)
   size_t max_stack = 0;           // a goroutine's VM stack limit in values (8 bytes each);
