@@ -378,7 +378,9 @@ Value b_sort(Thread* t, Value* args, int n) {
   pins.pin(obj(tmp));
   Value* sorted;
   if (!merge_sort(t, less, work->items().items, tmp->items().items, len, &sorted)) return Value::empty();
-  Array::Items it = a->items();  // a callback may have shrunk or grown the array
+  // A callback may have shrunk or grown the array, even into a numeric store.
+  Array::Items it = a->items();
+  if (it.numeric && std::any_of(sorted, sorted + len, [](Value v) { return v.is_obj(); })) it = scanned_items(rt, a);
   uint32_t back = std::min({len, a->len, it.capacity});
   std::memcpy(it.items, sorted, back * sizeof(Value));
   return Value::nil();
@@ -437,8 +439,8 @@ Value b_array(Thread* t, Value* args, int n) {
     t->raise("array: invalid length %lld", (long long)len);
     return Value::empty();
   }
-  Array* a = t->rt->new_array(uint32_t(len), uint32_t(len));
   Value v = n > 1 ? args[1] : Value::nil();
+  Array* a = t->rt->new_array(uint32_t(len), uint32_t(len), !v.is_obj());
   Value* items = a->items().items;
   for (int64_t i = 0; i < len; i++) items[i] = v;
   return obj(a);

@@ -362,7 +362,7 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
 NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
   if (is_type(o, ObjType::Array)) {
     Array* a = as_array(o);
-    return array_index_check(t, k) && in_range(t, array_set(a, int_of(k), v), int_of(k), a->len);
+    return array_index_check(t, k) && in_range(t, array_set_slow(*t->rt, a, int_of(k), v), int_of(k), a->len);
   }
   if (is_type(o, ObjType::Map)) {
     if (!map_key_check(t, k)) return false;

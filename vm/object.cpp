@@ -53,9 +53,30 @@ T* alloc_obj(Runtime& rt, ObjType type, size_t bytes, bool atomic) {
   return o;
 }
 
-Store* new_store(Runtime& rt, uint32_t capacity) {
-  Store* s = alloc_obj<Store>(rt, ObjType::Store, sizeof(Store) + size_t(capacity) * sizeof(Value), false);
+// Scanned stores come zeroed; a numeric one is pointer-free memory, which
+// bdwgc leaves uninitialized: it is filled with nil, as a racing reader may
+// read past len.
+Store* new_store(Runtime& rt, uint32_t capacity, bool numeric) {
+  Store* s = alloc_obj<Store>(rt, ObjType::Store, sizeof(Store) + size_t(capacity) * sizeof(Value), numeric);
   s->capacity = capacity;
+  if (numeric) {
+    s->flags = kStoreNumeric;
+    std::fill(s->items, s->items + capacity, Value::nil());
+  }
+  return s;
+}
+
+// A store of `capacity` holding a copy of items[0, len): numeric if asked
+// and no copied value refers to an object. Decided on the copy, which no
+// other goroutine can write (the source may be written while we copy).
+Store* copy_store(Runtime& rt, const Value* items, uint32_t len, uint32_t capacity, bool numeric) {
+  Store* s = new_store(rt, capacity, numeric);
+  if (len > 0) std::memcpy(s->items, items, len * sizeof(Value));
+  if (numeric && std::any_of(s->items, s->items + len, [](Value v) { return v.is_obj(); })) {
+    Store* scanned = new_store(rt, capacity, false);
+    std::memcpy(scanned->items, s->items, len * sizeof(Value));
+    s = scanned;
+  }
   return s;
 }
 
@@ -183,13 +204,13 @@ Value Runtime::make_int(int64_t i) {
   return Value::object(b);
 }
 
-Array* Runtime::new_array(uint32_t len, uint32_t capacity) {
+Array* Runtime::new_array(uint32_t len, uint32_t capacity, bool numeric) {
   if (capacity < len) capacity = len;
   bool inline_items = capacity <= Array::kMaxInline;
   size_t bytes = sizeof(Array) + (inline_items ? size_t(capacity) * sizeof(Value) : 0);
   Array* a = alloc_obj<Array>(*this, ObjType::Array, bytes, false);  // zeroed: store == nullptr
   if (inline_items) a->aux = uint16_t(capacity);
-  else a->store = new_store(*this, capacity);
+  else a->store = new_store(*this, capacity, numeric);
   Value* items = a->items().items;
   for (uint32_t i = 0; i < len; i++) items[i] = Value::nil();
   a->len = len;
@@ -330,15 +351,35 @@ int64_t map_next(Map* m, int64_t i, MapEntry* out) {
 
 // ---- arrays ----
 
+Array::Items scanned_items(Runtime& rt, Array* a) {
+  Array::Items it = a->items();
+  if (!it.numeric) return it;
+  Store* ns = copy_store(rt, it.items, std::min(a->len, it.capacity), it.capacity, false);
+  a->store = ns;
+  return {ns->items, ns->capacity, false};
+}
+
+bool array_set_slow(Runtime& rt, Array* a, int64_t i, Value v) {
+  if (uint64_t(i) >= a->len) return false;
+  Array::Items it = v.is_obj() ? scanned_items(rt, a) : a->items();
+  if (uint64_t(i) >= it.capacity) return false;
+  it.items[i] = v;
+  return true;
+}
+
+// Growth makes the new store numeric when the old items were numeric or
+// inline and neither they nor v refer to an object.
 void array_push(Runtime& rt, Array* a, Value v) {
   Array::Items it = a->items();
   uint32_t len = a->len;
   if (len >= it.capacity) {
     uint32_t cap = it.capacity < 4 ? 4 : it.capacity * 2;
-    Store* ns = new_store(rt, cap);
-    if (len > 0) std::memcpy(ns->items, it.items, len * sizeof(Value));
+    bool numeric = !v.is_obj() && (it.numeric || it.items == a->inline_items);
+    Store* ns = copy_store(rt, it.items, len, cap, numeric);
     a->store = ns;
-    it = {ns->items, cap};
+    it = {ns->items, cap, (ns->flags & kStoreNumeric) != 0};
+  } else if (it.numeric && v.is_obj()) {
+    it = scanned_items(rt, a);
   }
   it.items[len] = v;
   a->len = len + 1;

@@ -63,6 +63,13 @@ struct BigInt : Obj {
   int64_t value;
 };
 
+// Obj::flags of a numeric Store: allocated pointer-free, so the collector
+// does not scan it (array(500000, 0.0) costs nothing to mark). It holds
+// numbers, nil and booleans only: storing a value that refers to an object
+// first moves the items to a scanned store (array_set_slow, array_push).
+// Growth keeps a store numeric while no object is stored.
+constexpr uint8_t kStoreNumeric = 1;
+
 struct Store : Obj {
   uint32_t capacity;
   Value items[];
@@ -80,11 +87,13 @@ struct Array : Obj {
   struct Items {
     Value* items;
     uint32_t capacity;
+    bool numeric;  // a kStoreNumeric store: no object may be written to it
   };
   // The items in use, from one read of `store` (see Race safety above).
   Items items() const {
     Store* s = store;
-    return s == nullptr ? Items{const_cast<Value*>(inline_items), aux} : Items{s->items, s->capacity};
+    if (s == nullptr) return {const_cast<Value*>(inline_items), aux, false};
+    return {s->items, s->capacity, (s->flags & kStoreNumeric) != 0};
   }
 };
 

@@ -40,6 +40,12 @@ int64_t map_next(Map* m, int64_t i, MapEntry* out = nullptr);
 
 // Appends, replacing the store (never resizing it) when full.
 void array_push(Runtime& rt, Array* a, Value v);
+// a[i] = v for any v: array_set, after moving a numeric store's items to a
+// scanned one if v refers to an object. False if i is out of range.
+bool array_set_slow(Runtime& rt, Array* a, int64_t i, Value v);
+// The items of a, moved to a scanned store first if they are numeric: the
+// caller is about to write values that may refer to objects.
+Array::Items scanned_items(Runtime& rt, Array* a);
 // Element i, i < a->len checked against the items actually read.
 inline bool array_get(Array* a, int64_t i, Value* out) {
   if (uint64_t(i) >= a->len) return false;
@@ -48,10 +54,12 @@ inline bool array_get(Array* a, int64_t i, Value* out) {
   *out = it.items[i];
   return true;
 }
+// False also when v refers to an object and the store is numeric
+// (array_set_slow then does the store).
 inline bool array_set(Array* a, int64_t i, Value v) {
   if (uint64_t(i) >= a->len) return false;
   Array::Items it = a->items();
-  if (uint64_t(i) >= it.capacity) return false;
+  if (uint64_t(i) >= it.capacity || (it.numeric && v.is_obj())) return false;
   it.items[i] = v;
   return true;
 }

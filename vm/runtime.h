@@ -138,7 +138,8 @@ class Runtime : public CompileEnv {
   String* new_string(std::string_view s);
   String* new_string_uninit(size_t len);     // fill data[0..len) yourself
   Value make_int(int64_t i);                 // inline or boxed
-  Array* new_array(uint32_t len, uint32_t capacity);
+  // numeric: items too many to be inline go to a numeric store (vm/object.h)
+  Array* new_array(uint32_t len, uint32_t capacity, bool numeric = false);
   Map* new_map(uint32_t capacity);
   Closure* new_closure(Proto* p);
   Cell* new_cell(Value v);
