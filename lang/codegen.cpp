@@ -910,9 +910,55 @@ class FuncGen {
 
   void call(CallExpr* c, int dst) {
     int base = dst == free_ - 1 ? dst : alloc();
-    int n = call_frame(c, base);
-    emit_abc(Op::CALL, base, n, 0);
+    if (int g = global_callee(c); g >= 0) {  // CALLG: the global is loaded by the call itself
+      for (Expr* a : c->args) expr_to(a, alloc());
+      line_ = c->line;
+      emit_abc(Op::CALLG, base, int(c->args.size()), g);
+    } else {
+      int n = call_frame(c, base);
+      emit_abc(Op::CALL, base, n, 0);
+    }
     if (base != dst) emit_abc(Op::MOVE, dst, base, 0);
+  }
+
+  // The global slot (< 256) of c's callee if CALLG may call it, or -1.
+  // The callee must be evaluated before the arguments; loading it after
+  // them instead is invisible unless an argument can run other code or
+  // wait for another goroutine (a call, a channel receive).
+  int global_callee(CallExpr* c) {
+    if (c->callee->kind != ExprKind::Name) return -1;
+    NameExpr* n = static_cast<NameExpr*>(c->callee);
+    if (n->binding != Binding::Global) return -1;
+    for (Expr* a : c->args) {
+      if (!runs_no_code(a)) return -1;
+    }
+    int slot = global_slot(n->name);
+    return slot <= 255 ? slot : -1;
+  }
+  static bool runs_no_code(Expr* e) {
+    switch (e->kind) {
+      case ExprKind::Call: case ExprKind::Recv: case ExprKind::Range: return false;
+      case ExprKind::Unary: return runs_no_code(static_cast<UnaryExpr*>(e)->operand);
+      case ExprKind::Binary: case ExprKind::And: case ExprKind::Or: {
+        BinaryExpr* b = static_cast<BinaryExpr*>(e);
+        return runs_no_code(b->left) && runs_no_code(b->right);
+      }
+      case ExprKind::Index: {
+        IndexExpr* ix = static_cast<IndexExpr*>(e);
+        return runs_no_code(ix->object) && runs_no_code(ix->index);
+      }
+      case ExprKind::Field: return runs_no_code(static_cast<FieldExpr*>(e)->object);
+      case ExprKind::Array: {
+        auto& items = static_cast<ArrayExpr*>(e)->items;
+        return std::all_of(items.begin(), items.end(), runs_no_code);
+      }
+      case ExprKind::Map: {
+        MapExpr* m = static_cast<MapExpr*>(e);
+        return std::all_of(m->keys.begin(), m->keys.end(), runs_no_code) &&
+               std::all_of(m->values.begin(), m->values.end(), runs_no_code);
+      }
+      default: return true;  // literals, names, function literals (made, not run)
+    }
   }
 
   void array(ArrayExpr* a, int dst) {

@@ -52,6 +52,10 @@ Effects effects(const Proto& p, int pc) {
       range(e.uses, a, b + 1);
       e.fall_defs.push_back(a);
       break;
+    case Op::CALLG:  // R[A] is written (G[C]) before the call reads it
+      range(e.uses, a + 1, b);
+      e.fall_defs.push_back(a);
+      break;
     case Op::GO: range(e.uses, a, b + 1); break;
     case Op::NEWARRAY:
       range(e.uses, b, c);

@@ -565,7 +565,7 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
 // error raised.
 NOINLINE const Instr* complete_instruction(Thread* t, const Instr* pc, Value* R) {
   sched::G* g = t->g;
-  if (Op(*pc & 0xff) == Op::CALL) {
+  if (Op op = op_of(*pc); op == Op::CALL || op == Op::CALLG) {
     R[arg_a(*pc)] = g->resume_value;
     g->resume_value = Value::nil();
     return pc + 1;
@@ -1128,6 +1128,9 @@ op_CALL: {
   pc = o == kCallEnter ? f->pc : f->pc + 1;
   NEXT();
 }
+op_CALLG:
+  RA = G[C];
+  goto op_CALL;
 op_GO:
   ALLOC_POLL();
   SAVEPC();

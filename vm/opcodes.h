@@ -119,6 +119,10 @@
   OP(ITERNEXT2, X, S, B16, SP)                                                  \
   /* R[A] = R[A](R[A+1] .. R[A+B]): one result, always */                       \
   OP(CALL,      X, I, N, SP)                                                    \
+  /* R[A] = G[C], then CALL A B: a global function's call whose arguments */   \
+  /* make no call and receive from no channel (the compiler checks), so */     \
+  /* loading the global after them is not observable */                        \
+  OP(CALLG,     X, I, G, SP)                                                    \
   /* go R[A](R[A+1] .. R[A+B]) */                                               \
   OP(GO,        R, I, N, SP)                                                    \
   /* return R[A]; return nil */                                                 \

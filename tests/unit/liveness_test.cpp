@@ -34,6 +34,14 @@ class Liveness : public ::testing::Test {
     return pcs;
   }
 
+  // The pcs of every call (CALL, or CALLG of a global function) in p.
+  static std::vector<uint32_t> calls_in(const Proto& p) {
+    std::vector<uint32_t> pcs;
+    for (uint32_t pc = 0; pc < p.code.size(); pc++)
+      if (op_of(p.code[pc]) == Op::CALL || op_of(p.code[pc]) == Op::CALLG) pcs.push_back(pc);
+    return pcs;
+  }
+
   static bool live(const Proto& p, uint32_t pc, int reg) {
     const uint64_t* bits = p.live_at(pc);
     EXPECT_NE(bits, nullptr) << "no stack map at " << pc;
@@ -50,7 +58,7 @@ TEST_F(Liveness, EverySafePointHasAMap) {
 
 TEST_F(Liveness, DeadLocalIsNotLiveAtALaterCall) {
   const Proto& p = function("fn f() {\n  let a = [1]\n  let b = 2\n  print(b)\n  return nil\n}");
-  auto calls = find(p, Op::CALL);
+  auto calls = calls_in(p);
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_FALSE(live(p, calls[0], 0));  // a: never read again
   EXPECT_FALSE(live(p, calls[0], 1));  // b: copied into the call's argument
@@ -58,10 +66,11 @@ TEST_F(Liveness, DeadLocalIsNotLiveAtALaterCall) {
 
 TEST_F(Liveness, ArgumentsAreLiveAtTheCall) {
   const Proto& p = function("fn f(x, y) {\n  print(x, y)\n}");
-  auto calls = find(p, Op::CALL);
+  auto calls = calls_in(p);
   ASSERT_EQ(calls.size(), 1u);
   Instr call = p.code[calls[0]];
-  for (int r = arg_a(call); r <= arg_a(call) + arg_b(call); r++) EXPECT_TRUE(live(p, calls[0], r)) << r;
+  int first = arg_a(call) + (op_of(call) == Op::CALLG ? 1 : 0);  // CALLG loads R[A] itself
+  for (int r = first; r <= arg_a(call) + arg_b(call); r++) EXPECT_TRUE(live(p, calls[0], r)) << r;
   EXPECT_FALSE(live(p, calls[0], 0));
   EXPECT_FALSE(live(p, calls[0], 1));
 }
@@ -70,7 +79,7 @@ TEST_F(Liveness, ValueUsedAfterALoopIsLiveThroughoutIt) {
   const Proto& p = function(
       "fn f() {\n  let keep = [1]\n  let i = 0\n  while i < 3 {\n    print(i)\n    i += 1\n  }\n"
       "  return keep\n}");
-  auto calls = find(p, Op::CALL);
+  auto calls = calls_in(p);
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_TRUE(live(p, calls[0], 0));  // keep
   EXPECT_TRUE(live(p, calls[0], 1));  // i: read again on the next iteration
@@ -81,7 +90,7 @@ TEST_F(Liveness, ValueUsedAfterALoopIsLiveThroughoutIt) {
 
 TEST_F(Liveness, LoopVariableDiesAfterItsLastUse) {
   const Proto& p = function("fn f(xs) {\n  for x in xs {\n    print(x)\n    print(1)\n  }\n}");
-  auto calls = find(p, Op::CALL);
+  auto calls = calls_in(p);
   ASSERT_EQ(calls.size(), 2u);
   int x = arg_a(p.code[find(p, Op::ITERPREP)[0]]) + 2;
   EXPECT_FALSE(live(p, calls[0], x));  // already copied into the argument
@@ -99,7 +108,7 @@ TEST_F(Liveness, CapturedCellsAreLiveWhileAClosureMayBeMade) {
   ASSERT_EQ(p.protos[0]->captures.size(), 1u);
   int cell = p.protos[0]->captures[0].index;
   EXPECT_TRUE(live(p, closures[0], cell));
-  auto calls = find(p, Op::CALL);
+  auto calls = calls_in(p);
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_TRUE(live(p, calls[0], cell));   // read by print(n) later
   EXPECT_FALSE(live(p, calls[1], cell));  // done
@@ -107,7 +116,7 @@ TEST_F(Liveness, CapturedCellsAreLiveWhileAClosureMayBeMade) {
 
 TEST_F(Liveness, RangeLoopCounterIsLiveInTheBody) {
   const Proto& p = function("fn f() {\n  for i in 0..10 {\n    print(1)\n  }\n}");
-  auto calls = find(p, Op::CALL);
+  auto calls = calls_in(p);
   ASSERT_EQ(calls.size(), 1u);
   int base = arg_a(p.code[find(p, Op::FORPREP)[0]]);
   EXPECT_TRUE(live(p, calls[0], base));
@@ -127,6 +136,17 @@ TEST_F(Liveness, FusedArithmeticReadsItsExtraWord) {
   EXPECT_TRUE(live(p, fused[0], 1));
   EXPECT_TRUE(live(p, fused[0], 2));
   EXPECT_EQ(p.live_at(fused[0] + 1), nullptr);
+}
+
+// A global function is called with CALLG (the global loaded by the call)
+// unless an argument could run code or wait, which might change the global
+// between the callee's evaluation and the call.
+TEST_F(Liveness, GlobalCallsLoadTheCalleeThemselvesWhenArgumentsRunNoCode) {
+  const Proto& p = function("fn f(x) {\n  print(x + 1, [x])\n  print(print(x))\n  print(<-x)\n}");
+  auto g = find(p, Op::CALLG);
+  ASSERT_EQ(g.size(), 2u);  // print(x + 1, [x]) and the inner print(x)
+  EXPECT_EQ(find(p, Op::CALL).size(), 2u);  // print(print(x)) and print(<-x): GETGLOBAL first
+  EXPECT_TRUE(live(p, g[0], 0));  // x: read again later
 }
 
 }  // namespace
