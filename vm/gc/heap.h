@@ -220,7 +220,7 @@ class Heap {
   void flush_caches();           // world stopped
   void update_trigger();
   void run_cycle();              // collector thread
-  void ready_waiters();          // collector thread, after a cycle, world stopped
+  void ready_waiters();          // collector thread, after a cycle
   void trace_line(uint64_t heap_before, size_t goroutines) const;
   static void push_all_roots();  // bdwgc's push-other-roots callback
 

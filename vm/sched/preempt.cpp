@@ -289,10 +289,10 @@ void preemptM(M* m) {
   syscall(SYS_tgkill, getpid(), m->tid, SIGURG);
 }
 
-void preemptone(P* p) {
+void preemptone(P* p, const G* spare) {
   M* m = p->m;
   G* g = m ? m->curg : nullptr;
-  if (g == nullptr) return;
+  if (g == nullptr || g == spare) return;
   g->preempt.store(true);
   g->vm->stackguard = kStackPoison;
   preemptM(m);

@@ -70,8 +70,10 @@ void preempt_mexit(M* m);
 // Asks g's M to preempt g asynchronously (Go's preemptM). Any thread.
 void preemptM(M* m);
 // Asks the G running on p to stop at its next safe-point of either kind
-// (Go's preemptone). Any thread.
-void preemptone(P* p);
+// (Go's preemptone), unless that G is `spare`. The G is read once and only
+// it is flagged: if another G runs on p by the time the signal lands, the
+// handler leaves it alone (want_async_preempt). Any thread.
+void preemptone(P* p, const G* spare = nullptr);
 
 // The unsafe-point table. Registers [lo, hi) as safe (restart == 0) or as
 // a restartable sequence resuming at `restart`. Any thread, any time.

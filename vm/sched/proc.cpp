@@ -649,7 +649,9 @@ void g_entry(void*) {
 // running G is preempted so that happens now. (Behind the local queue, two
 // call-free spinners on one P made a goroutine sleeping 1 ms wake 27-39 ms
 // late. Putting it in a busy P's runnext from outside lost a wake-up when
-// that P went idle at the same moment.)
+// that P went idle at the same moment.) A P may have taken the G already:
+// preempting it then would send it to the global queue's tail, behind
+// every runnable G (gc() with 10,000 spinners once waited 100 s).
 void ready_from_outside(Sched* s, G* g) {
   {
     std::lock_guard<std::mutex> lk(s->lock);
@@ -660,7 +662,7 @@ void ready_from_outside(Sched* s, G* g) {
   for (int32_t k = 0; k < s->nprocs; k++) {
     P* p = s->allp[size_t(s->ready_rr.fetch_add(1) % uint32_t(s->nprocs))];
     if (p->status.load(std::memory_order_acquire) == _Prunning) {
-      preemptone(p);
+      preemptone(p, g);
       return;
     }
   }

@@ -396,10 +396,6 @@ void start_the_world();
 // making no Sched current and before freeing Gs and Ps: a collection that
 // began earlier still reads them (it holds them until start_the_world).
 void stw_quiesce();
-// The stopper, world stopped: makes a _Gwaiting G runnable in a P's runnext
-// (round-robin over the Ps), so it runs first when the world starts (a
-// gc() caller). Without a stopped world it is goready.
-void goready_stopped(G* g);
 
 // ---- scheduler internals other subsystems use (vm/gc's stop-the-world) ----
 

@@ -43,7 +43,6 @@ constexpr int64_t kRepreemptNs = 100'000;
 // and Gs (stw_quiesce). Ranks above sched.lock: taken first.
 std::mutex g_stw_mu;
 Sched* g_stopped = nullptr;  // the Sched this stop applies to; under g_stw_mu
-size_t g_next_p = 0;         // goready_stopped's round-robin; under g_stw_mu
 
 void restart(Sched* s, bool complete);
 
@@ -122,19 +121,6 @@ void start_the_world() {
 }
 
 void stw_quiesce() { std::lock_guard<std::mutex> lock(g_stw_mu); }
-
-// The stopper owns every P while they are _Pgcstop, so it may use their
-// run queues as their owner would.
-void goready_stopped(G* g) {
-  Sched* s = g_stopped;
-  if (s == nullptr || !s->gcwaiting.load()) {
-    goready(g);
-    return;
-  }
-  casgstatus(g, _Gwaiting, _Grunnable);
-  P* p = s->allp[g_next_p++ % s->allp.size()];
-  runqput(s, p, g, true);
-}
 
 namespace {
 
