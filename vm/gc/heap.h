@@ -21,7 +21,8 @@
 //    objects sitting on a list are reachable from no root (pushing the list
 //    head would not protect pointer-free objects).
 //  - Live bytes are measured exactly after each collection by enumerating
-//    the marked objects (bdwgc's block-level figures overstate them 4-11x).
+//    the marked objects (bdwgc's block-level figures overstate them 4-11x),
+//    once the world has restarted (Heap::run_cycle).
 //  - Only pointers to an object's first byte retain it (bdwgc's interior
 //    pointer recognition is off): values, stores and cells always point at
 //    object starts, and a collection only happens at a safe-point, where no
