@@ -626,14 +626,20 @@ NOINLINE bool compare_slow(Thread* t, const char* op, Value a, Value b, bool* re
 // the instruction at the top frame's pc first (a G resumed with
 // Resume::Complete). Every exit decrements t->depth, which entry
 // increments (one per activation on this native stack).
-// no-crossjumping/no-gcse: keep one indirect jump per opcode (GCC otherwise
-// merges the dispatch tails into one shared, badly predicted jump).
+// no-crossjumping: keep one indirect jump per opcode (GCC otherwise merges
+// the dispatch tails into one shared, badly predicted jump; clang has no
+// such option and keeps them apart by itself).
 // WEFT_ASYNC_SAFE (vm/sched/preempt.h): a goroutine may be stopped at any
 // instruction of this loop and resumed on another M. Its state is the
 // Thread's and locals derived from it; the M, the P and their caches are
 // reached only through out-of-line calls (weft_alloc_fast is a restartable
 // sequence of its own), and tests/preempt checks the code for TLS accesses.
-WEFT_ASYNC_SAFE __attribute__((optimize("no-crossjumping"))) static Value interpret(Thread* t, bool complete) {
+#if defined(__clang__)
+#define WEFT_NO_CROSSJUMPING
+#else
+#define WEFT_NO_CROSSJUMPING __attribute__((optimize("no-crossjumping")))
+#endif
+WEFT_ASYNC_SAFE WEFT_NO_CROSSJUMPING static Value interpret(Thread* t, bool complete) {
   static const void* const kLabels[kOpCount] = {
 #define WEFT_LABEL(name, a, b, c, flags) &&op_##name,
       WEFT_OPCODES(WEFT_LABEL)
