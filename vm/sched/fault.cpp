@@ -30,10 +30,6 @@
 #include "vm/sched/sched.h"
 #include "vm/thread.h"
 
-extern "C" {
-extern __thread weft::sched::M* weft_tls_m __attribute__((tls_model("initial-exec")));
-}
-
 namespace weft::sched {
 
 namespace {

@@ -34,7 +34,6 @@
 #include "vm/thread.h"
 
 extern "C" {
-extern __thread weft::sched::M* weft_tls_m __attribute__((tls_model("initial-exec")));
 // The async-safe section's bounds, made by the linker.
 extern char __start_weft_async_safe[] __attribute__((weak));
 extern char __stop_weft_async_safe[] __attribute__((weak));

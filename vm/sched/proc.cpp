@@ -44,9 +44,7 @@
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 
-// The current M of this thread. Initial-exec TLS: the allocation fast path
-// (vm/arch/<arch>/async.S) reads it directly, and the SIGURG handler reads it
-// without a TLS helper call (async-signal-safe).
+// The current M of this thread (declared in sched.h).
 extern "C" {
 __thread weft::sched::M* weft_tls_m __attribute__((tls_model("initial-exec"))) = nullptr;
 }

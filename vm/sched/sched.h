@@ -456,3 +456,11 @@ SuspendGState suspendG(G* g);
 void resumeG(SuspendGState state);
 
 }  // namespace weft::sched
+
+// getm()'s thread-local, defined in proc.cpp. Initial-exec TLS, so that the
+// SIGURG and SIGSEGV handlers (preempt.cpp, fault.cpp) and the allocation
+// fast path (vm/arch/<arch>/async.S) read it without a TLS helper call.
+// Everything else goes through getm().
+extern "C" {
+extern __thread weft::sched::M* weft_tls_m __attribute__((tls_model("initial-exec")));
+}
