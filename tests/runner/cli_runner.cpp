@@ -172,6 +172,14 @@ void cli_checks(Context& cx) {
     if (r.out != "true\n") return "stdout: '" + r.out + "'";
     return expect(r, 0, "", "gc ");
   });
+  check(cx, "--trace=sched: a line a second, with the preemption counters", [&] {
+    ProcessResult r = vm(cx, {"--trace=sched", "--procs", "1", "-e",
+                              "let stop = false\ngo fn() { let x = 0\n while !stop { x = x + 1 } }()\n"
+                              "sleep(1300)\nstop = true\nprint(\"done\")"});
+    if (r.out != "done\n") return "stdout: '" + r.out + "'";
+    if (!contains(r.err, "preempt: signals=")) return "no preemption counters: '" + r.err + "'";
+    return expect(r, 0, "", "SCHED ");
+  });
   check(cx, "--heap-limit: out of memory is a runtime error", [&] {
     std::string f = write_script(cx, "oom.wf",
                                  "let keep = []\nwhile true { keep = [repeat(\"x\", 1000), keep] }\n");

@@ -123,6 +123,15 @@ std::string schedtrace_line(Sched* s) {
                 "] gs: runnable=%" PRId64 " running=%" PRId64 " syscall=%" PRId64 " waiting=%" PRId64
                 " preempted=%" PRId64 " dead=%" PRId64,
                 counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]);
+  line += buf;
+  // Asynchronous preemption since the process started (PreemptCounters):
+  // signals sent, preemptions made, and refusals by reason (pc outside the
+  // safe ranges, wrong state, locks/malloc/preemptoff, no stack room).
+  const PreemptCounters& c = preempt_counters();
+  auto n = [](const std::atomic<uint64_t>& v) { return static_cast<unsigned long long>(v.load()); };
+  std::snprintf(buf, sizeof buf, " preempt: signals=%llu injected=%llu restarted=%llu refused=%llu/%llu/%llu/%llu",
+                n(c.signals), n(c.injected), n(c.restarted), n(c.refused_pc), n(c.refused_state),
+                n(c.refused_locks), n(c.refused_stack));
   return line + buf;
 }
 
