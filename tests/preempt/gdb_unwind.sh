@@ -6,15 +6,21 @@ set -euo pipefail
 vm=$1
 script=$(mktemp --suffix=.wf)
 trap 'rm -f "$script"' EXIT
+# On one P, main gets the CPU back from the call-free spinner only by an
+# asynchronous preemption (the spinner has reported running, so no race
+# with its start; sleep takes milliseconds).
 cat >"$script" <<'WF'
 let stop = false
+let running = chan(1)
 fn spin(n) {
+  running <- true
   let x = 0
   while !stop { x = x + n }
   return x
 }
 go spin(1)
-sleep(0.05)
+<-running
+sleep(20)
 gc()
 stop = true
 WF
