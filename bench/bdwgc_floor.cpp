@@ -1,7 +1,7 @@
 // The floor for BM_LiveHeap: bdwgc's own collection time for the heap that
 // bench/gc/live_heap.wf builds, made directly on bdwgc without the Runtime.
 // Same shape (a list of MIB binary trees of depth 14; a node is a weft::Array
-// with 2 inline values, 32 bytes, with the VM's layout from vm/object.h) and the
+// with 2 inline values, 32 bytes, with the VM's layout from vm/core/object.h) and the
 // same bdwgc set-up as vm/gc/heap.cpp where it matters to marking: no
 // interior pointers, no data segments, collections only when asked, and
 // GC_allow_register_threads() (which also starts bdwgc's parallel markers,
@@ -19,7 +19,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "vm/object.h"
+#include "vm/core/object.h"
 
 namespace {
 

@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 
 namespace weft::bench {
 

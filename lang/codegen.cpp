@@ -1,5 +1,5 @@
 // The code generator: one pass over the resolved tree per function,
-// emitting register bytecode (vm/opcodes.h) with a line per instruction.
+// emitting register bytecode (vm/interp/opcodes.h) with a line per instruction.
 //
 // Registers: a function's parameters are R[0..n-1]; locals take the next
 // registers in scope order and temporaries sit above them, a stack that

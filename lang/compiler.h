@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vm/bytecode.h"
+#include "vm/interp/bytecode.h"
 
 namespace weft::lang {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "vm/bytecode.h"
+#include "vm/interp/bytecode.h"
 
 namespace weft::lang {
 

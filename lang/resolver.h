@@ -7,7 +7,7 @@
 
 #include "lang/ast.h"
 #include "lang/compiler.h"
-#include "vm/bytecode.h"
+#include "vm/interp/bytecode.h"
 
 namespace weft::lang {
 

@@ -2,7 +2,7 @@
 # The synchronous guard's cost per call and per allocation (issue 6): the
 # programs of this directory under two Release builds, the normal one and
 # one configured with -DWEFT_NO_GUARD=ON (no allocation-site poll; a call
-# checks only the stack's size: vm/interp.cpp, kSyncPoll). Runs alternate
+# checks only the stack's size: vm/interp/interp.cpp, kSyncPoll). Runs alternate
 # between the builds (A B, then B A, and so on) so that both see the same
 # machine. Two tables, wall time and CPU time (user + sys: less disturbed
 # by other jobs waiting for the CPUs): per program, min and median seconds

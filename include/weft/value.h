@@ -28,7 +28,7 @@
 namespace weft {
 
 namespace detail {
-struct HostState;  // the library's side (vm/host.h)
+struct HostState;  // the library's side (vm/api/host.h)
 struct NativeFrame;
 struct Access;
 }  // namespace detail

@@ -15,7 +15,7 @@
 
 #include "lang/compiler.h"
 #include "tests/unit/fake_env.h"
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 
 namespace {
 

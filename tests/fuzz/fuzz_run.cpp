@@ -21,7 +21,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include "vm/arch/async.h"
 #include "vm/arch/context.h"
 #include "vm/arch/stack.h"
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/preempt.h"
 
 extern "C" {

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "vm/opcodes.h"
+#include "vm/interp/opcodes.h"
 #include "vm/sched/chan.h"
 
 namespace weft::sched {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vm/bytecode.h"
+#include "vm/interp/bytecode.h"
 
 namespace weft::testing {
 

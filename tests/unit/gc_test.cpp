@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "vm/objops.h"
-#include "vm/runtime.h"
+#include "vm/core/objops.h"
+#include "vm/interp/runtime.h"
 
 namespace weft {
 namespace {

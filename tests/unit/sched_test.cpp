@@ -11,7 +11,7 @@
 
 #include "vm/arch/context.h"
 #include "vm/arch/stack.h"
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/sched.h"
 
 namespace weft::sched {

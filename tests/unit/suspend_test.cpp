@@ -11,7 +11,7 @@
 #include <chrono>
 #include <thread>
 
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/sched.h"
 
 namespace weft::sched {

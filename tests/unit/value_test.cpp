@@ -1,13 +1,13 @@
-// Value encoding (vm/value.h), int boxing (Runtime::make_int) and float
-// formatting (vm/format.cpp).
+// Value encoding (vm/core/value.h), int boxing (Runtime::make_int) and float
+// formatting (vm/interp/format.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <string>
 
-#include "vm/objops.h"
-#include "vm/runtime.h"
+#include "vm/core/objops.h"
+#include "vm/interp/runtime.h"
 
 namespace weft {
 namespace {

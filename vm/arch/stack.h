@@ -11,7 +11,7 @@
 // Size: kStackSize of address space (MAP_NORESERVE), of which only touched
 // pages cost RSS. bdwgc's allocation slow path needs more than 24 KiB, and
 // each native that calls back into Weft nests execute(): kMaxNesting
-// (vm/thread.h) levels of sort-with-a-callback take ~250 KiB in an -O2
+// (vm/interp/thread.h) levels of sort-with-a-callback take ~250 KiB in an -O2
 // build; under ASan each level takes tens of KiB.
 //
 // Tools: stacks are registered with Valgrind when its headers exist, and

@@ -66,8 +66,8 @@
 #include <thread>
 #include <vector>
 
-#include "vm/fatal.h"
-#include "vm/runtime.h"
+#include "vm/core/fatal.h"
+#include "vm/interp/runtime.h"
 
 namespace weft::gc {
 
@@ -339,7 +339,7 @@ void Heap::request() {
 }
 
 // gc_stress: every allocation asks for a collection, and the allocating
-// goroutine's next safe-point waits for it (vm/interp.cpp honor_stop).
+// goroutine's next safe-point waits for it (vm/interp/interp.cpp honor_stop).
 void Heap::stress_request() {
   request();
   poison_current();

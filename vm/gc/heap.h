@@ -183,7 +183,7 @@ class Heap {
   // The heap limit (bytes of live data; 0: none). The pacer collects
   // before the heap reaches it; when a collection finds more live data
   // than the limit, the next goroutine to allocate raises `out of memory`
-  // at its next safe-point (take_out_of_memory, vm/interp.cpp).
+  // at its next safe-point (take_out_of_memory, vm/interp/interp.cpp).
   void set_limit(uint64_t bytes) {
     limit_ = bytes;
     update_trigger();

@@ -4,7 +4,7 @@
 // queueing it (GC_push_all aborts past about 4,000 ranges in one
 // collection, and a goroutine-heavy program has more frames than that).
 // Precise value slots are pushed the same way: the value encoding makes a
-// conservative look at a Value exact (vm/value.h). Slots arrive in stack-map
+// conservative look at a Value exact (vm/core/value.h). Slots arrive in stack-map
 // order, mostly ascending and often adjacent, so value() batches runs of
 // adjacent slots into one push.
 //

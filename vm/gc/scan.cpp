@@ -14,8 +14,8 @@
 
 #include "vm/arch/async.h"
 #include "vm/arch/stack.h"
-#include "vm/fatal.h"
-#include "vm/runtime.h"
+#include "vm/core/fatal.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/sched.h"
 
 namespace weft::gc {

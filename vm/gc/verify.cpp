@@ -6,7 +6,7 @@
 // (Runtime::push_roots into a recording RootSink): precise Value slots and
 // conservative ranges. Every word of either that is the start of a heap
 // object is reachable; from each reachable object, its fields are followed
-// by type (vm/object.h, vm/sched/chan.h). What this catches that bdwgc's
+// by type (vm/core/object.h, vm/sched/chan.h). What this catches that bdwgc's
 // own marking cannot see: a root the collector's scan missed while this
 // walk's scan found it (they share code, so mostly the walk's
 // cross-check of conservative ranges against precise ones), an object
@@ -30,10 +30,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "vm/fatal.h"
+#include "vm/core/fatal.h"
 #include "vm/gc/heap.h"
-#include "vm/object.h"
-#include "vm/runtime.h"
+#include "vm/core/object.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/chan.h"
 
 namespace weft::gc {

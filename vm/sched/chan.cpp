@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <new>
 
-#include "vm/fatal.h"
-#include "vm/runtime.h"
+#include "vm/core/fatal.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/chan_internal.h"
 
 namespace weft::sched {

@@ -47,8 +47,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "vm/bytecode.h"
-#include "vm/object.h"
+#include "vm/interp/bytecode.h"
+#include "vm/core/object.h"
 #include "vm/sched/sched.h"
 
 namespace weft {
@@ -134,7 +134,7 @@ ChanOp chanrecv(Thread* t, Value ch, Value* out, bool* ok);
 // close(ch); false with the error raised.
 bool closechan(Thread* t, Value ch);
 
-// select. The SELECT instruction's operands and descriptor: vm/opcodes.h.
+// select. The SELECT instruction's operands and descriptor: vm/interp/opcodes.h.
 // Runs a select over the operands at regs. On Done: *chosen is the case
 // taken (-1 for default) and *recv the value received (nil otherwise).
 ChanOp selectgo(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv);

@@ -26,9 +26,9 @@
 #include <mutex>
 
 #include "vm/arch/stack.h"
-#include "vm/bytecode.h"
+#include "vm/interp/bytecode.h"
 #include "vm/sched/sched.h"
-#include "vm/thread.h"
+#include "vm/interp/thread.h"
 
 namespace weft::sched {
 

@@ -29,9 +29,9 @@
 
 #include "vm/arch/async.h"
 #include "vm/arch/stack.h"
-#include "vm/fatal.h"
-#include "vm/runtime.h"
-#include "vm/thread.h"
+#include "vm/core/fatal.h"
+#include "vm/interp/runtime.h"
+#include "vm/interp/thread.h"
 
 extern "C" {
 // The async-safe section's bounds, made by the linker.
@@ -213,7 +213,7 @@ void preempt_init(bool enabled) {
   std::call_once(g_install_once, install_handler);
   g_enabled.store(enabled && g_table.load() != nullptr && !RUNNING_ON_VALGRIND);
 #ifdef WEFT_NO_GUARD
-  // This build has no synchronous poll (vm/interp.cpp, kSyncPoll): without
+  // This build has no synchronous poll (vm/interp/interp.cpp, kSyncPoll): without
   // the signal nothing would stop a running goroutine for the collector.
   if (!g_enabled.load()) fatal("preempt: a WEFT_NO_GUARD build needs asynchronous preemption, which is off");
 #endif

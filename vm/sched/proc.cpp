@@ -37,9 +37,9 @@
 #include <ctime>
 
 #include "vm/arch/stack.h"
-#include "vm/fatal.h"
-#include "vm/interp.h"
-#include "vm/runtime.h"
+#include "vm/core/fatal.h"
+#include "vm/interp/interp.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/chan.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"

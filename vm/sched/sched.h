@@ -41,7 +41,7 @@
 //
 // Lifecycle. A Runtime owns its Sched (the scheduler's global state, Go's
 // `sched` plus allp/allm/allgs). The first host request that needs
-// goroutines starts it (vm/host.cpp): `procs` Ps and the sysmon thread; Ms
+// goroutines starts it (vm/api/host.cpp): `procs` Ps and the sysmon thread; Ms
 // start on demand. Host threads spawn Gs and wait for them (they never run
 // goroutines). A run ends when a program's main returns, a goroutine the
 // host did not start fails, or interrupt() is called; then every M stops
@@ -63,7 +63,7 @@
 #include <vector>
 
 #include "vm/arch/context.h"
-#include "vm/value.h"
+#include "vm/core/value.h"
 
 namespace weft {
 struct Thread;
@@ -148,7 +148,7 @@ struct G {
   bool parked_stackful = false;
   bool is_main = false;           // the main goroutine: its return ends the program
   Sched* owner = nullptr;         // the scheduler it belongs to; immutable
-  // The embedding API's request this G runs (a HostTask, vm/host.h), or
+  // The embedding API's request this G runs (a HostTask, vm/api/host.h), or
   // nullptr. Set before the G is runnable; its M hands the result or error
   // to Runtime::host_goexit instead of ending the program. Not a GC root.
   void* host = nullptr;
@@ -287,7 +287,7 @@ struct Sched {
   bool done = false;
   enum class Exit { Ok, Error } exit_kind = Exit::Ok;  // Ok: the main goroutine returned
   std::string message, traceback;     // valid iff exit_kind == Error
-  // Host threads (the embedding API, vm/host.cpp) blocked until a goroutine
+  // Host threads (the embedding API, vm/api/host.cpp) blocked until a goroutine
   // finishes. Every goroutine asleep is a deadlock only while one waits:
   // checkdead then bumps asleep_gen and wakes them (done_cv).
   int32_t host_waiters = 0;           // (L)
@@ -297,7 +297,7 @@ struct Sched {
 // The running Sched, or nullptr. Any thread.
 Sched* current_sched();
 
-// The host's side (Runtime, vm/host.cpp; host threads only). sched_start
+// The host's side (Runtime, vm/api/host.cpp; host threads only). sched_start
 // makes `s` current and creates `procs` Ps and the sysmon thread; Ms start
 // when goroutines are spawned (host_newproc). It returns false, changing
 // nothing, when another Sched is current (one at a time per process:

@@ -18,8 +18,8 @@
 // would have been delivered already).
 #include <cstdint>
 
-#include "vm/fatal.h"
-#include "vm/runtime.h"
+#include "vm/core/fatal.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/chan_internal.h"
 
 namespace weft::sched {

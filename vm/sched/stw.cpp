@@ -27,9 +27,9 @@
 // A G spinning in a loop without calls or allocations never reaches a
 // synchronous safe-point: until asynchronous preemption (issue 4) the stop
 // waits for it.
-#include "vm/fatal.h"
+#include "vm/core/fatal.h"
 #include "vm/sched/sched.h"
-#include "vm/thread.h"
+#include "vm/interp/thread.h"
 
 namespace weft::sched {
 

@@ -29,10 +29,10 @@
 // (the seed's rule).
 #include <thread>
 
-#include "vm/fatal.h"
+#include "vm/core/fatal.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
-#include "vm/thread.h"
+#include "vm/interp/thread.h"
 
 namespace weft::sched {
 

@@ -17,7 +17,7 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 

@@ -17,7 +17,7 @@
 #include <algorithm>
 
 #include "vm/sched/sched.h"
-#include "vm/thread.h"
+#include "vm/interp/thread.h"
 
 namespace weft::sched {
 

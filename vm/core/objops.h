@@ -1,11 +1,11 @@
 // Operations on heap objects shared by the interpreter and the builtins:
 // equality, map keys and lookup, array growth. Allocation goes through the
-// Runtime (vm/runtime.h); nothing here collects.
+// Runtime (vm/interp/runtime.h); nothing here collects.
 #pragma once
 
 #include <cstdint>
 
-#include "vm/object.h"
+#include "vm/core/object.h"
 
 namespace weft {
 

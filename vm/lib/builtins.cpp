@@ -14,9 +14,9 @@
 #include <ctime>
 #include <string>
 
-#include "vm/interp.h"
-#include "vm/objops.h"
-#include "vm/runtime.h"
+#include "vm/interp/interp.h"
+#include "vm/core/objops.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/chan.h"
 #include "vm/sched/preempt.h"
 
@@ -500,7 +500,7 @@ Value b_error(Thread* t, Value* args, int) {
 }
 
 // pcall reached through Runtime::call (a native calling it); CALL runs it
-// in place instead (vm/interp.cpp).
+// in place instead (vm/interp/interp.cpp).
 Value b_pcall(Thread* t, Value* args, int n) {
   Runtime& rt = *t->rt;
   Value r = rt.call(t, args[0], args + 1, n - 1);

@@ -1,5 +1,5 @@
 // The interpreter: one loop with computed-goto dispatch over the opcode
-// table of vm/opcodes.h.
+// table of vm/interp/opcodes.h.
 //
 // Model. A call from Weft to Weft never recurses on the native stack: CALL
 // pushes a Frame (its base is the callee's slot + 1, so the arguments are
@@ -44,13 +44,13 @@
 // per opcode), and recursing on the native stack for calls (deep recursion
 // would need native stack checks, and goroutines must park without a native
 // stack).
-#include "vm/interp.h"
+#include "vm/interp/interp.h"
 
 #include <cmath>
 
-#include "vm/fatal.h"
-#include "vm/objops.h"
-#include "vm/runtime.h"
+#include "vm/core/fatal.h"
+#include "vm/core/objops.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/chan.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
@@ -453,7 +453,7 @@ Value pcall_catch(Thread* t) {
 
 enum CallOutcome { kCallDone, kCallEnter, kCallError, kCallParked };
 
-// A kNativeBlocking native runs as a system call (vm/object.h): on a copy
+// A kNativeBlocking native runs as a system call (vm/core/object.h): on a copy
 // of its arguments, between entersyscall and exitsyscall, without a P.
 NOINLINE Value call_blocking(Thread* t, Native* n, uint32_t slot, int nargs) {
   if (t->g == nullptr) return n->fn(t, t->stack + slot + 1, nargs);  // no scheduler
@@ -465,7 +465,7 @@ NOINLINE Value call_blocking(Thread* t, Native* n, uint32_t slot, int nargs) {
 }
 
 // CALL of a native with its arguments at R[a+1 ..]; the result goes to R[a].
-// A native that parks stacklessly returns kParked (vm/interp.h).
+// A native that parks stacklessly returns kParked (vm/interp/interp.h).
 Value call_native(Thread* t, Native* n, uint32_t slot, int nargs) {
   if (nargs < n->min_args || (n->max_args >= 0 && nargs > n->max_args)) {
     raise_arity(t, n->name, n->min_args, n->max_args, nargs);

@@ -1,5 +1,5 @@
 // Thread: raising script errors, capturing tracebacks, and the VM stack's
-// guard and growth (see vm/thread.h for the model).
+// guard and growth (see vm/interp/thread.h for the model).
 //
 // An error is a value on the thread (Thread::error, a String) plus the
 // traceback captured when it was raised; the interpreter then unwinds to the
@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 
 namespace weft {
 

@@ -2,14 +2,14 @@
 // the bdwgc heap (vm/gc/heap.h): pointer-free ones (strings, boxed ints) in
 // the atomic kind, the rest in the normal kind. Objects hold Values or raw
 // pointers to other objects; bdwgc scans them conservatively, which is exact
-// for the value encoding (vm/value.h).
+// for the value encoding (vm/core/value.h).
 //
 // Race safety (goroutines run in parallel): an Array's items have a fixed
 // capacity: they start inline in the Array, and growth moves them to a
 // Store that is replaced, never resized, on further growth; a reader loads
 // the store pointer once and bounds-checks against the capacity of the items
 // it chose, so a racing push can lose an element but never expose freed or
-// foreign memory. Maps are changed only under their per-map lock (vm/object.cpp);
+// foreign memory. Maps are changed only under their per-map lock (vm/core/object.cpp);
 // readers take no lock and see a consistent, if stale, MapData.
 #pragma once
 
@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "vm/value.h"
+#include "vm/core/value.h"
 
 namespace weft {
 
@@ -113,7 +113,7 @@ struct MapData : Obj {
 };
 struct Map : Obj {
   uint32_t count;  // live entries; written under `lock`
-  uint32_t lock;   // the per-map writer lock (vm/object.cpp): 0 free, 1 held
+  uint32_t lock;   // the per-map writer lock (vm/core/object.cpp): 0 free, 1 held
   MapData* data;   // replaced (published with a release store) under `lock`
 };
 

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "vm/bytecode.h"
-#include "vm/object.h"
+#include "vm/interp/bytecode.h"
+#include "vm/core/object.h"
 
 namespace weft::sched {
 struct G;

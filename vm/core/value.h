@@ -42,7 +42,7 @@ class Value {
   static constexpr Value nil() { return from_bits(kNil); }
   static constexpr Value empty() { return from_bits(kEmpty); }
   static constexpr Value boolean(bool b) { return from_bits(b ? kTrue : kFalse); }
-  // Only for ints known to fit; use make_int() (vm/object.h) for any int64.
+  // Only for ints known to fit; use make_int() (vm/core/object.h) for any int64.
   static constexpr Value inline_int(int64_t i) {
     return from_bits(kNumberTag | (uint64_t(i) & ((1ull << 49) - 1)));
   }

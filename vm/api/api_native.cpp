@@ -24,7 +24,7 @@
 #include <array>
 #include <utility>
 
-#include "vm/host.h"
+#include "vm/api/host.h"
 #include "vm/sched/sched.h"
 
 namespace weft {

@@ -1,6 +1,6 @@
 // The embedding API's state inside the VM: host handles (GC roots held by
 // C++ code), host requests run as goroutines, and host-defined natives.
-// vm/host.cpp drives the scheduler for host threads; vm/api*.cpp implement
+// vm/api/host.cpp drives the scheduler for host threads; vm/api*.cpp implement
 // the public classes of include/weft/ on top of this.
 //
 // Model. Host threads never run goroutines (DESIGN.md). A host call is a
@@ -40,7 +40,7 @@
 #include <string>
 #include <vector>
 
-#include "vm/runtime.h"
+#include "vm/interp/runtime.h"
 #include "weft/weft.h"
 
 namespace weft {
@@ -65,7 +65,7 @@ struct HostTask {
 namespace detail {
 
 // A host native (NativeDef) while its runtime lives: the process-wide
-// trampoline slot `index` calls it (vm/api_native.cpp).
+// trampoline slot `index` calls it (vm/api/api_native.cpp).
 struct HostNative {
   std::string name;
   NativeFunction fn;

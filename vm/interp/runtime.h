@@ -4,7 +4,7 @@
 //
 // Threads: host threads (any number at once) hand work to the scheduler
 // (vm/sched), whose Ms run it as goroutines while the host thread waits
-// (vm/host.cpp: the host side, for the embedding API and run()). Host
+// (vm/api/host.cpp: the host side, for the embedding API and run()). Host
 // threads never run goroutines; loading code and defining globals stop the
 // world instead (with_world_stopped).
 #pragma once
@@ -19,10 +19,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "vm/bytecode.h"
+#include "vm/interp/bytecode.h"
 #include "vm/gc/heap.h"
-#include "vm/object.h"
-#include "vm/thread.h"
+#include "vm/core/object.h"
+#include "vm/interp/thread.h"
 
 namespace weft {
 
@@ -43,12 +43,12 @@ struct RuntimeOptions {
   uint64_t heap_limit = 0;       // live bytes; beyond it `out of memory` (gc::Heap::set_limit); 0: none
   size_t max_stack = kMaxStack;  // a goroutine's VM stack limit, in Values: beyond it `stack overflow`
   // A host waiting on goroutines that are all asleep gets a deadlock only if
-  // they stay so this long with no host request starting (vm/host.cpp).
+  // they stay so this long with no host request starting (vm/api/host.cpp).
   int64_t deadlock_grace_ns = 100'000'000;
 };
 
 namespace detail {
-struct HostState;  // the embedding API's handles and requests (vm/host.h)
+struct HostState;  // the embedding API's handles and requests (vm/api/host.h)
 }
 struct HostTask;
 class Arg;
@@ -86,7 +86,7 @@ class Runtime : public CompileEnv {
   // Runtime may run goroutines at a time per process (Misuse otherwise).
   Status run(std::string_view file, std::string_view source);
 
-  // ---- the host side (vm/host.cpp): host threads only, any number ----
+  // ---- the host side (vm/api/host.cpp): host threads only, any number ----
   // Compiles source with the world stopped; *task is a new request to run
   // its main function (see add_task).
   Status load(std::string_view file, std::string_view source, HostTask** task);
@@ -138,7 +138,7 @@ class Runtime : public CompileEnv {
   String* new_string(std::string_view s);
   String* new_string_uninit(size_t len);     // fill data[0..len) yourself
   Value make_int(int64_t i);                 // inline or boxed
-  // numeric: items too many to be inline go to a numeric store (vm/object.h)
+  // numeric: items too many to be inline go to a numeric store (vm/core/object.h)
   Array* new_array(uint32_t len, uint32_t capacity, bool numeric = false);
   Map* new_map(uint32_t capacity);
   Closure* new_closure(Proto* p);
@@ -199,7 +199,7 @@ class Runtime : public CompileEnv {
   std::shared_ptr<detail::HostState> host_;
 };
 
-// Builtins (vm/builtins.cpp) and value formatting (vm/format.cpp).
+// Builtins (vm/lib/builtins.cpp) and value formatting (vm/interp/format.cpp).
 void install_builtins(Runtime& rt);
 // Ps when RuntimeOptions::procs is 0: env WEFT_PROCS, else the CPU count.
 int default_procs();

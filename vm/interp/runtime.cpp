@@ -9,7 +9,7 @@
 // executing, callers in their CALL); its pins, pending error and the value
 // a waker left for it (G::resume_value); then the
 // globals, every proto's constants, the one-byte strings, and the host's
-// handles and requests (vm/host.h). A register
+// handles and requests (vm/api/host.h). A register
 // that is dead at its frame's pc keeps nothing alive. Weak references are
 // not roots. Native calls in progress need nothing of their own: their
 // callee and arguments are registers that the caller's CALL map covers, and
@@ -22,8 +22,8 @@
 
 #include "lang/compiler.h"
 #include "vm/gc/scan.h"
-#include "vm/host.h"
-#include "vm/runtime.h"
+#include "vm/api/host.h"
+#include "vm/interp/runtime.h"
 #include "vm/sched/sched.h"
 
 namespace weft {

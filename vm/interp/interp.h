@@ -1,7 +1,7 @@
-// The interpreter's entry points (vm/interp.cpp).
+// The interpreter's entry points (vm/interp/interp.cpp).
 #pragma once
 
-#include "vm/thread.h"
+#include "vm/interp/thread.h"
 
 namespace weft {
 

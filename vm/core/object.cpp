@@ -1,4 +1,4 @@
-// Object allocation and the operations of vm/objops.h.
+// Object allocation and the operations of vm/core/objops.h.
 //
 // Allocation never collects (vm/gc/heap.h). When an allocation leaves the
 // heap wanting a collection, the heap posts a request to the collector
@@ -30,8 +30,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "vm/objops.h"
-#include "vm/runtime.h"
+#include "vm/core/objops.h"
+#include "vm/interp/runtime.h"
 
 namespace weft {
 

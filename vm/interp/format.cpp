@@ -13,8 +13,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "vm/bytecode.h"
-#include "vm/runtime.h"
+#include "vm/interp/bytecode.h"
+#include "vm/interp/runtime.h"
 
 namespace weft {
 

@@ -3,14 +3,14 @@
 // threads, and Arg trees made into heap values on a goroutine.
 //
 // Every read of a heap object happens under HostState::mu with the runtime
-// alive (vm/host.h explains why that makes host reads safe against the
+// alive (vm/api/host.h explains why that makes host reads safe against the
 // collector and against goroutines replacing a map's or array's storage).
 // Values that are not heap objects (nil, bools, inline ints, floats) need no
 // runtime: their handles carry no state.
 #include <cstring>
 
-#include "vm/host.h"
-#include "vm/objops.h"
+#include "vm/api/host.h"
+#include "vm/core/objops.h"
 
 namespace weft {
 

@@ -1,5 +1,5 @@
 // The embedding API's VM and Task (include/weft/weft.h) on top of
-// weft::Runtime and its host side (vm/host.cpp).
+// weft::Runtime and its host side (vm/api/host.cpp).
 //
 // A thin layer: it translates Config into RuntimeOptions, checks requests
 // (host misuse is a Result of kind Misuse, never a crash or an exception),
@@ -18,8 +18,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "vm/host.h"
-#include "vm/objops.h"
+#include "vm/api/host.h"
+#include "vm/core/objops.h"
 #include "vm/sched/sched.h"
 
 namespace weft {

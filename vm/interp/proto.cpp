@@ -1,8 +1,8 @@
-// Proto's stack-map lookup (vm/bytecode.h). Maps are sorted by pc; the
+// Proto's stack-map lookup (vm/interp/bytecode.h). Maps are sorted by pc; the
 // collector asks once per frame per collection, so a binary search is enough.
 #include <algorithm>
 
-#include "vm/bytecode.h"
+#include "vm/interp/bytecode.h"
 
 namespace weft {
 

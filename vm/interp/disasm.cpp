@@ -1,4 +1,4 @@
-// The disassembler (vm --disasm). (Proto::live_at is in vm/proto.cpp.)
+// The disassembler (vm --disasm). (Proto::live_at is in vm/interp/proto.cpp.)
 //
 // One line per instruction, driven by the opcode table's operand modes:
 //     pc  [line] OPNAME     operands  ; constants, jump targets  live: r0 r3
@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
-#include "vm/bytecode.h"
-#include "vm/object.h"
-#include "vm/runtime.h"
+#include "vm/interp/bytecode.h"
+#include "vm/core/object.h"
+#include "vm/interp/runtime.h"
 
 namespace weft {
 

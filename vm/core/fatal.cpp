@@ -1,4 +1,4 @@
-#include "vm/fatal.h"
+#include "vm/core/fatal.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 // The host side of the Runtime: the scheduler's life across host requests,
 // host requests run as goroutines, and the handle registry (model and
-// locking in vm/host.h).
+// locking in vm/api/host.h).
 //
 // The scheduler. Started by the first request that needs goroutines
 // (ensure_sched_locked) and kept between requests, so any number of host
@@ -34,8 +34,8 @@
 #include <thread>
 
 #include "vm/arch/stack.h"
-#include "vm/fatal.h"
-#include "vm/host.h"
+#include "vm/core/fatal.h"
+#include "vm/api/host.h"
 #include "vm/sched/sched.h"
 
 namespace weft {
