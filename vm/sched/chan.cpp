@@ -3,10 +3,6 @@
 // in vm/sched/select.cpp.
 #include "vm/sched/chan.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,21 +11,13 @@
 #include "vm/core/fatal.h"
 #include "vm/interp/runtime.h"
 #include "vm/sched/chan_internal.h"
+#include "vm/sched/os_linux.h"
 
 namespace weft::sched {
 
 namespace {
 
 constexpr int kLockSpins = 100;  // CAS attempts before sleeping: a channel op holds the lock for ~50 ns
-
-void futex_wait(std::atomic<uint32_t>* w, uint32_t val) {
-  // EINTR and EAGAIN both just send the caller round its loop again.
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT_PRIVATE, val, nullptr, nullptr, 0);
-}
-
-void futex_wake(std::atomic<uint32_t>* w) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-}
 
 __attribute__((noinline)) void lock_slow(std::atomic<uint32_t>* w) {
   for (int i = 0; i < kLockSpins; i++) {
@@ -40,7 +28,7 @@ __attribute__((noinline)) void lock_slow(std::atomic<uint32_t>* w) {
     __builtin_ia32_pause();
   }
   // Drepper's mutex: 2 marks "held, maybe with sleepers".
-  while (w->exchange(2, std::memory_order_acquire) != 0) futex_wait(w, 2);
+  while (w->exchange(2, std::memory_order_acquire) != 0) futexsleep(w, 2);
 }
 
 bool unlock_chan(G*, void* c) {
@@ -86,7 +74,7 @@ void chan_lock(Channel* c) {
 }
 
 void chan_unlock(Channel* c) {
-  if (c->lock.word.exchange(0, std::memory_order_release) == 2) futex_wake(&c->lock.word);
+  if (c->lock.word.exchange(0, std::memory_order_release) == 2) futexwakeup(&c->lock.word);
   if (M* m = getm()) m->locks.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -9,7 +9,6 @@
 
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +31,7 @@
 #include "vm/core/fatal.h"
 #include "vm/interp/runtime.h"
 #include "vm/interp/thread.h"
+#include "vm/sched/os_linux.h"
 
 extern "C" {
 // The async-safe section's bounds, made by the linker.
@@ -247,7 +247,7 @@ bool async_pc(uintptr_t pc, uintptr_t* resume) {
 }
 
 void preempt_minit(M* m) {
-  m->tid = int32_t(syscall(SYS_gettid));
+  m->tid = gettid();
   void* mem = mmap(nullptr, kSigStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) fatal("preempt: cannot map a signal stack");
   stack_t ss = {}, old = {};
@@ -285,7 +285,7 @@ void preemptM(M* m) {
   bool expected = false;
   if (!m->signalPending.compare_exchange_strong(expected, true)) return;  // one in flight
   g_counters.signals.fetch_add(1, std::memory_order_relaxed);
-  syscall(SYS_tgkill, getpid(), m->tid, SIGURG);
+  tgkill(m->tid, SIGURG);
 }
 
 void preemptone(P* p, const G* spare) {

@@ -1,5 +1,7 @@
-// The scheduler core: G status machine, Ms and Ps, schedule(), parking and
-// readying, syscalls, newproc, checkdead, and the Runtime's start and stop.
+// The M/P loop: Ms and Ps, schedule(), parking and readying, syscalls,
+// checkdead, and the Sched's start and stop. The G state machine is in
+// gstatus.cpp, the goroutine lifecycle (newproc, g_entry, goexit) in
+// goroutine.cpp, the system calls in os_linux.cpp.
 // The model, invariants and lock order are in vm/sched/sched.h; Go's
 // proc.go is the commentary (same names where the idea is the same).
 //
@@ -25,11 +27,6 @@
 // Rejected: running schedule() on the goroutine's stack (Go's mcall exists
 // because a G must be off its stack before another M may run it; a g0 loop
 // that performs the action after the switch gives the same guarantee).
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -43,6 +40,7 @@
 #include "vm/sched/chan.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
+#include "vm/sched/sched_internal.h"
 
 // The current M of this thread (declared in sched.h).
 extern "C" {
@@ -50,11 +48,6 @@ __thread weft::sched::M* weft_tls_m __attribute__((tls_model("initial-exec"))) =
 }
 
 namespace weft::sched {
-
-// Defined in sysmon.cpp and timers.cpp.
-void sysmon_main(Sched* s, bool trace);
-void run_timers(Sched* s, int64_t now);
-int64_t timer_timeout(Sched* s, int64_t now);
 
 namespace {
 
@@ -64,37 +57,11 @@ constexpr auto kStopGrace = std::chrono::milliseconds(200);  // shutdown: time f
 
 std::atomic<Sched*> g_current{nullptr};
 
-const char* status_name(uint32_t st) {
-  switch (st & ~uint32_t(_Gscan)) {
-    case _Gidle: return "idle";
-    case _Grunnable: return "runnable";
-    case _Grunning: return "running";
-    case _Gsyscall: return "syscall";
-    case _Gwaiting: return "waiting";
-    case _Gdead: return "dead";
-    case _Gpreempted: return "preempted";
-  }
-  return "?";
-}
-
-[[noreturn]] void bad_status(const char* what, G* g, uint32_t from, uint32_t to, uint32_t seen) {
-  std::fprintf(stderr, "runtime: %s: goroutine %" PRIu64 " from %s%s to %s%s, status is %s%s\n", what,
-               g->goid, status_name(from), from & _Gscan ? "|scan" : "", status_name(to),
-               to & _Gscan ? "|scan" : "", status_name(seen), seen & _Gscan ? "|scan" : "");
-  fatal("sched: bad goroutine status transition");
-}
-
 }  // namespace
 
 M* getm() { return weft_tls_m; }
 
 Sched* current_sched() { return g_current.load(std::memory_order_acquire); }
-
-int64_t nanotime() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 uint32_t fastrand() {
   M* m = getm();
@@ -108,84 +75,6 @@ uint32_t fastrand() {
   }
   __uint128_t r = __uint128_t(x) * (x ^ 0xe7037ed1a0b428dbull);  // wyrand
   return uint32_t(uint64_t(r >> 64) ^ uint64_t(r));
-}
-
-// ---- notes (futex) ----
-
-bool notesleep(std::atomic<uint32_t>* note, int64_t timeout_ns) {
-  int64_t deadline = timeout_ns < 0 ? -1 : nanotime() + timeout_ns;
-  while (note->load(std::memory_order_acquire) == 0) {
-    timespec ts, *tsp = nullptr;
-    if (deadline >= 0) {
-      int64_t left = deadline - nanotime();
-      if (left <= 0) return false;
-      ts.tv_sec = left / 1000000000;
-      ts.tv_nsec = left % 1000000000;
-      tsp = &ts;
-    }
-    long r = syscall(SYS_futex, reinterpret_cast<uint32_t*>(note), FUTEX_WAIT_PRIVATE, 0, tsp,
-                     nullptr, 0);
-    if (r != 0 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) fatal("sched: futex wait failed");
-  }
-  return true;
-}
-
-void notewakeup(std::atomic<uint32_t>* note) {
-  note->store(1, std::memory_order_release);
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(note), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-}
-
-// ---- G status ----
-
-uint32_t readgstatus(G* g) { return g->atomicstatus.load(std::memory_order_acquire); }
-
-bool legal_transition(uint32_t from, uint32_t to) {
-  switch (from) {
-    case _Gidle: return to == _Grunnable || to == _Gdead;
-    case _Gdead: return to == _Grunnable;
-    case _Grunnable: return to == _Grunning;
-    case _Grunning:
-      return to == _Grunnable || to == _Gwaiting || to == _Gsyscall || to == _Gdead || to == _Gpreempted;
-    case _Gsyscall: return to == _Grunning || to == _Grunnable;
-    case _Gwaiting: return to == _Grunnable;
-    case _Gpreempted: return to == _Gwaiting;
-  }
-  return false;
-}
-
-void casgstatus(G* g, uint32_t from, uint32_t to) {
-  if ((from | to) & _Gscan || from == to || !legal_transition(from, to)) {
-    bad_status("casgstatus: illegal transition", g, from, to, readgstatus(g));
-  }
-  // A suspendG holding _Gscan keeps the G where it is: wait for it (Go
-  // spins with osyield; a scan of one G is short).
-  for (int i = 0;; i++) {
-    uint32_t want = from;
-    if (g->atomicstatus.compare_exchange_weak(want, to, std::memory_order_acq_rel)) return;
-    if (want != from && want != (from | _Gscan)) bad_status("casgstatus: bad from status", g, from, to, want);
-    if (i > 64) sched_yield();
-  }
-}
-
-bool castogscanstatus(G* g, uint32_t from, uint32_t to) {
-  if (to != (from | _Gscan) || !(from == _Grunnable || from == _Gsyscall || from == _Gwaiting || from == _Grunning)) {
-    bad_status("castogscanstatus: bad transition", g, from, to, readgstatus(g));
-  }
-  uint32_t want = from;
-  return g->atomicstatus.compare_exchange_strong(want, to, std::memory_order_acq_rel);
-}
-
-void casfrom_Gscanstatus(G* g, uint32_t from, uint32_t to) {
-  uint32_t want = from;
-  if (from != (to | _Gscan) || !g->atomicstatus.compare_exchange_strong(want, to, std::memory_order_acq_rel)) {
-    bad_status("casfrom_Gscanstatus: bad transition", g, from, to, readgstatus(g));
-  }
-}
-
-bool casGFromPreempted(G* g, uint32_t from, uint32_t to) {
-  if (from != _Gpreempted || to != _Gwaiting) bad_status("casGFromPreempted: bad transition", g, from, to, readgstatus(g));
-  uint32_t want = _Gpreempted;
-  return g->atomicstatus.compare_exchange_strong(want, _Gwaiting, std::memory_order_acq_rel);
 }
 
 namespace {
@@ -438,9 +327,9 @@ G* findrunnable(Sched* s, bool* inherit) {
   }
 }
 
-// ---- running a G (g0) ----
+}  // namespace
 
-void g_entry(void*);
+// ---- running a G (g0) ----
 
 void dropg(M* m, G* g) {
   m->curg = nullptr;
@@ -458,46 +347,7 @@ void release_stack(M* m, G* g) {
   g->ctx = nullptr;
 }
 
-void gfput(Sched* s, G* g) {
-  Thread* t = g->vm;
-  t->frames.clear();
-  t->frames.shrink_to_fit();
-  t->pins.clear();
-  t->error = Value::nil();
-  t->traceback.clear();
-  t->depth = 0;
-  g->resume_value = Value::nil();
-  g->waiting = nullptr;
-  g->is_main = false;
-  g->host = nullptr;
-  if (t->stack_size > 4 * kGoroutineStack) {  // keep small stacks only
-    std::free(t->stack);
-    t->stack = nullptr;
-    t->stack_size = 0;
-  }
-  std::lock_guard<std::mutex> lk(s->allglock);
-  g->schedlink = s->gfree;
-  s->gfree = g;
-}
-
-void report_error(Sched* s, G* g) {
-  Thread* t = g->vm;
-  std::string msg = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
-  report_done(s, Sched::Exit::Error, std::move(msg), std::move(t->traceback));
-}
-
-// Go's goexit0 (an error, if any, was reported by g_entry).
-void goexit0(Sched* s, M* m, G* g) {
-  if (g->is_main) report_done(s, Sched::Exit::Ok, "", "");
-  g->parked_stackful = false;
-  release_stack(m, g);
-  dropg(m, g);
-  g->preempt.store(false);
-  g->preemptStop.store(false);
-  casgstatus(g, _Grunning, _Gdead);
-  s->ngoroutines.fetch_sub(1);
-  gfput(s, g);
-}
+namespace {
 
 void park_m(Sched* s, M* m, G* g) {
   bool (*unlockf)(G*, void*) = m->park_unlockf;
@@ -611,9 +461,10 @@ void mstart(Sched* s, M* m) {
   s->done_cv.notify_all();
 }
 
+}  // namespace
+
 // ---- the G side ----
 
-// Switches from the running G to its M's g0 (the action is recorded).
 // Returns when the G is scheduled again (stackful), on any M.
 void switch_to_g0(G* g, bool dying) {
   M* m = getm();
@@ -623,33 +474,8 @@ void switch_to_g0(G* g, bool dying) {
   fs.finish();
 }
 
-// A G's first activation on a fresh native stack: (re-)enter the
-// interpreter, then hand the G to g0 as parked or exited. Never returns.
-void g_entry(void*) {
-  arch::FiberSwitch().finish();  // the switch that started this stack ends here
-  G* g = getm()->curg;
-  Value r = execute_goroutine(g->vm);
-  M* m = getm();  // a stackful park inside may have moved us
-  g = m->curg;
-  m->preemptoff = nullptr;  // park_common's, if the interpreter unwound to park
-  if (r != kParked) {
-    m->action = M::Action::Exit;
-    if (g->host != nullptr) g->vm->rt->host_goexit(g, r);  // the host takes the result or error
-    else if (r.is_empty()) report_error(current_sched(), g);
-  }
-  switch_to_g0(g, true);
-  fatal("sched: a dead goroutine was resumed");
-}
+namespace {
 
-// goready from a thread without a P (sysmon's timers, a host thread): the
-// G goes to the head of the global queue and is marked urgent, so the next
-// P to schedule takes it before its own local queue; with no P idle, one
-// running G is preempted so that happens now. (Behind the local queue, two
-// call-free spinners on one P made a goroutine sleeping 1 ms wake 27-39 ms
-// late. Putting it in a busy P's runnext from outside lost a wake-up when
-// that P went idle at the same moment.) A P may have taken the G already:
-// preempting it then would send it to the global queue's tail, behind
-// every runnable G (gc() with 10,000 spinners once waited 100 s).
 void ready_from_outside(Sched* s, G* g) {
   {
     std::lock_guard<std::mutex> lk(s->lock);
@@ -694,29 +520,6 @@ void park_stackful(M::Action action) {
   switch_to_g0(g, false);
 }
 
-namespace {
-
-// ---- done ----
-
-void free_gs(Sched* s) {
-  for (G* g : s->allgs) {
-    if (g->stack != nullptr) {
-      // A G parked stackfully or cut off mid-run: its native stack holds no
-      // state anyone will need again.
-      arch::forget_frames(g->stack);
-      arch::StackPool pool;
-      pool.put(g->stack);
-    }
-    chan_free_waiting(g);  // a G still blocked on a channel owns its sudogs
-    std::free(g->vm->stack);
-    delete g->vm;
-    delete g;
-  }
-  s->allgs.clear();
-  s->gfree = nullptr;
-}
-
-}  // namespace
 
 // ---- exported ----
 
@@ -884,78 +687,6 @@ void exitsyscall() {
   m->action = M::Action::ExitSyscall;
   g->parked_stackful = true;
   switch_to_g0(g, false);  // resumes _Grunning on some M with a P
-}
-
-namespace {
-
-// newproc's common part: a G (reused or new) ready to run fn(args...), not
-// yet on any queue.
-G* newproc1(Sched* s, Runtime* rt, Value fn, const Value* args, int nargs, void* host, bool is_main) {
-  Closure* c = as_closure(fn);
-  Proto* p = c->proto;
-  G* g;
-  {
-    std::lock_guard<std::mutex> lk(s->allglock);
-    g = s->gfree;
-    if (g != nullptr) s->gfree = g->schedlink;
-  }
-  if (g == nullptr) {
-    g = new G();
-    g->vm = new Thread();
-    g->vm->g = g;
-    g->owner = s;
-    casgstatus(g, _Gidle, _Gdead);
-    std::lock_guard<std::mutex> lk(s->allglock);
-    s->allgs.push_back(g);
-  }
-  g->schedlink = nullptr;
-  Thread* t = g->vm;
-  t->rt = rt;
-  if (t->stack == nullptr) {
-    t->stack = static_cast<Value*>(std::malloc(kGoroutineStack * sizeof(Value)));
-    if (t->stack == nullptr) fatal("sched: out of memory for a goroutine stack");
-    t->stack_size = kGoroutineStack;
-  }
-  size_t need = 1 + size_t(p->nregs);
-  if (!t->ensure_stack(need)) fatal("sched: goroutine frame larger than the VM stack limit");
-  for (size_t i = 0; i < need; i++) t->stack[i] = Value::nil();
-  t->stack[0] = fn;
-  for (int j = 0; j < nargs; j++) t->stack[1 + size_t(j)] = args[j];
-  t->frames.push_back(Frame{c, p->code.data(), p->k.data(), 1, kFrameReentry});
-  t->set_guard();
-  g->resume = Resume::Reexecute;
-  g->host = host;
-  g->is_main = is_main;
-  g->goid = s->goidgen.fetch_add(1) + 1;
-  s->ngoroutines.fetch_add(1);
-  casgstatus(g, _Gdead, _Grunnable);
-  return g;
-}
-
-}  // namespace
-
-G* newproc(Runtime* rt, Value fn, const Value* args, int nargs) {
-  Sched* s = current_sched();
-  G* g = newproc1(s, rt, fn, args, nargs, nullptr, false);
-  M* m = getm();
-  if (m != nullptr && m->p != nullptr) {
-    runqput(s, m->p, g, true);
-    wakep(s);
-  } else {
-    std::lock_guard<std::mutex> lk(s->lock);
-    globrunqput(s, g);
-  }
-  return g;
-}
-
-G* host_newproc(Sched* s, Runtime* rt, Value fn, const Value* args, int nargs, void* host, bool is_main) {
-  G* g = newproc1(s, rt, fn, args, nargs, host, is_main);
-  {
-    std::lock_guard<std::mutex> lk(s->lock);
-    globrunqput(s, g);
-  }
-  wakep(s);
-  return g;
 }
 
 // ---- the host's side ----

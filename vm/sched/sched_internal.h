@@ -1,0 +1,25 @@
+// Functions the scheduler's own files share, and nothing outside vm/sched
+// calls: the M/P loop (proc.cpp), the goroutine lifecycle (goroutine.cpp),
+// timers and sysmon.
+#pragma once
+
+#include "vm/sched/sched.h"
+
+namespace weft::sched {
+
+// proc.cpp
+void dropg(M* m, G* g);             // m no longer runs g
+void release_stack(M* m, G* g);     // g is off its native stack: pool it, unless parked stackfully
+void switch_to_g0(G* g, bool dying);  // the running G hands its M to g0 (the action is recorded)
+
+// goroutine.cpp
+void g_entry(void*);                // a G's first activation on a fresh native stack
+void goexit0(Sched* s, M* m, G* g);  // g0: retire g, which returned or failed
+void free_gs(Sched* s);             // ~Sched: every G and its VM state
+
+// sysmon.cpp, timers.cpp
+void sysmon_main(Sched* s, bool trace);
+void run_timers(Sched* s, int64_t now);
+int64_t timer_timeout(Sched* s, int64_t now);
+
+}  // namespace weft::sched
