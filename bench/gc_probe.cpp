@@ -104,14 +104,16 @@ std::vector<gc::Cycle> ScriptRun::cycles() const {
   return cycles_;
 }
 
-void GcCounters::add(const std::vector<gc::Cycle>& cycles, const gc::Stats& stats, double wall_s) {
+void GcCounters::add(const ScriptRun& run, double wall_s) {
+  const std::vector<gc::Cycle> cycles = run.cycles();
+  const gc::Stats stats = run.stats();
   cycles_.insert(cycles_.end(), cycles.begin(), cycles.end());
   for (const gc::Cycle& c : cycles) heap_peak_ = std::max({heap_peak_, c.heap_before, c.heap_after});
   if (!cycles.empty()) live_after_ = cycles.back().live_after;
   heap_peak_ = std::max(heap_peak_, stats.heap_bytes);
   allocated_ += stats.total_allocated;
-  preempt_sync_ += stats.preemptions_sync;
-  preempt_async_ += stats.preemptions_async;
+  preempt_sync_ += run.counters().preemptions_sync.load();
+  preempt_async_ += run.counters().preemptions_async.load();
   wall_s_ += wall_s;
 }
 

@@ -10,7 +10,7 @@
 //   pause_{p50,p99,max}_us (world stopped, start to end); mark_p50_us;
 //   heap_peak_MiB (bdwgc's heap, the largest seen); live_after_MiB (exact
 //   live bytes after the last collection); alloc_MiB_s (bytes allocated
-//   over wall time); preempt_sync / preempt_async (gc::Stats).
+//   over wall time); preempt_sync / preempt_async (sched::Counters).
 // Percentiles are nearest-rank over every collection of every iteration.
 //
 // Hangs: a program that cannot be stopped (a call-free loop before
@@ -77,6 +77,7 @@ class ScriptRun {
 
   std::vector<gc::Cycle> cycles() const;  // a copy, under the hook's lock
   gc::Stats stats() const { return rt_->heap().stats(); }
+  const sched::Counters& counters() const { return rt_->counters(); }
   double wall_s() const { return wall_s_; }
 
  private:
@@ -89,8 +90,8 @@ class ScriptRun {
 // The counters above, accumulated over runs.
 class GcCounters {
  public:
-  void add(const ScriptRun& run) { add(run.cycles(), run.stats(), run.wall_s()); }
-  void add(const std::vector<gc::Cycle>& cycles, const gc::Stats& stats, double wall_s);
+  void add(const ScriptRun& run) { add(run, run.wall_s()); }
+  void add(const ScriptRun& run, double wall_s);  // timed by the caller
   void report(benchmark::State& state) const;
   const std::vector<gc::Cycle>& cycles() const { return cycles_; }
 

@@ -38,7 +38,7 @@ void run_snippet(benchmark::State& state, const char* source, int64_t items) {
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   state.SetItemsProcessed(state.iterations() * items);
   GcCounters counters;
-  counters.add(run.cycles(), run.stats(), wall);
+  counters.add(run, wall);
   counters.report(state);
 }
 

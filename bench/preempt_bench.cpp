@@ -48,7 +48,7 @@ void BM_AsyncPreemptCost(benchmark::State& state) {
     if (quiet == 0 || q.wall_s() < quiet) quiet = q.wall_s();
     if (stress == 0 || s.wall_s() < stress) {
       stress = s.wall_s();
-      preemptions = double(s.stats().preemptions_async);
+      preemptions = double(s.counters().preemptions_async.load());
     }
   }
   state.counters["quiet_ms"] = quiet * 1e3;

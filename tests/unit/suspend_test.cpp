@@ -148,7 +148,7 @@ TEST(SuspendG, DrivesARunningGoroutineToASafePoint) {
   EXPECT_EQ(readgstatus(main_g), uint32_t(_Gwaiting | _Gscan));
   EXPECT_FALSE(main_g->preemptStop.load());
   EXPECT_NE(main_g->vm->stackguard, kStackPoison);
-  const Frame& top = main_g->vm->frames.back();
+  const Frame& top = thread_of(main_g)->frames.back();
   ASSERT_NE(top.closure, nullptr);
   EXPECT_NE(top.closure->proto->live_at(uint32_t(top.pc - top.closure->proto->code.data())), nullptr)
       << "stopped off a safe-point";

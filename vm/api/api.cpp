@@ -412,8 +412,9 @@ GcStats VM::gc_stats() const {
   g.total_pause_ns = s.total_pause_ns;
   g.stw_ns = s.stw_ns;
   g.mark_ns = s.mark_ns;
-  g.preemptions_sync = s.preemptions_sync;
-  g.preemptions_async = s.preemptions_async;
+  const sched::Counters& c = impl_->rt->counters();
+  g.preemptions_sync = c.preemptions_sync.load(std::memory_order_relaxed);
+  g.preemptions_async = c.preemptions_async.load(std::memory_order_relaxed);
   return g;
 }
 

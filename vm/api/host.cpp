@@ -195,7 +195,13 @@ Status Runtime::ensure_sched_locked() {
   if (sched_ != nullptr && run_over(sched_.get())) stop_sched_locked();
   if (sched_ != nullptr) return {};
   auto s = std::make_unique<sched::Sched>();
-  if (!sched::sched_start(s.get(), this, opts_.procs > 0 ? opts_.procs : default_procs(), opts_.trace_sched))
+  sched::Options so;
+  so.procs = opts_.procs > 0 ? opts_.procs : default_procs();
+  so.trace = opts_.trace_sched;
+  so.async_preempt = opts_.async_preempt;
+  so.preempt_stress = opts_.preempt_stress;
+  so.time_slice_ns = opts_.time_slice_ns;
+  if (!sched::sched_start(s.get(), sched_hooks(), so))
     return misuse("another VM in this process is running goroutines (one VM at a time may: see weft/weft.h)");
   sched_ = std::move(s);
   live_sched_.store(sched_.get());
@@ -289,7 +295,7 @@ Status Runtime::spawn(HostTask* task) {
   if (!st.ok()) return st;
   task->sched = sched_.get();
   host_spawns_.fetch_add(1);
-  sched::host_newproc(sched_.get(), this, entry, entry_args, entry_nargs, task, task->program);
+  sched::host_newproc(sched_.get(), entry, entry_args, entry_nargs, task, task->program);
   return st;
 }
 
@@ -411,7 +417,7 @@ void Runtime::host_goexit(sched::G* g, Value r) {
   g->host = nullptr;
   Status st;
   if (r.is_empty()) {
-    Thread* t = g->vm;
+    Thread* t = thread_of(g);
     st.kind = Status::RuntimeError;
     st.message = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
     st.traceback = strip_entry_frames(t->traceback);

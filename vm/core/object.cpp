@@ -32,6 +32,7 @@
 
 #include "vm/core/objops.h"
 #include "vm/interp/runtime.h"
+#include "vm/sched/chan.h"
 
 namespace weft {
 
@@ -246,6 +247,12 @@ Native* Runtime::new_native(const char* name, NativeFn fn, int min_args, int max
   n->min_args = int16_t(min_args);
   n->max_args = int16_t(max_args);
   return n;
+}
+
+sched::Channel* Runtime::new_channel(uint32_t cap) {
+  auto* c = static_cast<sched::Channel*>(obj_alloc(*this, sched::chan_bytes(cap), false));
+  sched::chan_init(c, cap);
+  return c;
 }
 
 WeakRef* Runtime::new_weakref(Value target) {

@@ -67,7 +67,6 @@
 #include <vector>
 
 #include "vm/core/fatal.h"
-#include "vm/interp/runtime.h"
 
 namespace weft::gc {
 
@@ -79,7 +78,7 @@ std::mutex g_heaps_mu;                 // guards g_heaps; taken before bdwgc's l
 std::vector<Heap*> g_heaps;            // every live Heap: all their roots are pushed
 std::atomic<bool> g_collecting{false}; // set only while Heap::collect runs GC_gcollect
 std::atomic<uint64_t> g_mark_start{0}, g_mark_end{0};  // written by the event hook
-std::vector<Runtime*> g_verify;  // --gc-verify: the runtimes to check this cycle (collector thread)
+std::vector<Roots*> g_verify;  // --gc-verify: the VMs to check this cycle (collector thread)
 size_t g_goroutines = 0;  // goroutines scanned by the last push_all_roots (collector thread)
 
 uint64_t now_ns() {
@@ -213,7 +212,7 @@ double mib(uint64_t b) { return double(b) / (1024.0 * 1024.0); }
 
 }  // namespace
 
-Heap::Heap(Runtime* rt, int gc_percent) : rt_(rt), gc_percent_(gc_percent) {
+Heap::Heap(Roots* roots, int gc_percent) : roots_(roots), gc_percent_(gc_percent) {
   std::call_once(g_init_once, init_bdwgc, &Heap::push_all_roots);
   born_ns_ = now_ns();
   caches_.push_back(std::make_unique<Cache>());
@@ -347,8 +346,8 @@ void Heap::stress_request() {
 
 // The running goroutine's (or the host thread's) next safe-point calls honor_stop.
 void Heap::poison_current() {
-  if (sched::G* g = sched::getg(); g != nullptr && g->vm != nullptr) g->vm->stackguard = kStackPoison;
-  else if (rt_ != nullptr) rt_->main_thread()->stackguard = kStackPoison;
+  if (sched::G* g = sched::getg(); g != nullptr && g->vm != nullptr) g->vm->stackguard = sched::kStackPoison;
+  else if (roots_ != nullptr) roots_->host_vm()->stackguard = sched::kStackPoison;
 }
 
 bool Heap::take_out_of_memory() {
@@ -408,8 +407,6 @@ Stats Heap::stats() const {
   }
   s.allocated_bytes = allocated_.load(std::memory_order_relaxed);
   s.total_allocated = total_allocated_.load(std::memory_order_relaxed);
-  s.preemptions_sync = preemptions_sync_.load(std::memory_order_relaxed);
-  s.preemptions_async = preemptions_async_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -420,9 +417,9 @@ Stats Heap::stats() const {
 void Heap::push_all_roots() {
   g_goroutines = 0;
   for (Heap* h : g_heaps) {
-    if (h->rt_ == nullptr) continue;
+    if (h->roots_ == nullptr) continue;
     RootSink sink;
-    g_goroutines += h->rt_->push_roots(sink);
+    g_goroutines += h->roots_->push_roots(sink);
   }
 }
 
@@ -464,7 +461,7 @@ void Heap::run_cycle() {
   g_verify.clear();
   if (gc_verify_) {
     for (Heap* h : g_heaps) {
-      if (h->rt_ != nullptr) g_verify.push_back(h->rt_);
+      if (h->roots_ != nullptr) g_verify.push_back(h->roots_);
     }
   }
   g_collecting = true;

@@ -62,10 +62,6 @@
 #include "vm/arch/async.h"
 #include "vm/sched/sched.h"
 
-namespace weft {
-class Runtime;
-}
-
 namespace weft::gc {
 
 constexpr size_t kMinHeap = 16u << 20;  // the pacer's floor at gc_percent 100: small heaps do not collect constantly
@@ -98,6 +94,28 @@ class RootSink {
   const char* run_hi_ = nullptr;
 };
 
+// The heap's view of the VM instance that owns it (the Runtime implements
+// it, vm/interp/runtime.h): the collector reaches the VM's roots only
+// through this.
+class Roots {
+ public:
+  // Pushes every root of the VM: each goroutine through scan_goroutine
+  // (vm/gc/scan.h), the globals, constants and host handles. Returns the
+  // number of goroutines scanned. Collector thread, world stopped.
+  virtual size_t push_roots(RootSink& sink) = 0;
+  // Pushes the roots in one goroutine's VM state (its frames by their
+  // stack maps, pins, pending error). async: stopped at an arbitrary
+  // instruction, so the top frame is scanned conservatively.
+  virtual void scan_vm(RootSink& sink, sched::GoroutineVM* vm, bool async) = 0;
+  // The VM state of the thread that runs Weft code off the scheduler (the
+  // host thread), whose guard a collection request poisons when no
+  // goroutine is running.
+  virtual sched::GoroutineVM* host_vm() = 0;
+
+ protected:
+  ~Roots() = default;
+};
+
 struct Stats {
   uint64_t collections = 0;
   uint64_t heap_bytes = 0;        // bdwgc's heap size
@@ -107,7 +125,6 @@ struct Stats {
   uint64_t last_pause_ns = 0, max_pause_ns = 0, total_pause_ns = 0;
   uint64_t stw_ns = 0;            // time to stop the world, last collection
   uint64_t mark_ns = 0;           // last collection
-  uint64_t preemptions_async = 0, preemptions_sync = 0;
 };
 
 // One collection's figures, handed to the cycle hook (Heap::set_cycle_hook).
@@ -138,13 +155,13 @@ struct Cache {
 // these runtimes' roots is not marked. Collector thread, world stopped,
 // bdwgc's lock held, between its mark and reclaim phases. Returns the
 // number of objects checked.
-size_t verify_heap(const std::vector<Runtime*>& runtimes);
+size_t verify_heap(const std::vector<Roots*>& vms);
 
 class Heap {
  public:
   // Sets bdwgc up on first use in the process (GC_INIT and the quirks in
   // heap.cpp, including the collector thread). Any thread that is not an M.
-  explicit Heap(Runtime* rt, int gc_percent);
+  explicit Heap(Roots* roots, int gc_percent);
   ~Heap();
   Heap(const Heap&) = delete;
   Heap& operator=(const Heap&) = delete;
@@ -200,9 +217,6 @@ class Heap {
   // A snapshot; the allocation counters are exact only while the world is
   // stopped (per-P counts are summed at each refill and collection).
   Stats stats() const;
-  // Counted by the scheduler's preemption paths (any thread).
-  void count_sync_preemption() { preemptions_sync_.fetch_add(1, std::memory_order_relaxed); }
-  void count_async_preemption() { preemptions_async_.fetch_add(1, std::memory_order_relaxed); }
 
   // The collector thread's work: one cycle for each heap that asked.
   // Collector thread only.
@@ -225,7 +239,7 @@ class Heap {
   void trace_line(uint64_t heap_before, size_t goroutines) const;
   static void push_all_roots();  // bdwgc's push-other-roots callback
 
-  Runtime* rt_;                  // owns this Heap; nullptr in unit tests of the heap alone
+  Roots* roots_;                 // the VM that owns this Heap; nullptr in unit tests of the heap alone
   int gc_percent_;
   bool gc_stress_ = false;
   bool gc_verify_ = false;
@@ -240,8 +254,6 @@ class Heap {
   std::atomic<uint64_t> trigger_{kMinHeap};  // live + allocated at which to request
   std::atomic<uint64_t> allocated_{0};  // reported bytes since the last collection
   std::atomic<uint64_t> total_allocated_{0};
-  std::atomic<uint64_t> preemptions_sync_{0};
-  std::atomic<uint64_t> preemptions_async_{0};
   mutable std::mutex stats_mu_;  // guards stats_ (written by the collector)
   Stats stats_;
   std::mutex caches_mu_;         // guards caches_ and the shared cache's use

@@ -4,17 +4,16 @@
 
 #include "vm/gc/heap.h"
 
-namespace weft {
-struct Thread;
-}
-
 namespace weft::gc {
 
-// The roots of a Thread at a synchronous safe-point: its frames by their
-// stack maps, its pins and its pending error.
-void scan_thread(RootSink& sink, Thread* t);
-// Suspends g (sched::suspendG), pushes its roots (precise, or conservative
-// where it stopped asynchronously) and resumes it. False for a dead G.
-bool scan_goroutine(RootSink& sink, sched::G* g);
+// Suspends g (sched::suspendG), pushes its roots (its VM state through
+// vm.scan_vm, precise, or conservative where it stopped asynchronously;
+// its native stack when it is parked with one) and resumes it. False for
+// a dead G.
+bool scan_goroutine(RootSink& sink, sched::G* g, Roots& vm);
+
+// The start of the heap object containing p, or nullptr when p is not in
+// the heap (bdwgc's GC_base).
+const void* object_base(const void* p);
 
 }  // namespace weft::gc

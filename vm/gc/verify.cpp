@@ -3,7 +3,7 @@
 // any reachable object bdwgc did not mark (it would be freed while in use).
 //
 // Model. The roots are gathered exactly as the marker got them
-// (Runtime::push_roots into a recording RootSink): precise Value slots and
+// (Roots::push_roots into a recording RootSink): precise Value slots and
 // conservative ranges. Every word of either that is the start of a heap
 // object is reachable; from each reachable object, its fields are followed
 // by type (vm/core/object.h, vm/sched/chan.h). What this catches that bdwgc's
@@ -33,7 +33,6 @@
 #include "vm/core/fatal.h"
 #include "vm/gc/heap.h"
 #include "vm/core/object.h"
-#include "vm/interp/runtime.h"
 #include "vm/sched/chan.h"
 
 namespace weft::gc {
@@ -163,12 +162,12 @@ class Walker {
 
 }  // namespace
 
-size_t verify_heap(const std::vector<Runtime*>& runtimes) {
+size_t verify_heap(const std::vector<Roots*>& vms) {
   Walker w;
-  std::vector<RootSink::Record> recs(runtimes.size());
-  for (size_t i = 0; i < runtimes.size(); i++) {
+  std::vector<RootSink::Record> recs(vms.size());
+  for (size_t i = 0; i < vms.size(); i++) {
     RootSink sink(&recs[i]);
-    runtimes[i]->push_roots(sink);
+    vms[i]->push_roots(sink);
   }
   for (auto& rec : recs) {
     for (auto& [lo, hi] : rec.precise) w.range(lo, hi, "a precise root", true);

@@ -51,7 +51,7 @@
 #include "vm/core/fatal.h"
 #include "vm/core/objops.h"
 #include "vm/interp/runtime.h"
-#include "vm/sched/chan.h"
+#include "vm/interp/chanops.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 
@@ -135,7 +135,7 @@ NOINLINE StopOutcome honor_stop(Thread* t, StopMode mode = kNoPark, Value result
   }
   g->preempt.store(false);
   t->set_guard();
-  rt->heap().count_sync_preemption();
+  rt->counters().preemptions_sync.fetch_add(1, std::memory_order_relaxed);
   g->resume = mode == kComplete ? sched::Resume::Complete : sched::Resume::Reexecute;
   g->resume_value = result;
   sched::Parked p = g->preemptStop.load() ? sched::preemptPark() : sched::gosched();
@@ -554,14 +554,14 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
     t->raise("go: goroutines need the scheduler (Runtime::run)");
     return false;
   }
-  sched::newproc(t->rt, fn, ra + 1, nargs);
+  sched::newproc(fn, ra + 1, nargs);
   return true;
 }
 
 // The instruction at pc of a G re-entered with Resume::Complete: a CALL
 // of a native that parked (sleep, gosched, gc, a preempted native call)
 // takes its result from g->resume_value; channel instructions are S2's
-// (sched::chan_complete). Returns the pc to go on at, or nullptr with an
+// (chan_complete, vm/interp/chanops.h). Returns the pc to go on at, or nullptr with an
 // error raised.
 NOINLINE const Instr* complete_instruction(Thread* t, const Instr* pc, Value* R) {
   sched::G* g = t->g;
@@ -570,7 +570,7 @@ NOINLINE const Instr* complete_instruction(Thread* t, const Instr* pc, Value* R)
     g->resume_value = Value::nil();
     return pc + 1;
   }
-  return sched::chan_complete(t, pc, R);
+  return chan_complete(t, pc, R);
 }
 
 NOINLINE void raise_simple(Thread* t, const char* msg) { t->raise("%s", msg); }
@@ -1071,8 +1071,8 @@ op_ITERNEXT1: {
     ALLOC_POLL();
     Value v;
     bool ok;
-    sched::ChanOp r = sched::chanrecv(t, ra[0], &v, &ok);
-    if (r == sched::ChanOp::Unwound) goto parked;
+    ChanStep r = chan_recv(t, ra[0], &v, &ok);
+    if (r == ChanStep::Unwound) goto parked;
     if (ok) {
       ra[2] = v;
       pc += arg_sbx(i);
@@ -1170,18 +1170,18 @@ do_return: {
   pc = f->pc + 1;
   NEXT();
 }
-// Channel instructions (vm/sched/chan.h). A blocked one parks: stackfully
+// Channel instructions (vm/interp/chanops.h). A blocked one parks: stackfully
 // it returns Done once woken; stacklessly it returns Unwound and is finished
-// by sched::chan_complete when the G is re-entered at its saved pc. Each
+// by chan_complete when the G is re-entered at its saved pc. Each
 // polls the guard first (ALLOC_POLL: nothing done yet, so a preemption
 // re-executes it): a loop of channel operations that never block, call or
 // allocate must still stop for the world.
 op_SEND: {
   ALLOC_POLL();
   SAVEPC();
-  sched::ChanOp r = sched::chansend(t, RA, &RB);
-  if (LIKELY(r == sched::ChanOp::Done)) NEXT();
-  THROW_IF(r == sched::ChanOp::Error);
+  ChanStep r = chan_send(t, RA, &RB);
+  if (LIKELY(r == ChanStep::Done)) NEXT();
+  THROW_IF(r == ChanStep::Error);
   goto parked;
 }
 op_RECV: {
@@ -1189,12 +1189,12 @@ op_RECV: {
   SAVEPC();
   Value v;
   bool ok;
-  sched::ChanOp r = sched::chanrecv(t, RB, &v, &ok);
-  if (LIKELY(r == sched::ChanOp::Done)) {
+  ChanStep r = chan_recv(t, RB, &v, &ok);
+  if (LIKELY(r == ChanStep::Done)) {
     RA = v;
     NEXT();
   }
-  THROW_IF(r == sched::ChanOp::Error);
+  THROW_IF(r == ChanStep::Error);
   goto parked;
 }
 op_SELECT: {
@@ -1202,13 +1202,13 @@ op_SELECT: {
   SAVEPC();
   int chosen;
   Value v;
-  sched::ChanOp r = sched::selectgo(t, &RB, K[C].as_inline_int(), &chosen, &v);
-  if (LIKELY(r == sched::ChanOp::Done)) {
+  ChanStep r = chan_select(t, &RB, K[C].as_inline_int(), &chosen, &v);
+  if (LIKELY(r == ChanStep::Done)) {
     RA = Value::inline_int(chosen);
     R[A + 1] = v;
     NEXT();
   }
-  THROW_IF(r == sched::ChanOp::Error);
+  THROW_IF(r == ChanStep::Error);
   goto parked;
 }
 

@@ -12,17 +12,14 @@ namespace weft {
 Value execute(Thread* t);
 
 // What execute_goroutine (and a native, from its NativeFn) returns when the
-// goroutine parked stacklessly (sched::gopark returned Parked::Unwound):
-// the interpreter has unwound, the top frame's pc is saved at the
-// instruction, and the G is finished per g->resume when re-entered. Never
-// a script-visible value.
-inline constexpr Value kParked = Value::from_bits(0x0e);
+// goroutine parked stacklessly: sched::kParked.
+using sched::kParked;
 
 // Runs a goroutine's Thread (its bottom frame is flagged kFrameReentry) from
 // its saved state: a fresh G from its entry, a resumed one at its saved pc,
 // completing that instruction first when g->resume == Resume::Complete.
 // Returns the function's result, Value::empty() with an error pending, or
-// kParked. Only vm/sched's goroutine entry calls it.
+// kParked. The Runtime's sched::Hooks::run.
 Value execute_goroutine(Thread* t);
 
 // Raises `NAME expects N arguments, got M` (or the range forms).

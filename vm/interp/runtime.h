@@ -24,6 +24,10 @@
 #include "vm/core/object.h"
 #include "vm/interp/thread.h"
 
+namespace weft::sched {
+struct Channel;
+}
+
 namespace weft {
 
 struct RuntimeOptions {
@@ -70,7 +74,7 @@ struct Status {
   bool ok() const { return kind == Ok; }
 };
 
-class Runtime : public CompileEnv {
+class Runtime : public CompileEnv, public gc::Roots {
  public:
   explicit Runtime(RuntimeOptions opts = {});
   ~Runtime() override;
@@ -145,6 +149,7 @@ class Runtime : public CompileEnv {
   Cell* new_cell(Value v);
   Native* new_native(const char* name, NativeFn fn, int min_args, int max_args);
   WeakRef* new_weakref(Value target);
+  sched::Channel* new_channel(uint32_t cap);
 
   // Defines global `name` as a native function.
   void define_native(const char* name, NativeFn fn, int min_args, int max_args);
@@ -153,10 +158,16 @@ class Runtime : public CompileEnv {
   // Weft code off the scheduler (no goroutines running). Goroutines use
   // gc::Heap::gc_wait; the collector stops the world itself.
   void collect(Thread* t);
-  // The GC root set: every goroutine's frames by their stack maps, pins,
-  // errors and resume values; globals; every proto's constants. Returns
-  // the number of goroutines scanned. Collector thread, world stopped.
-  size_t push_roots(gc::RootSink& sink);
+  // gc::Roots. The root set: every goroutine's frames by their stack maps,
+  // pins, errors and resume values; globals; every proto's constants; the
+  // host's handles. Collector thread, world stopped.
+  size_t push_roots(gc::RootSink& sink) override;
+  void scan_vm(gc::RootSink& sink, sched::GoroutineVM* vm, bool async) override;  // vm/interp/scan.cpp
+  sched::GoroutineVM* host_vm() override { return main_.get(); }
+
+  // The scheduler's view of this VM (sched_start's argument).
+  sched::Hooks sched_hooks();
+  sched::Counters& counters() { return counters_; }
 
   gc::Heap& heap() { return *heap_; }
   const RuntimeOptions& options() const { return opts_; }
@@ -170,6 +181,7 @@ class Runtime : public CompileEnv {
 
  private:
   RuntimeOptions opts_;
+  sched::Counters counters_;
   Status ensure_sched_locked();      // sched_mu_ held
   void stop_world_locked();         // sched_mu_ held; start_the_world ends it
   Status wait_for(sched::Sched* s, const std::function<bool()>& finished);  // host thread

@@ -75,17 +75,9 @@ void Thread::raise_value(Value msg) {
   }
 }
 
-// Restoring the guard races with a preempter, which sets g->preempt and
-// then poisons the guard: had the preempter poisoned it just before this
-// store, the request would be lost until its next attempt (the stop-the-
-// world re-preempts only every 100 µs).
-// Store, fence, look: either this sees the request and poisons again, or
-// the preempter's poison lands after this store (Dekker's pattern; the
-// preempter's seq_cst store of g->preempt is its fence).
 void Thread::set_guard() {
-  stackguard = stack_limit();
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (g != nullptr && g->preempt.load(std::memory_order_relaxed)) stackguard = kStackPoison;
+  guard_limit = stack_limit();
+  sched::set_guard(this, g);
 }
 
 bool Thread::ensure_stack(size_t top) {

@@ -21,12 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "vm/interp/bytecode.h"
 #include "vm/core/object.h"
-
-namespace weft::sched {
-struct G;
-}
+#include "vm/interp/bytecode.h"
+#include "vm/sched/sched.h"
 
 namespace weft {
 
@@ -53,19 +50,16 @@ struct Frame {
 constexpr uint32_t kFramePcall = 1;    // a pcall boundary: errors unwind to it
 constexpr uint32_t kFrameReentry = 2;  // entered by a native calling back: return leaves execute()
 
-struct Thread {
+// The guard word, the guard's limit and `depth` (execute() activations on
+// the native stack) are in the base, where the scheduler sees them.
+struct Thread : sched::GoroutineVM {
   Runtime* rt;
   sched::G* g = nullptr;        // the goroutine this is the VM state of (set by vm/sched)
-  // execute() activations on this Thread's native stack right now: 1 when
-  // the interpreter is the G's only activation (a park can unwind it), more
-  // while a native calls back into Weft (a park keeps the native stack).
-  int depth = 0;
 
   // The VM stack. Owned by this Thread (malloc'd: bdwgc never scans it; the
   // collector pushes its live registers by the stack maps).
   Value* stack = nullptr;
   size_t stack_size = 0;        // in Values
-  Value* volatile stackguard = nullptr;  // see above; written by any thread to poison
 
   std::vector<Frame> frames;    // frames.back() is the running one
 
@@ -90,7 +84,10 @@ struct Thread {
   Value* stack_limit() const { return stack + stack_size - kStackSlack; }
 };
 
-inline Value* const kStackPoison = nullptr;
+using sched::kStackPoison;
+
+// The VM state of a goroutine.
+inline Thread* thread_of(sched::G* g) { return static_cast<Thread*>(g->vm); }
 
 struct PinScope {
   Thread* t;

@@ -17,7 +17,7 @@
 #include "vm/interp/interp.h"
 #include "vm/core/objops.h"
 #include "vm/interp/runtime.h"
-#include "vm/sched/chan.h"
+#include "vm/interp/chanops.h"
 #include "vm/sched/preempt.h"
 
 namespace weft {
@@ -159,11 +159,11 @@ Value b_chan(Thread* t, Value* args, int n) {
       return Value::empty();
     }
   }
-  return obj(sched::makechan(*t->rt, uint32_t(size)));
+  return obj(t->rt->new_channel(uint32_t(size)));
 }
 
 Value b_close(Thread* t, Value* args, int) {
-  return sched::closechan(t, args[0]) ? Value::nil() : Value::empty();
+  return chan_close(t, args[0]) ? Value::nil() : Value::empty();
 }
 
 // ---- arrays and maps ----
@@ -470,12 +470,13 @@ Value b_gc(Thread* t, Value*, int) {
 Value b_gcstats(Thread* t, Value*, int) {
   Runtime& rt = *t->rt;
   const gc::Stats s = rt.heap().stats();
+  const sched::Counters& c = rt.counters();
   const std::pair<const char*, uint64_t> fields[] = {
       {"collections", s.collections},       {"heap_bytes", s.heap_bytes},
       {"live_bytes", s.live_bytes},         {"last_pause_ns", s.last_pause_ns},
       {"max_pause_ns", s.max_pause_ns},     {"total_pause_ns", s.total_pause_ns},
-      {"stw_ns", s.stw_ns},                 {"preemptions_async", s.preemptions_async},
-      {"preemptions_sync", s.preemptions_sync},
+      {"stw_ns", s.stw_ns},                 {"preemptions_async", c.preemptions_async.load(std::memory_order_relaxed)},
+      {"preemptions_sync", c.preemptions_sync.load(std::memory_order_relaxed)},
   };
   Map* m = rt.new_map(sizeof fields / sizeof fields[0]);
   for (auto& [name, value] : fields) map_set(rt, m, str_value(rt, name), rt.make_int(int64_t(value)));

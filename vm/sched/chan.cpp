@@ -9,7 +9,6 @@
 #include <new>
 
 #include "vm/core/fatal.h"
-#include "vm/interp/runtime.h"
 #include "vm/sched/chan_internal.h"
 #include "vm/sched/os_linux.h"
 
@@ -131,17 +130,6 @@ void chan_init(Channel* c, uint32_t cap) {
   for (uint32_t i = 0; i < cap; i++) c->buf[i] = Value::nil();
 }
 
-Channel* makechan(Runtime& rt, uint32_t cap) {
-  void* p = rt.heap().alloc(chan_bytes(cap), false);
-  if (p == nullptr) {
-    std::fprintf(stderr, "fatal error: out of memory allocating a channel of %u slots\n", cap);
-    std::abort();
-  }
-  Channel* c = static_cast<Channel*>(p);
-  chan_init(c, cap);
-  return c;
-}
-
 // ---- handing values over (lock held) ----
 
 void wake_fill(Sudog* sg, Value v, bool ok) {
@@ -167,17 +155,11 @@ Value recv_from_sender(Channel* c, Sudog* sg) {
 
 // ---- send, receive, close ----
 
-ChanOp chansend(Thread* t, Value ch, Value* v) {
-  if (!is_channel(ch)) {
-    t->raise("send: expected channel, got %s", type_name(ch));
-    return ChanOp::Error;
-  }
-  Channel* c = as_channel(ch);
+ChanOp chansend(Channel* c, Value* v) {
   chan_lock(c);
   if (c->closed) {
     chan_unlock(c);
-    t->raise("send on closed channel");
-    return ChanOp::Error;
+    return ChanOp::Closed;
   }
   if (Sudog* sg = waitq_dequeue(&c->recvq)) {
     wake_fill(sg, *v, true);
@@ -192,15 +174,10 @@ ChanOp chansend(Thread* t, Value ch, Value* v) {
     return ChanOp::Done;
   }
   if (block_on(c, &c->sendq, v, "chan send") == Parked::Unwound) return ChanOp::Unwound;
-  return finish_send(t) ? ChanOp::Done : ChanOp::Error;
+  return finish_send() ? ChanOp::Done : ChanOp::Closed;
 }
 
-ChanOp chanrecv(Thread* t, Value ch, Value* out, bool* ok) {
-  if (!is_channel(ch)) {
-    t->raise("receive: expected channel, got %s", type_name(ch));
-    return ChanOp::Error;
-  }
-  Channel* c = as_channel(ch);
+ChanOp chanrecv(Channel* c, Value* out, bool* ok) {
   chan_lock(c);
   if (Sudog* sg = waitq_dequeue(&c->sendq)) {
     *out = recv_from_sender(c, sg);
@@ -227,16 +204,10 @@ ChanOp chanrecv(Thread* t, Value ch, Value* out, bool* ok) {
   return ChanOp::Done;
 }
 
-bool closechan(Thread* t, Value ch) {
-  if (!is_channel(ch)) {
-    t->raise("close: expected channel, got %s", type_name(ch));
-    return false;
-  }
-  Channel* c = as_channel(ch);
+bool closechan(Channel* c) {
   chan_lock(c);
   if (c->closed) {
     chan_unlock(c);
-    t->raise("close of closed channel");
     return false;
   }
   c->closed = 1;
@@ -270,11 +241,10 @@ void chan_free_waiting(G* g) {
 
 // ---- after a wake (the running G) ----
 
-bool finish_send(Thread* t) {
+bool finish_send() {
   G* g = getg();
   bool ok = take_sudog(g);
   g->resume_value = Value::nil();
-  if (!ok) t->raise("send on closed channel");
   return ok;
 }
 
@@ -284,37 +254,6 @@ void finish_recv(Value* out, bool* ok) {
   *out = g->resume_value;
   *ok = g->resume_ok;
   g->resume_value = Value::nil();
-}
-
-const Instr* chan_complete(Thread* t, const Instr* pc, Value* R) {
-  Instr i = *pc;
-  switch (op_of(i)) {
-    case Op::SEND: return finish_send(t) ? pc + 1 : nullptr;
-    case Op::RECV: {
-      Value v;
-      bool ok;
-      finish_recv(&v, &ok);
-      R[arg_a(i)] = v;
-      return pc + 1;
-    }
-    case Op::ITERNEXT1: {  // over a channel: into the body, or past the loop once closed
-      Value v;
-      bool ok;
-      finish_recv(&v, &ok);
-      if (!ok) return pc + 1;
-      R[arg_a(i) + 2] = v;
-      return pc + 1 + arg_sbx(i);
-    }
-    case Op::SELECT: {
-      int chosen;
-      Value v;
-      if (!finish_select(t, &chosen, &v)) return nullptr;
-      R[arg_a(i)] = Value::inline_int(chosen);
-      R[arg_a(i) + 1] = v;
-      return pc + 1;
-    }
-    default: fatal("chan: chan_complete on a non-channel instruction");
-  }
 }
 
 }  // namespace weft::sched

@@ -19,7 +19,7 @@
 // resume fields (g->resume = Complete, resume_value, resume_ok,
 // resume_index, sudog->success), unlocks and calls goready. The woken G
 // itself frees its Sudogs: inline if it parked stackfully, otherwise in
-// chan_complete() when the interpreter re-enters it at the blocked
+// finish_send/finish_recv/finish_select when its code runs again at the blocked
 // instruction. A select's Sudogs on other channels are dequeued by the
 // woken G (it takes all of its channels' locks again), never by the waker,
 // which holds only one lock; select wakers race through g->selectDone.
@@ -47,14 +47,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "vm/interp/bytecode.h"
 #include "vm/core/object.h"
 #include "vm/sched/sched.h"
-
-namespace weft {
-class Runtime;
-struct Thread;
-}  // namespace weft
 
 namespace weft::sched {
 
@@ -115,38 +109,47 @@ void chan_unlock(Channel* c);
 size_t chan_bytes(uint32_t cap);
 void chan_init(Channel* c, uint32_t cap);
 
-// ---- the operations the interpreter and builtins use ----
-// Threads: the running G's M (t is that G's Thread). They may park.
+// ---- the operations ----
+// On the running G (they may park). Errors are the caller's to raise: the
+// VM wraps these with its type checks and messages (vm/interp/chanops.h).
 
-// How a channel instruction ended.
+// How an operation ended.
 enum class ChanOp : uint8_t {
   Done,     // completed (results written)
-  Unwound,  // parked stacklessly: execute() must return kParked; the
-            // instruction is completed by chan_complete on resume
-  Error,    // raised on t
+  Unwound,  // parked stacklessly: the caller unwinds (kParked); when the G
+            // runs again its code finishes the operation with finish_*
+  Closed,   // a send on a closed channel: nothing was sent
 };
 
-Channel* makechan(Runtime& rt, uint32_t cap);
-// `ch <- *v`; v points at the value's register (it must stay there while parked).
-ChanOp chansend(Thread* t, Value ch, Value* v);
-// `<-ch`: *out = the value, or nil with *ok = false once closed and drained.
-ChanOp chanrecv(Thread* t, Value ch, Value* out, bool* ok);
-// close(ch); false with the error raised.
-bool closechan(Thread* t, Value ch);
+// `c <- *v`; v points at the value's VM register (it must stay there while
+// parked: a receiver reads it from there).
+ChanOp chansend(Channel* c, Value* v);
+// `<-c`: *out = the value, or nil with *ok = false once closed and drained.
+// Never Closed.
+ChanOp chanrecv(Channel* c, Value* out, bool* ok);
+// close(c); false when c was closed already.
+bool closechan(Channel* c);
 
-// select. The SELECT instruction's operands and descriptor: vm/interp/opcodes.h.
-// Runs a select over the operands at regs. On Done: *chosen is the case
-// taken (-1 for default) and *recv the value received (nil otherwise).
-ChanOp selectgo(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv);
+// select over n cases (at most kMaxSelectCases). On Done: *chosen is the
+// case taken (-1: the default) and *recv the value received (nil
+// otherwise). Closed: the case *chosen is a send on a closed channel.
+constexpr int kMaxSelectCases = 32;
+struct SelectCase {
+  Channel* c;
+  Value* elem;  // send: the value's VM register (as chansend); receive: nullptr
+};
+ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, Value* recv);
+
+// The woken G's half, after a stackless park in the operation above (the
+// G runs again with g->resume == Resume::Complete): frees its Sudogs and
+// returns the operation's results. False from finish_send and
+// finish_select: the send was woken by close (nothing was sent).
+bool finish_send();
+void finish_recv(Value* out, bool* ok);
+bool finish_select(int* chosen, Value* recv);
 
 // Frees the Sudogs of a G that will never run again (blocked when its
 // Runtime shuts down). Its channels are not touched: they die with the heap.
 void chan_free_waiting(G* g);
-
-// Finishes the channel instruction at *pc (SEND, RECV, SELECT, ITERNEXT1)
-// for a G re-entered with g->resume == Complete after a stackless park:
-// writes its results into the frame's registers R and returns the pc to
-// continue at, or nullptr with an error raised (a send woken by close).
-const Instr* chan_complete(Thread* t, const Instr* pc, Value* R);
 
 }  // namespace weft::sched

@@ -14,10 +14,4 @@ void wake_fill(Sudog* sg, Value v, bool ok);
 // Fills sg's wake. Returns the received value.
 Value recv_from_sender(Channel* c, Sudog* sg);
 
-// The woken G's half (no locks held), on the G itself: frees its Sudogs
-// and reads the result of the operation it was blocked in.
-bool finish_send(Thread* t);               // false: `send on closed channel` raised
-void finish_recv(Value* out, bool* ok);
-bool finish_select(Thread* t, int* chosen, Value* recv);  // false: raised
-
 }  // namespace weft::sched

@@ -21,14 +21,10 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstring>
 #include <mutex>
 
 #include "vm/arch/stack.h"
-#include "vm/interp/bytecode.h"
 #include "vm/sched/sched.h"
-#include "vm/interp/thread.h"
 
 namespace weft::sched {
 
@@ -37,41 +33,6 @@ namespace {
 constexpr int kSignals[] = {SIGSEGV, SIGBUS};
 struct sigaction g_prev[2];
 std::once_flag g_once;
-constexpr size_t kTracebackFrames = 20;  // innermost ones: the output must stay bounded
-
-void put(const char* s, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(2, s, n);
-    if (w <= 0) return;
-    s += w;
-    n -= size_t(w);
-  }
-}
-
-void report_overflow(G* g) {
-  static const char kHead[] = "runtime error: stack overflow\n";
-  put(kHead, sizeof kHead - 1);
-  Thread* t = g->vm;
-  size_t n = t->frames.size(), shown = 0;
-  for (size_t i = n; i-- > 0 && shown < kTracebackFrames;) {
-    const Frame& f = t->frames[i];
-    if (f.closure == nullptr) continue;
-    const Proto* p = f.closure->proto;
-    size_t pc = size_t(f.pc - p->code.data());
-    unsigned line = pc < p->lines.size() ? p->lines[pc] : unsigned(p->line);
-    char buf[512];
-    int len = std::snprintf(buf, sizeof buf, "  at %s (%s:%u)\n", p->name.c_str(),
-                            p->file ? p->file->c_str() : "?", line);
-    if (len > 0) put(buf, std::min(size_t(len), sizeof buf - 1));
-    shown++;
-  }
-  if (n > shown) {
-    char buf[64];
-    int len = std::snprintf(buf, sizeof buf, "  ... %zu more frames ...\n", n - shown);
-    if (len > 0) put(buf, size_t(len));
-  }
-}
-
 void on_fault(int sig, siginfo_t* info, void* uc) {
   M* m = weft_tls_m;
   G* g = m != nullptr ? m->curg : nullptr;
@@ -79,7 +40,7 @@ void on_fault(int sig, siginfo_t* info, void* uc) {
   if (g != nullptr && g->stack != nullptr && g->vm != nullptr) {
     uintptr_t lo = reinterpret_cast<uintptr_t>(g->stack->lo);
     if (addr < lo && addr >= lo - arch::kGuardSize) {
-      report_overflow(g);
+      g->owner->hooks.overflow(g);
       _exit(2);
     }
   }

@@ -29,8 +29,6 @@
 #include "vm/arch/async.h"
 #include "vm/arch/stack.h"
 #include "vm/core/fatal.h"
-#include "vm/interp/runtime.h"
-#include "vm/interp/thread.h"
 #include "vm/sched/os_linux.h"
 
 extern "C" {
@@ -288,6 +286,19 @@ void preemptM(M* m) {
   tgkill(m->tid, SIGURG);
 }
 
+// Restoring the guard races with a preempter, which sets g->preempt and
+// then poisons the guard: had the preempter poisoned it just before this
+// store, the request would be lost until its next attempt (the stop-the-
+// world re-preempts only every 100 µs).
+// Store, fence, look: either this sees the request and poisons again, or
+// the preempter's poison lands after this store (Dekker's pattern; the
+// preempter's seq_cst store of g->preempt is its fence).
+void set_guard(GoroutineVM* vm, const G* g) {
+  vm->stackguard = vm->guard_limit;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (g != nullptr && g->preempt.load(std::memory_order_relaxed)) vm->stackguard = kStackPoison;
+}
+
 void preemptone(P* p, const G* spare) {
   M* m = p->m;
   G* g = m ? m->curg : nullptr;
@@ -337,7 +348,7 @@ extern "C" void weft_async_preempt2(weft::arch::Spill* spill, void* xsave) {
   g->async_spill = spill;
   g->async_xsave = xsave;
   g->asyncSafePoint.store(true);
-  g->vm->rt->heap().count_async_preemption();
+  g->owner->hooks.counters->preemptions_async.fetch_add(1, std::memory_order_relaxed);
   park_stackful(g->preemptStop.load() ? M::Action::PreemptPark : M::Action::Gosched);
   if (getm() != m) g_counters.migrated.fetch_add(1, std::memory_order_relaxed);
   g->asyncSafePoint.store(false);

@@ -35,8 +35,6 @@
 
 #include "vm/arch/stack.h"
 #include "vm/core/fatal.h"
-#include "vm/interp/interp.h"
-#include "vm/interp/runtime.h"
 #include "vm/sched/chan.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
@@ -398,7 +396,7 @@ void execute(Sched* s, M* m, G* g, bool inherit) {
   }
   if (!g->preemptStop.load() && !s->stopping.load()) {
     g->preempt.store(false);
-    g->vm->set_guard();
+    set_guard(g->vm, g);
   }
   m->action = M::Action::None;
   if (g->parked_stackful) {
@@ -691,13 +689,14 @@ void exitsyscall() {
 
 // ---- the host's side ----
 
-bool sched_start(Sched* s, Runtime* rt, int procs, bool trace) {
+bool sched_start(Sched* s, const Hooks& hooks, const Options& opts) {
   Sched* expected = nullptr;
   if (!g_current.compare_exchange_strong(expected, s)) return false;
-  s->rt = rt;
-  preempt_init(rt->options().async_preempt);
+  s->hooks = hooks;
+  s->opts = opts;
+  preempt_init(opts.async_preempt);
   fault_init();
-  s->nprocs = procs < 1 ? 1 : procs;
+  s->nprocs = opts.procs < 1 ? 1 : opts.procs;
   for (int i = 0; i < s->nprocs; i++) {
     P* p = new P();
     p->id = i;
@@ -707,8 +706,8 @@ bool sched_start(Sched* s, Runtime* rt, int procs, bool trace) {
     std::lock_guard<std::mutex> lk(s->lock);
     for (int i = s->nprocs; i-- > 0;) pidleput(s, s->allp[size_t(i)]);
   }
-  s->sysmon = std::thread(sysmon_main, s, trace);
-  if (rt->options().preempt_stress) preempt_stress_start(s);
+  s->sysmon = std::thread(sysmon_main, s, opts.trace);
+  if (opts.preempt_stress) preempt_stress_start(s);
   return true;
 }
 

@@ -65,11 +65,6 @@
 #include "vm/arch/context.h"
 #include "vm/core/value.h"
 
-namespace weft {
-struct Thread;
-class Runtime;
-}  // namespace weft
-
 namespace weft::arch {
 struct NativeStack;
 struct Spill;
@@ -102,15 +97,88 @@ enum class Resume : uint8_t {
   Complete,   // it acted: write g->resume_value (etc.) into its result and go past it
 };
 
+struct G;
 struct M;
 struct P;
 struct Sudog;
 struct Sched;
 
+// ---- the VM as the scheduler sees it ----
+// The scheduler runs goroutines without knowing the interpreter: it owns
+// this interface, and the Runtime (vm/api/runtime.cpp) implements it.
+
+// Stored in a goroutine's guard to stop it at its next safe-point.
+inline Value* const kStackPoison = nullptr;
+
+// What a goroutine's code returns when it parked stacklessly (gopark
+// returned Parked::Unwound): it has unwound to its entry, its pc saved at
+// the instruction, which is finished per g->resume when it is run again.
+// Never a script-visible value.
+inline constexpr Value kParked = Value::from_bits(0x0e);
+
+// The part of a goroutine's VM state that the scheduler and the collector
+// touch; the interpreter's weft::Thread derives from it.
+struct GoroutineVM {
+  // Every VM call compares its new frame's top, and every allocating
+  // instruction its base, against this: the one check on those paths.
+  // Normally guard_limit; anyone stores kStackPoison to make both checks
+  // fail, and the slow path looks at why (preemption, a collection).
+  Value* volatile stackguard = nullptr;
+  // The guard when no stop is requested; the VM keeps it as its stack moves.
+  Value* guard_limit = nullptr;
+  // Interpreter activations on the G's native stack: 1 while the
+  // interpreter is its only one (a park may then unwind it), more while a
+  // native calls back into Weft (a park keeps the native stack).
+  int depth = 0;
+};
+
+// Sets vm's guard to its limit, unless g (may be null) has a preemption
+// requested; then the poison stays.
+void set_guard(GoroutineVM* vm, const G* g);
+
+// Counted by the scheduler and the interpreter (any thread); owned by the
+// VM instance, so the counts outlive one scheduler's run.
+struct Counters {
+  std::atomic<uint64_t> preemptions_sync{0};   // stopped at a synchronous safe-point
+  std::atomic<uint64_t> preemptions_async{0};  // stopped by a signal (vm/sched/preempt.h)
+};
+
+struct Hooks {
+  void* vm = nullptr;  // the VM instance, passed back to every hook
+  Counters* counters = nullptr;
+  // Makes g ready to run fn(args...): creates its VM state when g->vm is
+  // null (a new G), or reuses the one reset() left. Sets g->vm->stackguard.
+  void (*prepare)(void* vm, G* g, Value fn, const Value* args, int nargs) = nullptr;
+  // Runs g's code from where it stands, on g's native stack: the result,
+  // Value::empty() when it failed, or kParked.
+  Value (*run)(G* g) = nullptr;
+  // g is done with result r (Value::empty(): it failed): on g, before its
+  // last switch to g0. The VM hands the result to whoever waits for it, or
+  // ends the run (sched::report_done) when the failure is nobody's.
+  void (*exited)(void* vm, G* g, Value r) = nullptr;
+  // A dead G's VM state is kept for reuse by the next newproc: drop what
+  // it refers to. And its deletion, when the Sched goes.
+  void (*reset)(G* g) = nullptr;
+  void (*destroy)(G* g) = nullptr;
+  // Writes "runtime error: stack overflow" and g's traceback to fd 2, for
+  // a G that overflowed its native stack. Runs in a signal handler: only
+  // async-signal-safe calls (write(2), no allocation, no locks).
+  void (*overflow)(G* g) = nullptr;
+};
+
+// How a Sched runs (the VM's options that concern it).
+struct Options {
+  int procs = 1;                       // Ps
+  bool trace = false;                  // --trace=sched: a line a second to stderr
+  bool async_preempt = true;           // off: Go's GODEBUG=asyncpreemptoff=1
+  bool preempt_stress = false;         // signal every running M about every 50 us
+  int64_t time_slice_ns = 10'000'000;  // sysmon preempts a G that ran this long
+};
+
 struct G {
   std::atomic<uint32_t> atomicstatus{_Gidle};  // only through casgstatus & co
   uint64_t goid = 0;
-  Thread* vm = nullptr;          // the VM state; owned by the G
+  GoroutineVM* vm = nullptr;     // the VM state (a weft::Thread); owned by the G
   M* m = nullptr;                // the M running it; valid iff _Grunning or _Gsyscall
   G* schedlink = nullptr;        // run-queue / free-list link; owned by whoever holds the queue
 
@@ -234,7 +302,8 @@ struct Sched {
   Sched(const Sched&) = delete;
   Sched& operator=(const Sched&) = delete;
 
-  Runtime* rt = nullptr;
+  Hooks hooks;                       // fixed after start
+  Options opts;                      // fixed after start
   std::mutex lock;                   // sched.lock: guards the fields marked (L)
 
   std::vector<P*> allp;              // fixed after start; owned
@@ -310,7 +379,7 @@ Sched* current_sched();
 // Sched leaked), waits for a collection in progress to end, and makes no
 // Sched current. The Gs stay allocated until ~Sched (the collector may
 // still hold some).
-bool sched_start(Sched* s, Runtime* rt, int procs, bool trace);
+bool sched_start(Sched* s, const Hooks& hooks, const Options& opts);
 // Returns false when some M could not be stopped (then s must be leaked).
 bool sched_stop(Sched* s);
 // Ends the Sched's run (first caller wins): records the outcome, wakes the
@@ -375,11 +444,11 @@ void entersyscall();
 void exitsyscall();
 
 // Starts a goroutine running fn(args...) (a Closure value), the GO opcode.
-G* newproc(Runtime* rt, Value fn, const Value* args, int nargs);
+G* newproc(Value fn, const Value* args, int nargs);
 // The same from a host thread (not an M): g->host = host and g->is_main are
 // set before the G is runnable; it goes on the global queue and an M is
 // woken for it.
-G* host_newproc(Sched* s, Runtime* rt, Value fn, const Value* args, int nargs, void* host, bool is_main);
+G* host_newproc(Sched* s, Value fn, const Value* args, int nargs, void* host, bool is_main);
 
 // Timers: parks the current G until now + ns (sleep).
 Parked sleep_ns(int64_t ns);

@@ -1,6 +1,6 @@
-// select (Go's selectgo), over the operands of one SELECT instruction.
+// select (Go's selectgo).
 //
-// 1. Check every case's channel; shuffle the cases into a poll order
+// 1. Shuffle the cases into a poll order
 //    (uniformly random, so no ready case is favoured) and sort them into a
 //    lock order (by channel address; a channel named twice is locked once).
 // 2. Lock all; poll in poll order; the first case that can proceed does, as
@@ -19,17 +19,13 @@
 #include <cstdint>
 
 #include "vm/core/fatal.h"
-#include "vm/interp/runtime.h"
 #include "vm/sched/chan_internal.h"
 
 namespace weft::sched {
 
 namespace {
 
-struct Case {
-  Channel* c;
-  Value* elem;  // send: the value's register; receive: nullptr
-};
+using Case = SelectCase;
 
 // Uniform in [0, n), from the M's generator (sched::fastrand).
 uint32_t fastrandn(uint32_t n) { return uint32_t((uint64_t(fastrand()) * n) >> 32); }
@@ -86,14 +82,12 @@ bool selparkcommit(G* g, void*) {
 
 bool park_forever(G*, void*) { return true; }
 
-// Step 2 for one case: proceeds if it can. 1: done; 0: not ready; -1: raised.
-int try_case(Thread* t, const Case& cs, Value* recv, G** wake) {
+// Step 2 for one case: proceeds if it can. 1: done; 0: not ready; -1: a
+// send on a closed channel.
+int try_case(const Case& cs, Value* recv, G** wake) {
   Channel* c = cs.c;
   if (cs.elem != nullptr) {  // send
-    if (c->closed) {
-      t->raise("send on closed channel");
-      return -1;
-    }
+    if (c->closed) return -1;
     if (Sudog* sg = waitq_dequeue(&c->recvq)) {
       wake_fill(sg, *cs.elem, true);
       *wake = sg->g;
@@ -138,33 +132,14 @@ Parked enqueue_and_park(const Case* cases, const uint8_t* lockorder, int n) {
   return gopark(selparkcommit, nullptr, "select");
 }
 
-// Reads the operands at regs into cases; false with the error raised.
-bool read_cases(Thread* t, Value* regs, int64_t desc, Case* cases) {
-  int r = 0;
-  for (int i = 0; i < select_ncases(desc); i++) {
-    Value ch = regs[r];
-    if (!is_channel(ch)) {
-      t->raise("select: expected channel, got %s", type_name(ch));
-      return false;
-    }
-    bool send = select_is_send(desc, i);
-    cases[i] = Case{as_channel(ch), send ? &regs[r + 1] : nullptr};
-    r += send ? 2 : 1;
-  }
-  return true;
-}
-
 }  // namespace
 
-ChanOp selectgo(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv) {
-  int n = select_ncases(desc);
-  if (n > kMaxSelectCases) fatal("chan: select descriptor out of range");
-  Case cases[kMaxSelectCases];
-  if (!read_cases(t, regs, desc, cases)) return ChanOp::Error;
+ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, Value* recv) {
+  if (n < 0 || n > kMaxSelectCases) fatal("chan: select of too many cases");
   *chosen = -1;
   *recv = Value::nil();
   if (n == 0) {
-    if (select_has_default(desc)) return ChanOp::Done;
+    if (has_default) return ChanOp::Done;
     if (gopark(park_forever, nullptr, "select (no cases)") == Parked::Unwound) return ChanOp::Unwound;
     fatal("chan: a select with no cases was woken");
   }
@@ -176,23 +151,23 @@ ChanOp selectgo(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv) 
   for (int i = 0; i < n; i++) {
     int k = pollorder[i];
     G* wake = nullptr;
-    int r = try_case(t, cases[k], recv, &wake);
+    int r = try_case(cases[k], recv, &wake);
     if (r == 0) continue;
     selunlock(cases, lockorder, n);
-    if (r < 0) return ChanOp::Error;
-    if (wake) goready(wake);
     *chosen = k;
+    if (r < 0) return ChanOp::Closed;
+    if (wake) goready(wake);
     return ChanOp::Done;
   }
-  if (select_has_default(desc)) {
+  if (has_default) {
     selunlock(cases, lockorder, n);
     return ChanOp::Done;
   }
   if (enqueue_and_park(cases, lockorder, n) == Parked::Unwound) return ChanOp::Unwound;
-  return finish_select(t, chosen, recv) ? ChanOp::Done : ChanOp::Error;
+  return finish_select(chosen, recv) ? ChanOp::Done : ChanOp::Closed;
 }
 
-bool finish_select(Thread* t, int* chosen, Value* recv) {
+bool finish_select(int* chosen, Value* recv) {
   G* g = getg();
   int win = g->resume_index;
   // Step 4: the list is in lock order, so it locks in order.
@@ -221,11 +196,7 @@ bool finish_select(Thread* t, int* chosen, Value* recv) {
   *recv = send ? Value::nil() : g->resume_value;
   g->resume_value = Value::nil();
   chan_free_waiting(g);
-  if (send && !ok) {
-    t->raise("send on closed channel");
-    return false;
-  }
-  return true;
+  return !send || ok;
 }
 
 }  // namespace weft::sched

@@ -29,7 +29,6 @@
 // waits for it.
 #include "vm/core/fatal.h"
 #include "vm/sched/sched.h"
-#include "vm/interp/thread.h"
 
 namespace weft::sched {
 

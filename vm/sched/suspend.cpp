@@ -32,7 +32,6 @@
 #include "vm/core/fatal.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
-#include "vm/interp/thread.h"
 
 namespace weft::sched {
 
@@ -46,7 +45,7 @@ constexpr int64_t kYieldDelay = 10'000;  // ns
 // The G's guard back to normal: safe while the caller holds _Gscan (it owns
 // the G's VM state).
 void restore_guard(G* g) {
-  if (g->vm != nullptr && g->vm->stack != nullptr) g->vm->set_guard();
+  if (g->vm != nullptr) set_guard(g->vm, g);
 }
 
 // While a suspender waits for a running G to park itself _Gpreempted, and

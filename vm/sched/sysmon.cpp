@@ -17,7 +17,6 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "vm/interp/runtime.h"
 #include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 
@@ -48,7 +47,7 @@ constexpr int64_t kTraceEvery = std::chrono::nanoseconds(1s).count();
 // the goroutines being stopped need.
 int retake(Sched* s, int64_t now) {
   int n = 0;
-  const int64_t slice = s->rt->options().time_slice_ns;
+  const int64_t slice = s->opts.time_slice_ns;
   for (P* p : s->allp) {
     uint32_t st = p->status.load(std::memory_order_acquire);
     if (st == _Prunning) {

@@ -17,7 +17,6 @@
 #include <algorithm>
 
 #include "vm/sched/sched.h"
-#include "vm/interp/thread.h"
 
 namespace weft::sched {
 

@@ -21,8 +21,9 @@
 #include <thread>
 
 #include "lang/compiler.h"
-#include "vm/gc/scan.h"
 #include "vm/api/host.h"
+#include "vm/gc/scan.h"
+#include "vm/interp/interp.h"
 #include "vm/interp/runtime.h"
 #include "vm/sched/sched.h"
 
@@ -141,12 +142,12 @@ void Runtime::collect(Thread* t) {
 // Collector thread, inside bdwgc's mark phase, world stopped.
 size_t Runtime::push_roots(gc::RootSink& sink) {
   size_t goroutines = 0;
-  if (sched::Sched* s = sched::current_sched(); s != nullptr && s->rt == this) {
+  if (sched::Sched* s = sched::current_sched(); s != nullptr && s->hooks.vm == this) {
     std::vector<sched::G*> gs;
     sched::for_each_g(s, [&gs](sched::G* g) { gs.push_back(g); });
-    for (sched::G* g : gs) goroutines += gc::scan_goroutine(sink, g);
+    for (sched::G* g : gs) goroutines += gc::scan_goroutine(sink, g, *this);
   } else {
-    gc::scan_thread(sink, main_.get());  // no scheduler: the host thread's goroutine
+    scan_vm(sink, main_.get(), false);  // no scheduler: the host thread's goroutine
     goroutines = 1;
   }
   if (!globals.empty()) sink.values(globals.data(), globals.data() + globals.size());
