@@ -45,19 +45,14 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace weft::arch {
+// struct Spill (the integer registers and flags, as the trampoline pushed
+// them: lowest address first; the collector scans it conservatively, tests
+// read it) and kSpillBytes, generated from the architecture's table
+// (vm/arch/<arch>/layout.cmake) into vm/arch/<arch>/gen/, which CMake puts
+// on the include path.
+#include "arch_layout.h"
 
-// The integer registers and flags, as the trampoline pushed them: lowest
-// address first. The collector scans it conservatively; tests read it.
-struct Spill {
-  uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-  uint64_t rdi, rsi, rbp, rbx, rdx, rcx, rax;
-  uint64_t rflags;
-  uint64_t pc;  // where the interrupted code resumes (the trampoline's return address)
-  // The interrupted stack pointer: above the return pc and the red zone.
-  uint64_t interrupted_sp() const { return reinterpret_cast<uint64_t>(&pc) + 8 + kRedZone; }
-  static constexpr size_t kRedZone = 128;
-};
+namespace weft::arch {
 
 // Sets up the trampoline from the CPU (CPUID leaf 0xD, XCR0). False when
 // the CPU or OS lacks XSAVE: asynchronous preemption is then unavailable.

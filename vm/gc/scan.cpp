@@ -34,7 +34,7 @@ void scan_native_stack(RootSink& sink, sched::G* g) {
   if (g->asyncSafePoint.load()) {
     const char* spill = reinterpret_cast<const char*>(g->async_spill);
     const char* xsave = static_cast<const char*>(g->async_xsave);
-    if (spill < lo || spill + sizeof(arch::Spill) > hi || xsave < lo || xsave + arch::xsave_bytes() > spill)
+    if (spill < lo || spill + arch::kSpillBytes > hi || xsave < lo || xsave + arch::xsave_bytes() > spill)
       fatal("gc: an async-preempted goroutine's spill area is not on its stack");
   }
   sink.conservative(lo, hi);

@@ -1,69 +1,25 @@
 // amd64: the asyncPreempt trampoline and the restartable allocation fast
 // path. See vm/arch/async.h for the model and the stack picture.
 // No CET property note: `ret $128` is not shadow-stack compatible.
-#include "vm/arch/amd64/offsets.h"
+#include "vm/arch/amd64/gen/arch_offsets.h"
+#include "vm/arch/amd64/gen/arch_macros.inc"
 
   .text
 
 // Entered by a signal-injected call: [rsp] holds the pc to resume at, and
 // the interrupted sp is rsp + 8 + 128 (the red zone lies between).
 // CFI: the canonical frame address is the interrupted sp, so debuggers
-// unwind from here into the interrupted function.
+// unwind from here into the interrupted function. The spill area's slots,
+// their order and their CFI come from the table vm/arch/amd64/layout.cmake
+// (through gen/arch_macros.inc).
   .globl weft_async_preempt
   .type weft_async_preempt, @function
   .p2align 4
 weft_async_preempt:
   .cfi_startproc
   .cfi_signal_frame
-  .cfi_def_cfa %rsp, 136
-  .cfi_offset %rip, -136
-  pushfq
-  .cfi_adjust_cfa_offset 8
-  pushq %rax
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %rax, -152
-  pushq %rcx
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %rcx, -160
-  pushq %rdx
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %rdx, -168
-  pushq %rbx
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %rbx, -176
-  pushq %rbp
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %rbp, -184
-  pushq %rsi
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %rsi, -192
-  pushq %rdi
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %rdi, -200
-  pushq %r8
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %r8, -208
-  pushq %r9
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %r9, -216
-  pushq %r10
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %r10, -224
-  pushq %r11
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %r11, -232
-  pushq %r12
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %r12, -240
-  pushq %r13
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %r13, -248
-  pushq %r14
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %r14, -256
-  pushq %r15
-  .cfi_adjust_cfa_offset 8
-  .cfi_offset %r15, -264
+  WEFT_SPILL_ENTRY_CFI
+  WEFT_SPILL_PUSH
   // rbx (saved) keeps the Spill's address; the frame is found through it.
   movq %rsp, %rbx
   .cfi_def_cfa_register %rbx
@@ -71,16 +27,9 @@ weft_async_preempt:
   // 512..575) zeroed with integer stores first (XSAVE leaves XCOMP_BV and
   // the reserved bytes alone, and XRSTOR faults on garbage there).
   subq weft_xsave_size(%rip), %rsp
-  andq $-64, %rsp
+  andq $-WEFT_XSAVE_ALIGN, %rsp
   xorl %eax, %eax
-  movq %rax, 512(%rsp)
-  movq %rax, 520(%rsp)
-  movq %rax, 528(%rsp)
-  movq %rax, 536(%rsp)
-  movq %rax, 544(%rsp)
-  movq %rax, 552(%rsp)
-  movq %rax, 560(%rsp)
-  movq %rax, 568(%rsp)
+  WEFT_XSAVE_ZERO_HEADER %rax
   movl weft_xsave_mask(%rip), %eax
   movl weft_xsave_mask+4(%rip), %edx
   xsave64 (%rsp)
@@ -93,23 +42,8 @@ weft_async_preempt:
   xrstor64 (%rsp)
   movq %rbx, %rsp
   .cfi_def_cfa_register %rsp
-  popq %r15
-  popq %r14
-  popq %r13
-  popq %r12
-  popq %r11
-  popq %r10
-  popq %r9
-  popq %r8
-  popq %rdi
-  popq %rsi
-  popq %rbp
-  popq %rbx
-  popq %rdx
-  popq %rcx
-  popq %rax
-  popfq
-  ret $128
+  WEFT_SPILL_POP
+  ret $WEFT_SPILL_RED_ZONE
   .cfi_endproc
   .size weft_async_preempt, .-weft_async_preempt
 

@@ -8,9 +8,10 @@
 
 #include <cstddef>
 
-#include "vm/arch/amd64/offsets.h"
 #include "vm/gc/heap.h"
 #include "vm/sched/sched.h"
+// After the headers of the types it checks: the offsets async.S uses.
+#include "vm/arch/amd64/gen/arch_field_checks.h"
 
 // Read by the trampoline (async.S). Written once by async_init, before any
 // M can be preempted.
@@ -21,15 +22,6 @@ extern char weft_alloc_fast_commit_end[];
 }
 
 namespace weft::arch {
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Winvalid-offsetof"
-static_assert(offsetof(sched::M, p) == WEFT_M_P);
-static_assert(offsetof(sched::P, mcache) == WEFT_P_MCACHE);
-static_assert(offsetof(gc::Cache, unreported) == WEFT_CACHE_UNREPORTED);
-static_assert(offsetof(gc::Cache, owner) == WEFT_CACHE_OWNER);
-#pragma GCC diagnostic pop
-static_assert(offsetof(Spill, pc) == WEFT_SPILL_WORDS * 8);
 
 namespace {
 
@@ -57,7 +49,7 @@ bool async_init() {
   }
   __cpuid_count(0xD, 0, a, b, c, d);  // EBX: bytes for every feature enabled in XCR0
   weft_xsave_mask = xgetbv0() & ~kAmxMask;
-  weft_xsave_size = (uint64_t(b) + 63) & ~uint64_t(63);
+  weft_xsave_size = (uint64_t(b) + kXsaveAlign - 1) & ~uint64_t(kXsaveAlign - 1);
   g_state = 1;
   return true;
 }
@@ -65,7 +57,7 @@ bool async_init() {
 size_t xsave_bytes() { return size_t(weft_xsave_size); }
 
 size_t async_frame_bytes(size_t callee_bytes) {
-  return Spill::kRedZone + sizeof(Spill) + 63 + xsave_bytes() + callee_bytes;
+  return Spill::kRedZone + kSpillBytes + kXsaveAlign - 1 + xsave_bytes() + callee_bytes;
 }
 
 uintptr_t context_pc(const void* uc) {

@@ -1,39 +1,24 @@
 // amd64 context switch (System V). See vm/arch/context.h.
 //
-// Frame that weft_switch leaves on a suspended stack, from the saved sp up:
-//   [sp+0]  MXCSR (4 bytes) | x87 control word (2 bytes) | pad
-//   [sp+8]  r15   [sp+16] r14   [sp+24] r13   [sp+32] r12
-//   [sp+40] rbx   [sp+48] rbp   [sp+56] return address
-// make_context (context.cpp) builds the same frame for a fresh stack, with
-// weft_context_start as the return address, entry in r12 and arg in r13.
+// The frame weft_switch leaves on a suspended stack (callee-saved
+// registers, MXCSR and the x87 control word below the return address) is
+// the table vm/arch/amd64/layout.cmake's WEFT_CONTEXT; gen/arch_macros.inc
+// pushes and pops it, and make_context (context.cpp) builds the same frame
+// for a fresh stack, with weft_context_start as the return address, entry
+// in r12 and arg in r13.
 // No CET property note: this object is not shadow-stack compatible, and
 // later trampolines use `ret $128`.
+#include "vm/arch/amd64/gen/arch_macros.inc"
 
   .text
   .globl weft_switch
   .type weft_switch, @function
   .p2align 4
 weft_switch:
-  pushq %rbp
-  pushq %rbx
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
-  subq $8, %rsp
-  stmxcsr (%rsp)
-  fnstcw 4(%rsp)
+  WEFT_CONTEXT_PUSH
   movq %rsp, (%rdi)
   movq (%rsi), %rsp
-  ldmxcsr (%rsp)
-  fldcw 4(%rsp)
-  addq $8, %rsp
-  popq %r15
-  popq %r14
-  popq %r13
-  popq %r12
-  popq %rbx
-  popq %rbp
+  WEFT_CONTEXT_POP
   ret
   .size weft_switch, .-weft_switch
 

@@ -1,7 +1,10 @@
-// amd64: the initial frame of a fresh context (layout in context.S).
+// amd64: the initial frame of a fresh context. Its slots are the table
+// vm/arch/amd64/layout.cmake's WEFT_CONTEXT, which weft_switch (context.S)
+// pops; arch_layout.h (vm/arch/amd64/gen/) numbers them.
 #include <cstdint>
 #include <cstring>
 
+#include "arch_layout.h"
 #include "vm/arch/context.h"
 
 extern "C" void weft_context_start();
@@ -17,15 +20,16 @@ void make_context(Context* ctx, void* lo, size_t size, void (*entry)(void*), voi
   uintptr_t top = (reinterpret_cast<uintptr_t>(lo) + size) & ~uintptr_t(15);
   // weft_context_start must see rsp % 16 == 0 after weft_switch's ret, so
   // its return-address slot sits at top - 24 (top - 16 stays a zero word).
-  uint64_t* frame = reinterpret_cast<uint64_t*>(top - 24) - 7;
-  std::memset(frame, 0, 10 * sizeof(uint64_t));
+  uint64_t* frame = reinterpret_cast<uint64_t*>(top - 24) - kContextRet;
+  std::memset(frame, 0, top - reinterpret_cast<uintptr_t>(frame));
   uint32_t mx = kDefaultMxcsr;
   uint16_t cw = kDefaultFpucw;
-  std::memcpy(&frame[0], &mx, 4);
-  std::memcpy(reinterpret_cast<char*>(&frame[0]) + 4, &cw, 2);
-  frame[3] = reinterpret_cast<uint64_t>(arg);    // r13
-  frame[4] = reinterpret_cast<uint64_t>(entry);  // r12
-  frame[7] = reinterpret_cast<uint64_t>(&weft_context_start);
+  char* fpctl = reinterpret_cast<char*>(&frame[kContextFpctl]);
+  std::memcpy(fpctl + kFpctlMxcsr, &mx, 4);
+  std::memcpy(fpctl + kFpctlX87cw, &cw, 2);
+  frame[kContextR13] = reinterpret_cast<uint64_t>(arg);
+  frame[kContextR12] = reinterpret_cast<uint64_t>(entry);
+  frame[kContextRet] = reinterpret_cast<uint64_t>(&weft_context_start);
   ctx->sp = frame;
 }
 
