@@ -221,8 +221,8 @@ endforeach()
 
 set(fc "${generated_by}//
 // The C++ field offsets the table gives the assembly, checked against the
-// compiler. Compiled once, by vm/arch/${ARCH}/async.cpp after the headers
-// that define the types.
+// compiler. Compiled once, by vm/gc/heap.cpp, which sees the types (vm/arch
+// itself may not include vm/sched or vm/gc).
 #pragma once
 
 #include <cstddef>

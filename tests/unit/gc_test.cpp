@@ -88,7 +88,7 @@ TEST(Heap, MapWritersAndReadersRace) {
       for (int i = 0; i < 20000; i++) {
         Value k = keys[size_t((i * 7 + t) % 64)];
         if (t < 2) {
-          map_set(rt, m, k, Value::inline_int(i));
+          map_set(rt.heap(), m, k, Value::inline_int(i));
           if (i % 3 == 0) map_delete(m, keys[size_t((i + t) % 64)]);
         } else {
           Value v = map_get(m, k);

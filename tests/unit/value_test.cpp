@@ -147,16 +147,16 @@ TEST(Format, FloatsLikePythonRepr) {
 TEST(Format, ContainersQuoteStrings) {
   Runtime rt;
   Array* a = rt.new_array(0, 0);
-  array_push(rt, a, Value::inline_int(1));
-  array_push(rt, a, Value::object(rt.new_string("a\n\"\x01")));
-  array_push(rt, a, Value::number(2.5));
-  array_push(rt, a, Value::nil());
+  array_push(rt.heap(), a, Value::inline_int(1));
+  array_push(rt.heap(), a, Value::object(rt.new_string("a\n\"\x01")));
+  array_push(rt.heap(), a, Value::number(2.5));
+  array_push(rt.heap(), a, Value::nil());
   EXPECT_EQ(fmt(Value::object(a)), "[1, \"a\\n\\\"\\x01\", 2.5, nil]");
-  array_push(rt, a, Value::object(a));
+  array_push(rt.heap(), a, Value::object(a));
   EXPECT_EQ(fmt(Value::object(a)), "[1, \"a\\n\\\"\\x01\", 2.5, nil, [...]]");
   Map* m = rt.new_map(0);
-  map_set(rt, m, Value::object(rt.new_string("k")), Value::inline_int(2));
-  map_set(rt, m, Value::inline_int(3), Value::object(rt.new_string("x")));
+  map_set(rt.heap(), m, Value::object(rt.new_string("k")), Value::inline_int(2));
+  map_set(rt.heap(), m, Value::inline_int(3), Value::object(rt.new_string("x")));
   EXPECT_EQ(fmt(Value::object(m)), "{\"k\": 2, 3: \"x\"}");
   EXPECT_EQ(fmt(Value::object(rt.new_string("raw\n"))), "raw\n");
 }
@@ -164,7 +164,7 @@ TEST(Format, ContainersQuoteStrings) {
 TEST(Map, InsertionOrderDeleteAndGrowth) {
   Runtime rt;
   Map* m = rt.new_map(0);
-  for (int i = 0; i < 1000; i++) map_set(rt, m, Value::inline_int(i), Value::inline_int(i * 2));
+  for (int i = 0; i < 1000; i++) map_set(rt.heap(), m, Value::inline_int(i), Value::inline_int(i * 2));
   EXPECT_EQ(m->count, 1000u);
   for (int i = 0; i < 1000; i += 2) EXPECT_TRUE(map_delete(m, Value::inline_int(i)));
   EXPECT_EQ(m->count, 500u);
@@ -173,7 +173,7 @@ TEST(Map, InsertionOrderDeleteAndGrowth) {
     if (i % 2 == 0) EXPECT_TRUE(v.is_empty());
     else EXPECT_EQ(v.as_inline_int(), i * 2);
   }
-  for (int i = 1000; i < 3000; i++) map_set(rt, m, Value::inline_int(i), Value::nil());
+  for (int i = 1000; i < 3000; i++) map_set(rt.heap(), m, Value::inline_int(i), Value::nil());
   int64_t prev = -1, n = 0;
   for (int64_t e = map_next(m, 0); e >= 0; e = map_next(m, e + 1)) {
     int64_t k = m->data->entries()[e].key.as_inline_int();
@@ -183,7 +183,7 @@ TEST(Map, InsertionOrderDeleteAndGrowth) {
   }
   EXPECT_EQ(n, 2500);
   Value s1 = Value::object(rt.new_string("name")), s2 = Value::object(rt.new_string("name"));
-  map_set(rt, m, s1, Value::inline_int(7));
+  map_set(rt.heap(), m, s1, Value::inline_int(7));
   EXPECT_EQ(map_get(m, s2).as_inline_int(), 7);
 }
 

@@ -373,7 +373,7 @@ Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
         break;
       }
       Value v = Value::object(native);
-      if (m != nullptr) map_set(*rt, m, Value::object(rt->new_string(d.name)), v);
+      if (m != nullptr) map_set(rt->heap(), m, Value::object(rt->new_string(d.name)), v);
       else rt->globals[size_t(rt->define_global(d.name))] = v;
       std::lock_guard<std::mutex> lk(rt->host().mu);
       rt->host().natives.push_back(std::move(n));

@@ -101,14 +101,14 @@ Value Access::to_value(Runtime& rt, const Arg& a) {
     case Arg::Kind::Handle: return value_of(a.h_);
     case Arg::Kind::Array: {
       Array* arr = rt.new_array(0, uint32_t(a.items_.size()));
-      for (const Arg& item : a.items_) array_push(rt, arr, to_value(rt, item));
+      for (const Arg& item : a.items_) array_push(rt.heap(), arr, to_value(rt, item));
       return Value::object(arr);
     }
     case Arg::Kind::Map: {
       Map* m = rt.new_map(uint32_t(a.items_.size() / 2));
       for (size_t i = 0; i < a.items_.size(); i += 2) {
         Value k = to_value(rt, a.items_[i]);
-        map_set(rt, m, k, to_value(rt, a.items_[i + 1]));
+        map_set(rt.heap(), m, k, to_value(rt, a.items_[i + 1]));
       }
       return Value::object(m);
     }

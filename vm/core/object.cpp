@@ -1,4 +1,4 @@
-// Object allocation and the operations of vm/core/objops.h.
+// The operations of vm/core/objops.h: maps, arrays, equality.
 //
 // Allocation never collects (vm/gc/heap.h). When an allocation leaves the
 // heap wanting a collection, the heap posts a request to the collector
@@ -31,34 +31,14 @@
 #include <cstring>
 
 #include "vm/core/objops.h"
-#include "vm/interp/runtime.h"
-#include "vm/sched/chan.h"
 
 namespace weft {
-
-namespace {
-
-void* obj_alloc(Runtime& rt, size_t bytes, bool atomic) {
-  void* p = rt.heap().alloc(bytes, atomic);
-  if (p == nullptr) {
-    std::fprintf(stderr, "fatal error: out of memory allocating %zu bytes\n", bytes);
-    std::abort();
-  }
-  return p;  // Heap::alloc posted a request (poisoning the guard) if one is due
-}
-
-template <typename T>
-T* alloc_obj(Runtime& rt, ObjType type, size_t bytes, bool atomic) {
-  T* o = static_cast<T*>(obj_alloc(rt, bytes, atomic));
-  o->init(type);
-  return o;
-}
 
 // Scanned stores come zeroed; a numeric one is pointer-free memory, which
 // bdwgc leaves uninitialized: it is filled with nil, as a racing reader may
 // read past len.
-Store* new_store(Runtime& rt, uint32_t capacity, bool numeric) {
-  Store* s = alloc_obj<Store>(rt, ObjType::Store, sizeof(Store) + size_t(capacity) * sizeof(Value), numeric);
+Store* new_store(gc::Heap& heap, uint32_t capacity, bool numeric) {
+  Store* s = new_object<Store>(heap, ObjType::Store, sizeof(Store) + size_t(capacity) * sizeof(Value), numeric);
   s->capacity = capacity;
   if (numeric) {
     s->flags = kStoreNumeric;
@@ -70,11 +50,13 @@ Store* new_store(Runtime& rt, uint32_t capacity, bool numeric) {
 // A store of `capacity` holding a copy of items[0, len): numeric if asked
 // and no copied value refers to an object. Decided on the copy, which no
 // other goroutine can write (the source may be written while we copy).
-Store* copy_store(Runtime& rt, const Value* items, uint32_t len, uint32_t capacity, bool numeric) {
-  Store* s = new_store(rt, capacity, numeric);
+namespace {
+
+Store* copy_store(gc::Heap& heap, const Value* items, uint32_t len, uint32_t capacity, bool numeric) {
+  Store* s = new_store(heap, capacity, numeric);
   if (len > 0) std::memcpy(s->items, items, len * sizeof(Value));
   if (numeric && std::any_of(s->items, s->items + len, [](Value v) { return v.is_obj(); })) {
-    Store* scanned = new_store(rt, capacity, false);
+    Store* scanned = new_store(heap, capacity, false);
     std::memcpy(scanned->items, s->items, len * sizeof(Value));
     s = scanned;
   }
@@ -108,16 +90,20 @@ uint32_t index_size_for(uint32_t capacity) {
   return n;
 }
 
-MapData* new_map_data(Runtime& rt, uint32_t capacity) {
+}  // namespace
+
+MapData* new_map_data(gc::Heap& heap, uint32_t capacity) {
   uint32_t isize = index_size_for(capacity);
   size_t bytes = sizeof(MapData) + size_t(capacity) * sizeof(MapEntry) + size_t(isize) * sizeof(int32_t);
-  MapData* d = alloc_obj<MapData>(rt, ObjType::MapData, bytes, false);
+  MapData* d = new_object<MapData>(heap, ObjType::MapData, bytes, false);
   d->capacity = capacity;
   d->used = 0;
   d->index_size = isize;
   std::memset(d->index(), 0xff, size_t(isize) * sizeof(int32_t));
   return d;
 }
+
+namespace {
 
 template <typename T>
 T load_acquire(T& field) {
@@ -165,8 +151,8 @@ class MapLock {
 };
 
 // A new MapData with the live entries of m and room for `capacity`.
-MapData* rebuild(Runtime& rt, Map* m, uint32_t capacity) {
-  MapData* nd = new_map_data(rt, capacity);
+MapData* rebuild(gc::Heap& heap, Map* m, uint32_t capacity) {
+  MapData* nd = new_map_data(heap, capacity);
   MapData* od = m->data;
   if (od != nullptr) {
     MapEntry* src = od->entries();
@@ -183,92 +169,10 @@ MapData* rebuild(Runtime& rt, Map* m, uint32_t capacity) {
 
 }  // namespace
 
-// ---- allocation ----
-
-String* Runtime::new_string_uninit(size_t len) {
-  String* s = alloc_obj<String>(*this, ObjType::String, sizeof(String) + len + 1, true);
-  s->len = uint32_t(len);
-  s->data[len] = '\0';
-  return s;
+void fatal_out_of_memory(size_t bytes) {
+  std::fprintf(stderr, "runtime: allocating %zu bytes\n", bytes);
+  fatal("out of memory");
 }
-
-String* Runtime::new_string(std::string_view v) {
-  String* s = new_string_uninit(v.size());
-  if (!v.empty()) std::memcpy(s->data, v.data(), v.size());
-  return s;
-}
-
-Value Runtime::make_int(int64_t i) {
-  if (Value::fits_inline(i)) return Value::inline_int(i);
-  BigInt* b = alloc_obj<BigInt>(*this, ObjType::BigInt, sizeof(BigInt), true);
-  b->value = i;
-  return Value::object(b);
-}
-
-Array* Runtime::new_array(uint32_t len, uint32_t capacity, bool numeric) {
-  if (capacity < len) capacity = len;
-  bool inline_items = capacity <= Array::kMaxInline;
-  size_t bytes = sizeof(Array) + (inline_items ? size_t(capacity) * sizeof(Value) : 0);
-  Array* a = alloc_obj<Array>(*this, ObjType::Array, bytes, false);  // zeroed: store == nullptr
-  if (inline_items) a->aux = uint16_t(capacity);
-  else a->store = new_store(*this, capacity, numeric);
-  Value* items = a->items().items;
-  for (uint32_t i = 0; i < len; i++) items[i] = Value::nil();
-  a->len = len;
-  return a;
-}
-
-Map* Runtime::new_map(uint32_t capacity) {
-  Map* m = alloc_obj<Map>(*this, ObjType::Map, sizeof(Map), false);
-  m->count = 0;
-  m->lock = 0;
-  m->data = capacity > 0 ? new_map_data(*this, capacity) : nullptr;
-  return m;
-}
-
-Closure* Runtime::new_closure(Proto* p) {
-  uint32_t n = uint32_t(p->captures.size());
-  Closure* c = alloc_obj<Closure>(*this, ObjType::Closure, sizeof(Closure) + n * sizeof(Cell*), false);
-  c->proto = p;
-  c->nupvals = n;
-  return c;
-}
-
-Cell* Runtime::new_cell(Value v) {
-  Cell* c = alloc_obj<Cell>(*this, ObjType::Cell, sizeof(Cell), false);
-  c->value = v;
-  return c;
-}
-
-Native* Runtime::new_native(const char* name, NativeFn fn, int min_args, int max_args) {
-  Native* n = alloc_obj<Native>(*this, ObjType::Native, sizeof(Native), false);
-  n->fn = fn;
-  n->name = name;
-  n->min_args = int16_t(min_args);
-  n->max_args = int16_t(max_args);
-  return n;
-}
-
-sched::Channel* Runtime::new_channel(uint32_t cap) {
-  auto* c = static_cast<sched::Channel*>(obj_alloc(*this, sched::chan_bytes(cap), false));
-  sched::chan_init(c, cap);
-  return c;
-}
-
-WeakRef* Runtime::new_weakref(Value target) {
-  WeakRef* w = alloc_obj<WeakRef>(*this, ObjType::WeakRef, sizeof(WeakRef), false);
-  if (target.is_obj()) {
-    w->value = Value::empty();
-    w->hidden = ~reinterpret_cast<uintptr_t>(target.as_obj());
-    heap().register_weak(&w->hidden, target.as_obj());
-  } else {
-    w->hidden = 0;
-    w->value = target;
-  }
-  return w;
-}
-
-// ---- equality and hashing ----
 
 bool values_equal_slow(Value a, Value b) {
   if (is_number(a) && is_number(b)) {
@@ -307,7 +211,7 @@ Value map_get(Map* m, Value key) {
   return e < 0 ? Value::empty() : d->entries()[e].value;
 }
 
-void map_set(Runtime& rt, Map* m, Value key, Value v) {
+void map_set(gc::Heap& heap, Map* m, Value key, Value v) {
   uint32_t h = hash_key(key);
   MapLock lock(m);
   MapData* d = m->data;
@@ -320,7 +224,7 @@ void map_set(Runtime& rt, Map* m, Value key, Value v) {
   }
   if (d == nullptr || d->used == d->capacity) {
     uint32_t cap = m->count < 2 ? 4 : m->count * 2;
-    d = rebuild(rt, m, cap);
+    d = rebuild(heap, m, cap);
     std::atomic_ref<MapData*>(m->data).store(d, std::memory_order_release);
   }
   MapEntry& en = d->entries()[d->used];
@@ -358,17 +262,17 @@ int64_t map_next(Map* m, int64_t i, MapEntry* out) {
 
 // ---- arrays ----
 
-Array::Items scanned_items(Runtime& rt, Array* a) {
+Array::Items scanned_items(gc::Heap& heap, Array* a) {
   Array::Items it = a->items();
   if (!it.numeric) return it;
-  Store* ns = copy_store(rt, it.items, std::min(a->len, it.capacity), it.capacity, false);
+  Store* ns = copy_store(heap, it.items, std::min(a->len, it.capacity), it.capacity, false);
   a->store = ns;
   return {ns->items, ns->capacity, false};
 }
 
-bool array_set_slow(Runtime& rt, Array* a, int64_t i, Value v) {
+bool array_set_slow(gc::Heap& heap, Array* a, int64_t i, Value v) {
   if (uint64_t(i) >= a->len) return false;
-  Array::Items it = v.is_obj() ? scanned_items(rt, a) : a->items();
+  Array::Items it = v.is_obj() ? scanned_items(heap, a) : a->items();
   if (uint64_t(i) >= it.capacity) return false;
   it.items[i] = v;
   return true;
@@ -376,17 +280,17 @@ bool array_set_slow(Runtime& rt, Array* a, int64_t i, Value v) {
 
 // Growth makes the new store numeric when the old items were numeric or
 // inline and neither they nor v refer to an object.
-void array_push(Runtime& rt, Array* a, Value v) {
+void array_push(gc::Heap& heap, Array* a, Value v) {
   Array::Items it = a->items();
   uint32_t len = a->len;
   if (len >= it.capacity) {
     uint32_t cap = it.capacity < 4 ? 4 : it.capacity * 2;
     bool numeric = !v.is_obj() && (it.numeric || it.items == a->inline_items);
-    Store* ns = copy_store(rt, it.items, len, cap, numeric);
+    Store* ns = copy_store(heap, it.items, len, cap, numeric);
     a->store = ns;
     it = {ns->items, cap, (ns->flags & kStoreNumeric) != 0};
   } else if (it.numeric && v.is_obj()) {
-    it = scanned_items(rt, a);
+    it = scanned_items(heap, a);
   }
   it.items[len] = v;
   a->len = len + 1;

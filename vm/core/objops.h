@@ -1,15 +1,39 @@
 // Operations on heap objects shared by the interpreter and the builtins:
-// equality, map keys and lookup, array growth. Allocation goes through the
-// Runtime (vm/interp/runtime.h); nothing here collects.
+// equality, map keys and lookup, array growth, and making objects. They
+// allocate from a gc::Heap and never collect (vm/gc/heap.h).
 #pragma once
 
 #include <cstdint>
 
+#include "vm/core/fatal.h"
 #include "vm/core/object.h"
+#include "vm/gc/heap.h"
 
 namespace weft {
 
-class Runtime;
+[[noreturn]] void fatal_out_of_memory(size_t bytes);
+
+// `bytes` from heap (zeroed unless atomic: pointer-free memory is not);
+// running out is fatal. Heap::alloc posts a collection request (poisoning
+// the running goroutine's guard) when one is due.
+inline void* alloc_or_die(gc::Heap& heap, size_t bytes, bool atomic) {
+  void* p = heap.alloc(bytes, atomic);
+  if (p == nullptr) fatal_out_of_memory(bytes);
+  return p;
+}
+
+// A new object of type T, its header set.
+template <typename T>
+T* new_object(gc::Heap& heap, ObjType type, size_t bytes, bool atomic) {
+  T* o = static_cast<T*>(alloc_or_die(heap, bytes, atomic));
+  o->init(type);
+  return o;
+}
+
+// An array's store of `capacity` items (nil), pointer-free when numeric;
+// a map's entries and index for `capacity` entries.
+Store* new_store(gc::Heap& heap, uint32_t capacity, bool numeric);
+MapData* new_map_data(gc::Heap& heap, uint32_t capacity);
 
 constexpr uint64_t kNanBits = 0x7FF8000000000000ull + Value::kDoubleOffset;  // Value::number(NaN)
 
@@ -32,20 +56,20 @@ uint32_t hash_key(Value k);  // caches a string's hash in String::hash
 // Lookup: the value, or Value::empty() when absent. `key` must be valid.
 Value map_get(Map* m, Value key);
 // Insert or update; may allocate a larger MapData. `key` must be valid.
-void map_set(Runtime& rt, Map* m, Value key, Value v);
+void map_set(gc::Heap& heap, Map* m, Value key, Value v);
 bool map_delete(Map* m, Value key);
 // The first live entry at or after position i, or -1; copies it to *out
 // (read from the same MapData, so it is safe under a racing writer).
 int64_t map_next(Map* m, int64_t i, MapEntry* out = nullptr);
 
 // Appends, replacing the store (never resizing it) when full.
-void array_push(Runtime& rt, Array* a, Value v);
+void array_push(gc::Heap& heap, Array* a, Value v);
 // a[i] = v for any v: array_set, after moving a numeric store's items to a
 // scanned one if v refers to an object. False if i is out of range.
-bool array_set_slow(Runtime& rt, Array* a, int64_t i, Value v);
+bool array_set_slow(gc::Heap& heap, Array* a, int64_t i, Value v);
 // The items of a, moved to a scanned store first if they are numeric: the
 // caller is about to write values that may refer to objects.
-Array::Items scanned_items(Runtime& rt, Array* a);
+Array::Items scanned_items(gc::Heap& heap, Array* a);
 // Element i, i < a->len checked against the items actually read.
 inline bool array_get(Array* a, int64_t i, Value* out) {
   if (uint64_t(i) >= a->len) return false;

@@ -67,6 +67,10 @@
 #include <vector>
 
 #include "vm/core/fatal.h"
+// The field offsets the allocation fast path in vm/arch/<cpu>/async.S reads
+// (sched::M::p, sched::P::mcache, Cache's fields), checked here, where the
+// types are visible (the table: vm/arch/<cpu>/layout.cmake).
+#include "arch_field_checks.h"
 
 namespace weft::gc {
 

@@ -362,12 +362,12 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
 NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
   if (is_type(o, ObjType::Array)) {
     Array* a = as_array(o);
-    return array_index_check(t, k) && in_range(t, array_set_slow(*t->rt, a, int_of(k), v), int_of(k), a->len);
+    return array_index_check(t, k) && in_range(t, array_set_slow(t->rt->heap(), a, int_of(k), v), int_of(k), a->len);
   }
   if (is_type(o, ObjType::Map)) {
     if (!map_key_check(t, k)) return false;
     poll_alloc(t);
-    map_set(*t->rt, as_map(o), k, v);
+    map_set(t->rt->heap(), as_map(o), k, v);
     return true;
   }
   if (is_type(o, ObjType::String)) {
@@ -431,7 +431,7 @@ NOINLINE bool forloop_slow(Thread* t, Value* ra) {
 NOINLINE bool set_pairs(Thread* t, Map* m, const Value* kv, int pairs) {
   for (int j = 0; j < pairs; j++) {
     if (!map_key_check(t, kv[2 * j])) return false;
-    map_set(*t->rt, m, kv[2 * j], kv[2 * j + 1]);
+    map_set(t->rt->heap(), m, kv[2 * j], kv[2 * j + 1]);
   }
   return true;
 }
@@ -771,7 +771,7 @@ op_NEWARRAY: {
 op_APPENDN: {
   ALLOC_POLL();
   Array* a = as_array(RA);
-  for (int j = 0; j < C; j++) array_push(*rt, a, R[B + j]);
+  for (int j = 0; j < C; j++) array_push(rt->heap(), a, R[B + j]);
   NEXT();
 }
 op_NEWMAP: {

@@ -170,7 +170,7 @@ Value b_close(Thread* t, Value* args, int) {
 
 Value b_push(Thread* t, Value* args, int n) {
   if (!want(t, "push", args[0], ObjType::Array, "array")) return Value::empty();
-  for (int i = 1; i < n; i++) array_push(*t->rt, as_array(args[0]), args[i]);
+  for (int i = 1; i < n; i++) array_push(t->rt->heap(), as_array(args[0]), args[i]);
   return Value::nil();
 }
 
@@ -195,7 +195,7 @@ Value b_keys(Thread* t, Value* args, int) {
   Array* out = t->rt->new_array(0, m->count);
   MapEntry en;
   for (int64_t e = map_next(m, 0, &en); e >= 0; e = map_next(m, e + 1, &en)) {
-    array_push(*t->rt, out, en.key);
+    array_push(t->rt->heap(), out, en.key);
   }
   return obj(out);
 }
@@ -256,17 +256,17 @@ Value b_split(Thread* t, Value* args, int) {
   std::string_view s = as_string(args[0])->view(), sep = as_string(args[1])->view();
   Array* out = rt.new_array(0, 0);
   if (sep.empty()) {
-    for (unsigned char c : s) array_push(rt, out, rt.byte_strings[c]);
+    for (unsigned char c : s) array_push(rt.heap(), out, rt.byte_strings[c]);
     return obj(out);
   }
   size_t start = 0;
   for (;;) {
     size_t k = s.find(sep, start);
     if (k == std::string_view::npos) break;
-    array_push(rt, out, str_value(rt, s.substr(start, k - start)));
+    array_push(rt.heap(), out, str_value(rt, s.substr(start, k - start)));
     start = k + sep.size();
   }
-  array_push(rt, out, str_value(rt, s.substr(start)));
+  array_push(rt.heap(), out, str_value(rt, s.substr(start)));
   return obj(out);
 }
 
@@ -380,7 +380,7 @@ Value b_sort(Thread* t, Value* args, int n) {
   if (!merge_sort(t, less, work->items().items, tmp->items().items, len, &sorted)) return Value::empty();
   // A callback may have shrunk or grown the array, even into a numeric store.
   Array::Items it = a->items();
-  if (it.numeric && std::any_of(sorted, sorted + len, [](Value v) { return v.is_obj(); })) it = scanned_items(rt, a);
+  if (it.numeric && std::any_of(sorted, sorted + len, [](Value v) { return v.is_obj(); })) it = scanned_items(rt.heap(), a);
   uint32_t back = std::min({len, a->len, it.capacity});
   std::memcpy(it.items, sorted, back * sizeof(Value));
   return Value::nil();
@@ -479,7 +479,7 @@ Value b_gcstats(Thread* t, Value*, int) {
       {"preemptions_sync", c.preemptions_sync.load(std::memory_order_relaxed)},
   };
   Map* m = rt.new_map(sizeof fields / sizeof fields[0]);
-  for (auto& [name, value] : fields) map_set(rt, m, str_value(rt, name), rt.make_int(int64_t(value)));
+  for (auto& [name, value] : fields) map_set(rt.heap(), m, str_value(rt, name), rt.make_int(int64_t(value)));
   return obj(m);
 }
 
@@ -531,7 +531,7 @@ Value b_args(Thread* t, Value*, int) {
   Runtime& rt = *t->rt;
   const auto& list = rt.options().args;
   Array* a = rt.new_array(0, uint32_t(list.size()));
-  for (const std::string& s : list) array_push(rt, a, str_value(rt, s));
+  for (const std::string& s : list) array_push(rt.heap(), a, str_value(rt, s));
   return obj(a);
 }
 

@@ -1,6 +1,7 @@
 // amd64 asynchronous preemption: CPU discovery for the trampoline's XSAVE,
-// the signal-context edit, and the checks that keep async.S's field offsets
-// honest. The model is in vm/arch/async.h.
+// the signal-context edit. The model is in vm/arch/async.h. (The checks of
+// the C++ field offsets async.S reads are compiled by vm/gc/heap.cpp, which
+// sees the types.)
 #include "vm/arch/async.h"
 
 #include <cpuid.h>
@@ -8,10 +9,6 @@
 
 #include <cstddef>
 
-#include "vm/gc/heap.h"
-#include "vm/sched/sched.h"
-// After the headers of the types it checks: the offsets async.S uses.
-#include "vm/arch/amd64/gen/arch_field_checks.h"
 
 // Read by the trampoline (async.S). Written once by async_init, before any
 // M can be preempted.

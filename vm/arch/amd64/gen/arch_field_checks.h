@@ -2,8 +2,8 @@
 // change the table, then run `cmake --build build --target arch-layout`.
 //
 // The C++ field offsets the table gives the assembly, checked against the
-// compiler. Compiled once, by vm/arch/amd64/async.cpp after the headers
-// that define the types.
+// compiler. Compiled once, by vm/gc/heap.cpp, which sees the types (vm/arch
+// itself may not include vm/sched or vm/gc).
 #pragma once
 
 #include <cstddef>
