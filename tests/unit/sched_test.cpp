@@ -42,6 +42,37 @@ TEST(Casgstatus, TransitionTable) {
   EXPECT_FALSE(legal_transition(_Gpreempted, _Grunning));
 }
 
+TEST(Pstatus, StateMachine) {
+  EXPECT_TRUE(legal_ptransition(_Pidle, _Prunning));
+  EXPECT_TRUE(legal_ptransition(_Psyscall, _Pgcstop));
+  EXPECT_TRUE(legal_ptransition(_Pgcstop, _Pidle));
+  EXPECT_FALSE(legal_ptransition(_Pgcstop, _Prunning));  // a stopped P is made idle first
+  EXPECT_FALSE(legal_ptransition(_Pidle, _Psyscall));    // only a running P enters a syscall
+  EXPECT_FALSE(legal_ptransition(_Pidle, _Pidle));
+}
+
+TEST(CaspDeathTest, RejectsWrongAndIllegalTransitions) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        P p;
+        p.id = 0;
+        casp(&p, _Prunning, _Psyscall);  // p is idle
+      },
+      "P 0 from running to syscall, status is idle");
+  EXPECT_DEATH(
+      {
+        P p;
+        p.id = 1;
+        casp(&p, _Pidle, _Psyscall);
+      },
+      "illegal transition");
+  P p;
+  p.id = 2;
+  EXPECT_FALSE(trycasp(&p, _Psyscall, _Prunning));  // lost the race: nothing changes
+  EXPECT_EQ(p.status.load(), uint32_t(_Pidle));
+}
+
 TEST(CasgstatusDeathTest, RejectsIllegalTransition) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(

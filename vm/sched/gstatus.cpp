@@ -1,5 +1,5 @@
-// The G state machine (Go's casgstatus and friends). Every status change of
-// a G goes through here; a transition outside Go's state machine, or from a
+// The G and P state machines (Go's casgstatus and friends). Every status
+// change of a G or a P goes through here; a transition outside Go's state machine, or from a
 // status the G is not in, is fatal with both states named, so a scheduler
 // bug stops where it happens instead of corrupting a queue later.
 #include <cinttypes>
@@ -83,6 +83,56 @@ bool casGFromPreempted(G* g, uint32_t from, uint32_t to) {
   if (from != _Gpreempted || to != _Gwaiting) bad_status("casGFromPreempted: bad transition", g, from, to, readgstatus(g));
   uint32_t want = _Gpreempted;
   return g->atomicstatus.compare_exchange_strong(want, _Gwaiting, std::memory_order_acq_rel);
+}
+
+// ---- P status ----
+//
+//   _Pidle    -> _Prunning (acquirep), _Pgcstop (a stop takes an idle P)
+//   _Prunning -> _Pidle (releasep), _Psyscall (entersyscall), _Pgcstop (gcstopm)
+//   _Psyscall -> _Prunning (exitsyscall's fast path), _Pidle (sysmon's retake),
+//                _Pgcstop (a stop takes it from the syscall)
+//   _Pgcstop  -> _Pidle (start_the_world)
+
+namespace {
+
+const char* pstatus_name(uint32_t st) {
+  switch (st) {
+    case _Pidle: return "idle";
+    case _Prunning: return "running";
+    case _Psyscall: return "syscall";
+    case _Pgcstop: return "gcstop";
+    case _Pdead: return "dead";
+  }
+  return "?";
+}
+
+[[noreturn]] void bad_pstatus(const char* what, P* p, uint32_t from, uint32_t to, uint32_t seen) {
+  std::fprintf(stderr, "runtime: %s: P %d from %s to %s, status is %s\n", what, p->id, pstatus_name(from),
+               pstatus_name(to), pstatus_name(seen));
+  fatal("sched: bad P status transition");
+}
+
+}  // namespace
+
+bool legal_ptransition(uint32_t from, uint32_t to) {
+  switch (from) {
+    case _Pidle: return to == _Prunning || to == _Pgcstop;
+    case _Prunning: return to == _Pidle || to == _Psyscall || to == _Pgcstop;
+    case _Psyscall: return to == _Prunning || to == _Pidle || to == _Pgcstop;
+    case _Pgcstop: return to == _Pidle;
+  }
+  return false;
+}
+
+void casp(P* p, uint32_t from, uint32_t to) {
+  if (!legal_ptransition(from, to)) bad_pstatus("casp: illegal transition", p, from, to, p->status.load());
+  uint32_t seen = from;
+  if (!p->status.compare_exchange_strong(seen, to)) bad_pstatus("casp: wrong status", p, from, to, seen);
+}
+
+bool trycasp(P* p, uint32_t from, uint32_t to) {
+  if (!legal_ptransition(from, to)) bad_pstatus("trycasp: illegal transition", p, from, to, p->status.load());
+  return p->status.compare_exchange_strong(from, to);
 }
 
 }  // namespace weft::sched

@@ -82,14 +82,14 @@ namespace {
 void acquirep(M* m, P* p) {
   m->p = p;
   p->m = m;
-  p->status.store(_Prunning, std::memory_order_release);
+  casp(p, _Pidle, _Prunning);
 }
 
 P* releasep(M* m) {
   P* p = m->p;
   m->p = nullptr;
   p->m = nullptr;
-  p->status.store(_Pidle, std::memory_order_release);
+  casp(p, _Prunning, _Pidle);
   return p;
 }
 
@@ -216,7 +216,7 @@ void gcstopm(Sched* s, M* m) {
   }
   P* p = releasep(m);
   std::lock_guard<std::mutex> lk(s->lock);
-  p->status.store(_Pgcstop);
+  casp(p, _Pidle, _Pgcstop);
   p_stopped(s);
 }
 
@@ -547,7 +547,7 @@ P* pidleget(Sched* s) {
 }
 
 void pidleput(Sched* s, P* p) {
-  p->status.store(_Pidle);
+  if (p->status.load() != _Pidle) fatal("sched: pidleput of a P that is not idle");
   p->link = s->pidle;
   s->pidle = p;
   s->npidle.fetch_add(1);
@@ -596,7 +596,7 @@ void handoffp(Sched* s, P* p) {
   }
   std::lock_guard<std::mutex> lk(s->lock);
   if (s->gcwaiting.load()) {
-    p->status.store(_Pgcstop);
+    casp(p, _Pidle, _Pgcstop);
     p_stopped(s);
     return;
   }
@@ -649,10 +649,9 @@ void entersyscall() {
   m->oldp = p;
   m->p = nullptr;
   p->m = nullptr;
-  p->status.store(_Psyscall, std::memory_order_release);
+  casp(p, _Prunning, _Psyscall);
   if (s->gcwaiting.load()) {  // a stop is in progress: give the P up now
-    uint32_t want = _Psyscall;
-    if (p->status.compare_exchange_strong(want, _Pgcstop)) {
+    if (trycasp(p, _Psyscall, _Pgcstop)) {
       std::lock_guard<std::mutex> lk(s->lock);
       p_stopped(s);
     }
@@ -665,8 +664,7 @@ void exitsyscall() {
   Sched* s = current_sched();
   P* oldp = m->oldp;
   m->oldp = nullptr;
-  uint32_t want = _Psyscall;
-  if (oldp != nullptr && oldp->status.compare_exchange_strong(want, _Prunning)) {
+  if (oldp != nullptr && trycasp(oldp, _Psyscall, _Prunning)) {
     m->p = oldp;
     oldp->m = m;
     casgstatus(g, _Gsyscall, _Grunning);

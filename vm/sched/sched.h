@@ -28,7 +28,8 @@
 //
 // Invariants.
 //  - Every G status change goes through casgstatus(), which rejects
-//    transitions that are not in Go's state machine (fatal).
+//    transitions that are not in Go's state machine (fatal); every P
+//    status change through casp() or trycasp(), likewise.
 //  - A G is on at most one run queue, and only when _Grunnable.
 //  - Only the M holding a P runs Weft code or allocates from that P's caches.
 //  - Runtime code that may switch M (anything that can park) re-derives the
@@ -237,7 +238,7 @@ struct Sudog {
 
 struct P {
   int32_t id;
-  std::atomic<uint32_t> status{_Pidle};
+  std::atomic<uint32_t> status{_Pidle};  // only through casp/trycasp
   M* m = nullptr;                   // the M holding it; nullptr iff _Pidle/_Pgcstop
   P* link = nullptr;                // idle list
   // Written by the owning M, read by sysmon (relaxed atomics: a stale read
@@ -408,6 +409,16 @@ bool casGFromPreempted(G* g, uint32_t from, uint32_t to);  // _Gpreempted -> _Gw
 uint32_t readgstatus(G* g);
 // Whether casgstatus accepts from -> to (Go's state machine, no _Gscan bits).
 bool legal_transition(uint32_t from, uint32_t to);
+
+// P status transitions, every one checked against the P state machine
+// (legal_ptransition). casp: the caller owns p's status (it holds p, or
+// sched.lock for an idle or stopped P): fatal unless p is in `from`.
+// trycasp: for parties that race for a P in a syscall (its M leaving the
+// syscall, sysmon retaking it, a stop-the-world): false, changing
+// nothing, when p is not in `from`.
+void casp(P* p, uint32_t from, uint32_t to);
+bool trycasp(P* p, uint32_t from, uint32_t to);
+bool legal_ptransition(uint32_t from, uint32_t to);
 
 // Parking. Called by the running G at a safe-point with its pc saved.
 // unlockf(arg) runs on g0 after the G is off its stack (it releases the

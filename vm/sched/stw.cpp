@@ -69,15 +69,14 @@ int64_t stop_the_world(const char* reason) {
     s->stopnote.store(0);
     s->gcwaiting.store(true);
     for (P* p : s->allp) {  // Ps in syscalls: their Gs touch no Weft state
-      uint32_t st = _Psyscall;
-      if (p->status.compare_exchange_strong(st, _Pgcstop)) {
+      if (trycasp(p, _Psyscall, _Pgcstop)) {
         p->syscalltick++;
         s->stopwait--;
       }
     }
     while (P* p = pidleget(s)) {  // idle Ps
       p->m = nullptr;
-      p->status.store(_Pgcstop);
+      casp(p, _Pidle, _Pgcstop);
       s->stopwait--;
     }
     wait = s->stopwait > 0;
@@ -94,8 +93,7 @@ int64_t stop_the_world(const char* reason) {
     std::lock_guard<std::mutex> lock(s->lock);
     // A P may have entered a syscall since the first pass.
     for (P* p : s->allp) {
-      uint32_t st = _Psyscall;
-      if (p->status.compare_exchange_strong(st, _Pgcstop)) {
+      if (trycasp(p, _Psyscall, _Pgcstop)) {
         p->syscalltick++;
         if (--s->stopwait == 0) wait = false;
       }
@@ -138,7 +136,7 @@ void restart(Sched* s, bool complete) {
         continue;
       }
       p->m = nullptr;
-      p->status.store(_Pidle);
+      casp(p, _Pgcstop, _Pidle);
       if (!runqempty(p)) {
         busy.push_back(p);  // stays off the idle list: an M gets it below
       } else {

@@ -67,8 +67,7 @@ int retake(Sched* s, int64_t now) {
           now - p->syscallwhen_ns.load(std::memory_order_relaxed) < kForcePreempt) {
         continue;  // nothing waits for it, and someone else is looking
       }
-      uint32_t want = _Psyscall;
-      if (p->status.compare_exchange_strong(want, _Pidle)) {
+      if (trycasp(p, _Psyscall, _Pidle)) {
         handoffp(s, p);
         n++;
       }
