@@ -7,7 +7,8 @@
 # fails at that line.
 #
 # Bottom to top; a layer sees itself and what it names, never what is above:
-#   vm/core leaves  value.h, object.h, fatal.h: include nothing else from vm/,
+#   vm/core leaves  value.h, object.h, fatal.h, lockrank.h: include nothing
+#                   else from vm/,
 #                   and every layer sees them
 #   vm/arch         context switch, native stacks, the preemption trampoline
 #   vm/sched        goroutines, Ms and Ps, parking, channels, preemption
@@ -20,7 +21,7 @@
 #   vm/api          the embedding API (include/weft) and the host side
 # tests/ and bench/ see the whole tree.
 
-set(WEFT_CORE_LEAVES vm/core/value.h vm/core/object.h vm/core/fatal.h)
+set(WEFT_CORE_LEAVES vm/core/value.h vm/core/object.h vm/core/fatal.h vm/core/lockrank.h)
 
 # weft_layer(NAME SOURCES files... SEES dirs-or-files...)
 # Defines the object library weft_NAME. A SEES entry that is a directory

@@ -148,7 +148,7 @@ TEST(Runq, ConcurrentStealing) {
   done = true;
   for (auto& t : thieves) t.join();
   {
-    std::lock_guard<std::mutex> lk(s.lock);
+    std::lock_guard lk(s.lock);
     while (G* g = globrunqget(&s, &ps[0], 1)) seen[size_t(index(g))]++;
   }
   int missing = 0, twice = 0;

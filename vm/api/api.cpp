@@ -81,7 +81,7 @@ struct VM::Impl {
     rt->heap().set_cycle_hook([this](const gc::Cycle& c) {
       std::shared_ptr<std::function<void(const GcCycle&)>> cb;
       {
-        std::lock_guard<std::mutex> lk(gc_mu);
+        std::lock_guard lk(gc_mu);
         cb = gc_callback;
       }
       if (cb != nullptr) (*cb)(to_cycle(c));
@@ -90,7 +90,7 @@ struct VM::Impl {
   ~Impl() {
     rt->stop_scheduler();
     {
-      std::lock_guard<std::mutex> lk(rt->host().mu);
+      std::lock_guard lk(rt->host().mu);
       for (auto& n : rt->host().natives) detail::unbind_native(n.get());
     }
     rt.reset();
@@ -125,7 +125,7 @@ struct VM::Impl {
     Result r = to_result(st);
     if (st.ok()) {
       const auto& hs = rt->host_ptr();
-      std::lock_guard<std::mutex> lk(hs->mu);
+      std::lock_guard lk(hs->mu);
       r.value = Access::make_handle(hs, task->result, hs->hold(task->result));
     }
     rt->release_task(task);
@@ -145,7 +145,7 @@ struct VM::Impl {
   FILE* out = nullptr;             // owned sink streams (fopencookie), or nullptr
   FILE* err = nullptr;
   std::unique_ptr<Runtime> rt;     // destroyed before the sinks close
-  std::mutex gc_mu;                // guards gc_callback
+  Mutex gc_mu{LockRank::Leaf};     // guards gc_callback
   std::shared_ptr<std::function<void(const GcCycle&)>> gc_callback;
 };
 
@@ -242,7 +242,7 @@ Result VM::get(std::string_view name) {
   if (slot < 0) return misuse("undefined global '" + std::string(name) + "'");
   Result r;
   const auto& hs = rt.host_ptr();
-  std::lock_guard<std::mutex> lk(hs->mu);
+  std::lock_guard lk(hs->mu);
   Value v = rt.globals[size_t(slot)];  // reserved storage: never moves
   r.value = Access::make_handle(hs, v, hs->hold(v));
   return r;
@@ -286,7 +286,7 @@ Task::~Task() {
   if (impl_ == nullptr || impl_->task == nullptr) return;
   Runtime* rt;
   {
-    std::lock_guard<std::mutex> lk(impl_->host->mu);
+    std::lock_guard lk(impl_->host->mu);
     rt = impl_->host->rt;
   }
   if (rt != nullptr) rt->release_task(impl_->task);
@@ -298,7 +298,7 @@ Result Task::wait() {
   if (on_goroutine_thread()) return refuse_on_goroutine("Task::wait");
   Runtime* rt;
   {
-    std::lock_guard<std::mutex> lk(impl_->host->mu);
+    std::lock_guard lk(impl_->host->mu);
     rt = impl_->host->rt;
   }
   if (rt == nullptr) return misuse("Task::wait after its VM was destroyed");
@@ -306,7 +306,7 @@ Result Task::wait() {
   Status st = rt->await(task);
   impl_->result = to_result(st);
   if (st.ok()) {
-    std::lock_guard<std::mutex> lk(impl_->host->mu);
+    std::lock_guard lk(impl_->host->mu);
     impl_->result.value = Access::make_handle(impl_->host, task->result, impl_->host->hold(task->result));
   }
   rt->release_task(task);
@@ -375,7 +375,7 @@ Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
       Value v = Value::object(native);
       if (m != nullptr) map_set(rt->heap(), m, Value::object(rt->new_string(d.name)), v);
       else rt->globals[size_t(rt->define_global(d.name))] = v;
-      std::lock_guard<std::mutex> lk(rt->host().mu);
+      std::lock_guard lk(rt->host().mu);
       rt->host().natives.push_back(std::move(n));
     }
     if (m != nullptr && r.ok()) rt->globals[size_t(rt->define_global(module))] = Value::object(m);
@@ -428,7 +428,7 @@ Result VM::collect() {
 
 void VM::on_gc(std::function<void(const GcCycle&)> callback) {
   auto cb = callback ? std::make_shared<std::function<void(const GcCycle&)>>(std::move(callback)) : nullptr;
-  std::lock_guard<std::mutex> lk(impl_->gc_mu);
+  std::lock_guard lk(impl_->gc_mu);
   impl_->gc_callback = std::move(cb);
 }
 

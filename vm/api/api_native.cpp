@@ -37,7 +37,7 @@ namespace {
 
 constexpr int kMaxHostNatives = 1024;  // per process, across live VMs
 
-std::mutex g_slots_mu;  // guards taking and freeing slots
+Mutex g_slots_mu{LockRank::Leaf};  // guards taking and freeing slots
 std::array<std::atomic<HostNative*>, kMaxHostNatives> g_slots{};
 
 std::string describe(const std::exception& e, const HostNative* n) {
@@ -74,7 +74,7 @@ Value run_blocking(HostNative* n, Thread* t, Value* args, int nargs) {
   NativeFrame f{n, t, {}, {}};
   {
     const auto& st = t->rt->host_ptr();
-    std::lock_guard<std::mutex> lk(st->mu);
+    std::lock_guard lk(st->mu);
     for (int i = 0; i < nargs; i++) f.handles.push_back(Access::make_handle(st, args[i], st->hold(args[i])));
   }
   Arg r;
@@ -131,7 +131,7 @@ Handle handle_at(const NativeFrame* f, size_t i) {
   Value v = value_at(f, i);
   if (v.is_empty()) return Handle();
   const auto& st = f->thread->rt->host_ptr();
-  std::lock_guard<std::mutex> lk(st->mu);
+  std::lock_guard lk(st->mu);
   return Access::make_handle(st, v, st->hold(v));
 }
 
@@ -149,7 +149,7 @@ namespace detail {
 
 // Takes a trampoline slot for n; false when all are taken.
 bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max_args) {
-  std::lock_guard<std::mutex> lk(g_slots_mu);
+  std::lock_guard lk(g_slots_mu);
   for (int i = 0; i < kMaxHostNatives; i++) {
     if (g_slots[size_t(i)].load() != nullptr) continue;
     g_slots[size_t(i)].store(n, std::memory_order_release);
@@ -161,7 +161,7 @@ bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max
 }
 
 void unbind_native(HostNative* n) {
-  std::lock_guard<std::mutex> lk(g_slots_mu);
+  std::lock_guard lk(g_slots_mu);
   if (n->index >= 0) g_slots[size_t(n->index)].store(nullptr);
   n->index = -1;
 }
@@ -244,7 +244,7 @@ Result NativeCall::call(const Handle& fn, std::vector<Arg> args) const {
   r.kind = Result::Ok;
   r.message.clear();
   const auto& st = rt.host_ptr();
-  std::lock_guard<std::mutex> lk(st->mu);
+  std::lock_guard lk(st->mu);
   r.value = Access::make_handle(st, v, st->hold(v));
   return r;
 }

@@ -35,7 +35,7 @@ R read(const Handle& h, R expired, F f) {
   Value v = Access::value_of(h);
   const auto& st = Access::state_of(h);
   if (st == nullptr) return f(v);
-  std::lock_guard<std::mutex> lk(st->mu);
+  std::lock_guard lk(st->mu);
   if (st->rt == nullptr) return expired;
   return f(v);
 }
@@ -155,7 +155,7 @@ const char* type_name(Type t) {
 
 Handle::Handle(const Handle& other) : st_(other.st_), bits_(other.bits_), slot_(other.slot_) {
   if (st_ == nullptr) return;
-  std::lock_guard<std::mutex> lk(st_->mu);
+  std::lock_guard lk(st_->mu);
   st_->retain(slot_);
 }
 
@@ -182,14 +182,14 @@ Handle& Handle::operator=(Handle&& other) noexcept {
 
 Handle::~Handle() {
   if (st_ == nullptr) return;
-  std::lock_guard<std::mutex> lk(st_->mu);
+  std::lock_guard lk(st_->mu);
   st_->release(slot_);
   slot_ = -1;
 }
 
 bool Handle::expired() const {
   if (st_ == nullptr) return false;
-  std::lock_guard<std::mutex> lk(st_->mu);
+  std::lock_guard lk(st_->mu);
   return st_->rt == nullptr;
 }
 

@@ -69,7 +69,7 @@ void HostState::release(int32_t slot) {
 }
 
 void HostState::push_roots(gc::RootSink& sink) {
-  std::lock_guard<std::mutex> lk(mu);
+  std::lock_guard lk(mu);
   if (!slots.empty()) sink.values(slots.data(), slots.data() + slots.size());
   if (!entries.empty()) sink.values(entries.data(), entries.data() + entries.size());
   for (auto& t : tasks) {
@@ -113,7 +113,7 @@ Value host_arg(Thread* t, Value* args, int) {
 // The Sched's run has ended (report_done sets `done` before `stopping`).
 bool run_over(sched::Sched* s) {
   if (s->stopping.load()) return true;
-  std::lock_guard<std::mutex> d(s->done_mu);
+  std::lock_guard d(s->done_mu);
   return s->done;
 }
 
@@ -150,7 +150,7 @@ void Runtime::stop_world_locked() {
 }
 
 void Runtime::with_world_stopped(const std::function<void()>& f) {
-  std::lock_guard<std::mutex> lk(sched_mu_);
+  std::lock_guard lk(sched_mu_);
   stop_world_locked();
   f();
   sched::start_the_world();
@@ -171,7 +171,7 @@ Status Runtime::load(std::string_view file, std::string_view source, HostTask** 
 Value Runtime::trampoline(int nargs) {
   size_t i = 1 + size_t(nargs);
   {
-    std::lock_guard<std::mutex> lk(host_->mu);
+    std::lock_guard lk(host_->mu);
     if (i < host_->entries.size() && !host_->entries[i].is_nil()) return host_->entries[i];
   }
   stop_world_locked();
@@ -180,7 +180,7 @@ Value Runtime::trampoline(int nargs) {
   if (!st.ok() || main->protos.empty()) fatal("host: the call trampoline does not compile");
   Value fn = Value::object(new_closure(main->protos[0]));
   {
-    std::lock_guard<std::mutex> lk(host_->mu);
+    std::lock_guard lk(host_->mu);
     if (host_->entries.empty()) host_->entries.push_back(Value::object(new_native("host argument", host_arg, 1, 1)));
     if (host_->entries.size() <= i) host_->entries.resize(i + 1, Value::nil());
     host_->entries[i] = fn;
@@ -219,7 +219,7 @@ void Runtime::stop_sched_locked() {
   bool clean = sched::sched_stop(s);
   std::vector<std::unique_ptr<HostTask>> dead;  // destroyed unlocked: their handles take mu
   {
-    std::lock_guard<std::mutex> lk(host_->mu);  // their goroutines will never run again
+    std::lock_guard lk(host_->mu);  // their goroutines will never run again
     auto& ts = host_->tasks;
     auto gone = std::stable_partition(ts.begin(), ts.end(), [s](auto& t) { return t->sched != s || !t->abandoned; });
     std::move(gone, ts.end(), std::back_inserter(dead));
@@ -236,7 +236,7 @@ void Runtime::stop_sched_locked() {
 }
 
 void Runtime::stop_scheduler() {
-  std::lock_guard<std::mutex> lk(sched_mu_);
+  std::lock_guard lk(sched_mu_);
   stop_sched_locked();
 }
 
@@ -251,14 +251,14 @@ HostTask* Runtime::add_task(Value fn, std::vector<Arg> args) {
   t->fn = fn;
   t->args = std::move(args);
   HostTask* raw = t.get();
-  std::lock_guard<std::mutex> lk(host_->mu);
+  std::lock_guard lk(host_->mu);
   host_->tasks.push_back(std::move(t));
   return raw;
 }
 
 void Runtime::release_task(HostTask* task) {
   std::unique_ptr<HostTask> dead;  // destroyed unlocked
-  std::lock_guard<std::mutex> lk(host_->mu);
+  std::lock_guard lk(host_->mu);
   if (task->finished || task->sched == nullptr) dead = host_->take_task(task);
   else task->abandoned = true;
 }
@@ -281,7 +281,7 @@ Status Runtime::spawn(HostTask* task) {
     st.message = std::string("cannot call a value of type ") + type_name(fn);
     return st;
   }
-  std::lock_guard<std::mutex> lk(sched_mu_);
+  std::lock_guard lk(sched_mu_);
   Value entry = fn;
   Value entry_args[2];
   int entry_nargs = 0;
@@ -304,11 +304,11 @@ namespace {
 // Registers the calling host thread as a waiter on s, returning checkdead's
 // generation to compare with; checkdead runs once for it.
 uint64_t begin_wait(sched::Sched* s) {
-  std::lock_guard<std::mutex> lk(s->lock);
+  std::lock_guard lk(s->lock);
   s->host_waiters++;
   uint64_t gen;
   {
-    std::lock_guard<std::mutex> d(s->done_mu);
+    std::lock_guard d(s->done_mu);
     gen = s->asleep_gen;
   }
   sched::checkdead(s);
@@ -316,13 +316,13 @@ uint64_t begin_wait(sched::Sched* s) {
 }
 
 void end_wait(sched::Sched* s) {
-  std::lock_guard<std::mutex> lk(s->lock);
+  std::lock_guard lk(s->lock);
   s->host_waiters--;
 }
 
 // The run ended (s->done) while a host waited for something else.
 Status run_ended(sched::Sched* s) {
-  std::lock_guard<std::mutex> d(s->done_mu);
+  std::lock_guard d(s->done_mu);
   Status st;
   st.kind = Status::RuntimeError;
   if (s->exit_kind == sched::Sched::Exit::Error) {
@@ -352,20 +352,20 @@ Status deadlock() {
 bool Runtime::deadlock_confirmed(sched::Sched* s, uint64_t* gen, const std::function<bool()>& finished) {
   uint64_t spawns = host_spawns_.load();
   {
-    std::unique_lock<std::mutex> lk(s->done_mu);
+    std::unique_lock lk(s->done_mu);
     if (s->done_cv.wait_for(lk, std::chrono::nanoseconds(opts_.deadlock_grace_ns),
                             [&] { return finished() || s->done; }))
       return false;
   }
-  std::lock_guard<std::mutex> lk(s->lock);
+  std::lock_guard lk(s->lock);
   uint64_t before, after;
   {
-    std::lock_guard<std::mutex> d(s->done_mu);
+    std::lock_guard d(s->done_mu);
     before = s->asleep_gen;
   }
   sched::checkdead(s);
   {
-    std::lock_guard<std::mutex> d(s->done_mu);
+    std::lock_guard d(s->done_mu);
     after = s->asleep_gen;
   }
   *gen = after;
@@ -378,7 +378,7 @@ Status Runtime::wait_for(sched::Sched* s, const std::function<bool()>& finished)
   Status st;
   for (;;) {
     {
-      std::unique_lock<std::mutex> lk(s->done_mu);
+      std::unique_lock lk(s->done_mu);
       s->done_cv.wait(lk, [&] { return finished() || s->done || s->asleep_gen != gen; });
       if (finished()) break;
       if (s->done) {
@@ -404,7 +404,7 @@ Status Runtime::await(HostTask* task) {
 Status Runtime::await_all() {
   sched::Sched* s;
   {
-    std::lock_guard<std::mutex> lk(sched_mu_);
+    std::lock_guard lk(sched_mu_);
     s = sched_ != nullptr && !run_over(sched_.get()) ? sched_.get() : nullptr;
   }
   if (s == nullptr) return {};
@@ -426,7 +426,7 @@ void Runtime::host_goexit(sched::G* g, Value r) {
   sched::Sched* s = task->sched;
   std::unique_ptr<HostTask> dead;  // destroyed unlocked
   {
-    std::lock_guard<std::mutex> lk(host_->mu);
+    std::lock_guard lk(host_->mu);
     if (task->abandoned) {
       dead = host_->take_task(task);
       return;
@@ -434,7 +434,7 @@ void Runtime::host_goexit(sched::G* g, Value r) {
     task->finished = true;
     task->status = std::move(st);
     task->result = r;
-    std::lock_guard<std::mutex> d(s->done_mu);  // under mu: the waiter frees the task after `done`
+    std::lock_guard d(s->done_mu);  // under mu: the waiter frees the task after `done`
     task->done = true;
   }
   s->done_cv.notify_all();

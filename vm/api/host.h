@@ -75,7 +75,7 @@ struct HostNative {
 };
 
 struct HostState {
-  std::mutex mu;               // leaf lock; see the file comment
+  Mutex mu{LockRank::Host};    // see the file comment
   Runtime* rt = nullptr;       // under mu; nullptr once the runtime is destroyed
   VM* vm = nullptr;            // the public object, for NativeCall::vm(); immutable
 

@@ -53,7 +53,7 @@ Runtime::~Runtime() {
   stop_scheduler();
   std::vector<std::unique_ptr<HostTask>> tasks;  // destroyed unlocked: their handles take mu
   {
-    std::lock_guard<std::mutex> lk(host_->mu);  // handles expire from here on
+    std::lock_guard lk(host_->mu);  // handles expire from here on
     host_->rt = nullptr;
     tasks.swap(host_->tasks);
   }
@@ -104,7 +104,7 @@ int default_procs() {
 Value Runtime::string_constant(std::string_view s) { return Value::object(new_string(s)); }
 
 int Runtime::find_global(std::string_view name) {
-  std::lock_guard<std::mutex> lk(globals_mu_);
+  std::lock_guard lk(globals_mu_);
   auto it = global_index_.find(std::string(name));
   return it == global_index_.end() ? -1 : it->second;
 }
@@ -112,7 +112,7 @@ int Runtime::find_global(std::string_view name) {
 int Runtime::define_global(std::string_view name) {
   int slot = find_global(name);
   if (slot >= 0) return slot;
-  std::lock_guard<std::mutex> lk(globals_mu_);
+  std::lock_guard lk(globals_mu_);
   slot = int(globals.size());
   globals.push_back(Value::nil());
   global_names.emplace_back(name);

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "vm/core/lockrank.h"
+
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
 #define WEFT_HAVE_VALGRIND 1
@@ -22,7 +24,7 @@ namespace weft::arch {
 
 namespace {
 
-std::mutex g_pool_mu;                 // guards g_pool
+Mutex g_pool_mu{LockRank::Leaf};      // guards g_pool
 NativeStack* g_pool = nullptr;        // the global pool
 
 #ifdef WEFT_TSAN
@@ -88,7 +90,7 @@ void unmap_stack(NativeStack* s) {
 }  // namespace
 
 StackPool::~StackPool() {
-  std::lock_guard<std::mutex> lk(g_pool_mu);
+  std::lock_guard lk(g_pool_mu);
   while (NativeStack* s = free_) {
     free_ = s->next;
     s->next = g_pool;
@@ -102,7 +104,7 @@ NativeStack* StackPool::get() {
     free_ = s->next;
     count_--;
   } else {
-    std::lock_guard<std::mutex> lk(g_pool_mu);
+    std::lock_guard lk(g_pool_mu);
     s = g_pool;
     if (s != nullptr) g_pool = s->next;
   }
@@ -120,7 +122,7 @@ void StackPool::put(NativeStack* s) {
     count_++;
     return;
   }
-  std::lock_guard<std::mutex> lk(g_pool_mu);
+  std::lock_guard lk(g_pool_mu);
   s->next = g_pool;
   g_pool = s;
 }
@@ -128,7 +130,7 @@ void StackPool::put(NativeStack* s) {
 void release_global_stacks() {
   NativeStack* list;
   {
-    std::lock_guard<std::mutex> lk(g_pool_mu);
+    std::lock_guard lk(g_pool_mu);
     list = g_pool;
     g_pool = nullptr;
   }

@@ -78,7 +78,7 @@ namespace {
 
 // Process-wide state, because bdwgc's is.
 std::once_flag g_init_once;
-std::mutex g_heaps_mu;                 // guards g_heaps; taken before bdwgc's lock
+Mutex g_heaps_mu{LockRank::Heaps};     // guards g_heaps; taken before bdwgc's lock
 std::vector<Heap*> g_heaps;            // every live Heap: all their roots are pushed
 std::atomic<bool> g_collecting{false}; // set only while Heap::collect runs GC_gcollect
 std::atomic<uint64_t> g_mark_start{0}, g_mark_end{0};  // written by the event hook
@@ -120,13 +120,12 @@ void on_collection_event(GC_EventType e) {
 // wakes, runs one collection for every heap that asked, and notifies
 // done_, on which Heap::collect() callers wait for the cycle count to pass
 // their mark; goroutines in gc() are readied instead (Heap::gc_wait).
-// Lock order: mu_ is a leaf (nothing is taken under it).
 class CollectorThread {
  public:
   CollectorThread() : thread_([this] { loop(); }) { thread_.detach(); }
 
   void poke() {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard lock(mu_);
     poked_ = true;
     posted_.notify_one();
   }
@@ -134,7 +133,7 @@ class CollectorThread {
   // Waits until `done` holds; rechecked after every collection.
   template <typename Pred>
   void wait(Pred done) {
-    std::unique_lock<std::mutex> lock(mu_);
+    std::unique_lock lock(mu_);
     done_.wait(lock, done);
   }
 
@@ -145,13 +144,13 @@ class CollectorThread {
       fatal("gc: cannot register the collector thread");
     for (;;) {
       {
-        std::unique_lock<std::mutex> lock(mu_);
+        std::unique_lock lock(mu_);
         posted_.wait(lock, [this] { return poked_; });
         poked_ = false;
       }
       scrub_stack();
       Heap::collect_requested();
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard lock(mu_);
       done_.notify_all();
     }
   }
@@ -168,8 +167,8 @@ class CollectorThread {
   }
   static constexpr size_t kScrubBytes = 64 << 10;  // > bdwgc's marking frames (a few KiB)
 
-  std::mutex mu_;
-  std::condition_variable posted_, done_;
+  Mutex mu_{LockRank::Collector};
+  std::condition_variable_any posted_, done_;
   bool poked_ = false;  // a request arrived since the thread last looked
   std::thread thread_;  // detached: lives as long as the process, like bdwgc
 };
@@ -223,7 +222,7 @@ Heap::Heap(Roots* roots, int gc_percent) : roots_(roots), gc_percent_(gc_percent
   shared_ = caches_.back().get();
   shared_->owner = this;
   update_trigger();
-  std::lock_guard<std::mutex> lock(g_heaps_mu);
+  std::lock_guard lock(g_heaps_mu);
   g_heaps.push_back(this);
 }
 
@@ -231,14 +230,14 @@ Heap::Heap(Roots* roots, int gc_percent) : roots_(roots), gc_percent_(gc_percent
 // garbage for the next collection. Taking g_heaps_mu waits out a collection
 // in progress.
 Heap::~Heap() {
-  std::lock_guard<std::mutex> lock(g_heaps_mu);
+  std::lock_guard lock(g_heaps_mu);
   g_heaps.erase(std::remove(g_heaps.begin(), g_heaps.end(), this), g_heaps.end());
 }
 
 // ---- allocation ----
 
 Cache* Heap::adopt_cache(sched::P* p) {
-  std::lock_guard<std::mutex> lock(caches_mu_);
+  std::lock_guard lock(caches_mu_);
   caches_.push_back(std::make_unique<Cache>());
   Cache* c = caches_.back().get();
   c->owner = this;
@@ -289,7 +288,7 @@ Cache* Heap::current_cache() {
 }
 
 void* Heap::alloc_shared(size_t granules, bool atomic) {
-  std::lock_guard<std::mutex> lock(caches_mu_);
+  std::lock_guard lock(caches_mu_);
   shared_->unreported += granules * kGranule;
   if (gc_stress_) request();
   if (void* p = pop_free(shared_, granules, atomic)) return p;
@@ -325,7 +324,7 @@ void Heap::report(Cache* c) {
   uint64_t allocated = allocated_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   uint64_t live;
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    std::lock_guard lock(stats_mu_);
     live = stats_.live_bytes;
   }
   if (live + allocated >= trigger_.load(std::memory_order_relaxed)) request();
@@ -361,7 +360,7 @@ bool Heap::take_out_of_memory() {
 // World stopped (or the heap otherwise quiescent): drops every list and
 // folds every count into the heap's.
 void Heap::flush_caches() {
-  std::lock_guard<std::mutex> lock(caches_mu_);
+  std::lock_guard lock(caches_mu_);
   uint64_t bytes = 0;
   for (auto& c : caches_) {
     for (auto& lists : c->free) std::fill(std::begin(lists), std::end(lists), nullptr);
@@ -383,7 +382,7 @@ void Heap::update_trigger() {
   } else {
     uint64_t live;
     {
-      std::lock_guard<std::mutex> lock(stats_mu_);
+      std::lock_guard lock(stats_mu_);
       live = stats_.live_bytes;
     }
     uint64_t percent = uint64_t(gc_percent_);
@@ -406,7 +405,7 @@ void Heap::set_gc_stress(bool on) {
 Stats Heap::stats() const {
   Stats s;
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    std::lock_guard lock(stats_mu_);
     s = stats_;
   }
   s.allocated_bytes = allocated_.load(std::memory_order_relaxed);
@@ -429,7 +428,7 @@ void Heap::push_all_roots() {
 
 // Collector thread: one collection for each heap that asked.
 void Heap::collect_requested() {
-  std::lock_guard<std::mutex> lock(g_heaps_mu);
+  std::lock_guard lock(g_heaps_mu);
   for (Heap* h : g_heaps) {
     if (h->requested_.load(std::memory_order_acquire)) h->run_cycle();
   }
@@ -480,7 +479,7 @@ void Heap::run_cycle() {
   uint64_t live = measure_live_bytes();
   if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    std::lock_guard lock(stats_mu_);
     stats_.collections++;
     stats_.live_bytes = live;
     stats_.heap_bytes = GC_get_heap_size();
@@ -528,7 +527,7 @@ namespace {
 // world at once (gc() with 2 spinners on 2 CPUs, bench/preempt/run.sh:
 // p50 1.9 ms before, 0.2-0.6 ms after).
 bool unlock_waiters(sched::G*, void* mu) {
-  static_cast<std::mutex*>(mu)->unlock();
+  static_cast<Mutex*>(mu)->unlock();
   sched_yield();
   return true;
 }
@@ -554,7 +553,7 @@ void Heap::ready_waiters() {
   uint64_t done = cycles_.load(std::memory_order_acquire);
   std::vector<sched::G*> ready;
   {
-    std::lock_guard<std::mutex> lock(waiters_mu_);
+    std::lock_guard lock(waiters_mu_);
     auto keep = std::partition(waiters_.begin(), waiters_.end(),
                                [done](const Waiter& w) { return w.target > done; });
     for (auto it = keep; it != waiters_.end(); ++it) ready.push_back(it->g);

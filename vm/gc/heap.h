@@ -254,9 +254,9 @@ class Heap {
   std::atomic<uint64_t> trigger_{kMinHeap};  // live + allocated at which to request
   std::atomic<uint64_t> allocated_{0};  // reported bytes since the last collection
   std::atomic<uint64_t> total_allocated_{0};
-  mutable std::mutex stats_mu_;  // guards stats_ (written by the collector)
+  mutable Mutex stats_mu_{LockRank::HeapStats};  // guards stats_ (written by the collector)
   Stats stats_;
-  std::mutex caches_mu_;         // guards caches_ and the shared cache's use
+  Mutex caches_mu_{LockRank::HeapCaches};  // guards caches_ and the shared cache's use
   std::vector<std::unique_ptr<Cache>> caches_;  // every P's cache and the shared one
   Cache* shared_;                // for threads without a P; under caches_mu_
   // Goroutines parked in gc(), each with the cycle count that satisfies it.
@@ -265,7 +265,7 @@ class Heap {
     sched::G* g;
     uint64_t target;
   };
-  std::mutex waiters_mu_;        // taken before the collector thread's lock
+  Mutex waiters_mu_{LockRank::GcWaiters};  // taken before the collector thread's lock
   std::vector<Waiter> waiters_;
 };
 

@@ -197,11 +197,11 @@ class Runtime : public CompileEnv, public gc::Roots {
   // that needs goroutines. sched_mu_ guards starting, stopping and spawning
   // on it (never held while waiting for goroutines); live_sched_ mirrors it
   // for interrupt(), which must not wait for sched_mu_.
-  std::mutex sched_mu_;
+  Mutex sched_mu_{LockRank::HostSched};
   std::unique_ptr<sched::Sched> sched_;
   std::atomic<sched::Sched*> live_sched_{nullptr};
   std::atomic<uint64_t> host_spawns_{0};  // goroutines host threads started (deadlock_confirmed)
-  std::mutex globals_mu_;           // guards global_index_ and global_names (host lookups)
+  Mutex globals_mu_{LockRank::Globals};  // guards global_index_ and global_names (host lookups)
   std::unique_ptr<gc::Heap> heap_;
   std::unordered_map<std::string, int> global_index_;
   std::vector<std::unique_ptr<Proto>> protos_;

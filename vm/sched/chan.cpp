@@ -67,6 +67,7 @@ bool take_sudog(G* g) {
 // ---- the lock ----
 
 void chan_lock(Channel* c) {
+  lockrank_acquire(LockRank::Chan, c);
   if (M* m = getm()) m->locks.fetch_add(1, std::memory_order_relaxed);
   uint32_t free = 0;
   if (!c->lock.word.compare_exchange_strong(free, 1, std::memory_order_acquire)) lock_slow(&c->lock.word);
@@ -75,6 +76,7 @@ void chan_lock(Channel* c) {
 void chan_unlock(Channel* c) {
   if (c->lock.word.exchange(0, std::memory_order_release) == 2) futexwakeup(&c->lock.word);
   if (M* m = getm()) m->locks.fetch_sub(1, std::memory_order_relaxed);
+  lockrank_release(LockRank::Chan, c);
 }
 
 // ---- the queues ----

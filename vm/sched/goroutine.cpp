@@ -20,7 +20,7 @@ void gfput(Sched* s, G* g) {
   g->waiting = nullptr;
   g->is_main = false;
   g->host = nullptr;
-  std::lock_guard<std::mutex> lk(s->allglock);
+  std::lock_guard lk(s->allglock);
   g->schedlink = s->gfree;
   s->gfree = g;
 }
@@ -82,7 +82,7 @@ namespace {
 G* newproc1(Sched* s, Value fn, const Value* args, int nargs, void* host, bool is_main) {
   G* g;
   {
-    std::lock_guard<std::mutex> lk(s->allglock);
+    std::lock_guard lk(s->allglock);
     g = s->gfree;
     if (g != nullptr) s->gfree = g->schedlink;
   }
@@ -90,7 +90,7 @@ G* newproc1(Sched* s, Value fn, const Value* args, int nargs, void* host, bool i
     g = new G();
     g->owner = s;
     casgstatus(g, _Gidle, _Gdead);
-    std::lock_guard<std::mutex> lk(s->allglock);
+    std::lock_guard lk(s->allglock);
     s->allgs.push_back(g);
   }
   g->schedlink = nullptr;
@@ -114,7 +114,7 @@ G* newproc(Value fn, const Value* args, int nargs) {
     runqput(s, m->p, g, true);
     wakep(s);
   } else {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     globrunqput(s, g);
   }
   return g;
@@ -123,7 +123,7 @@ G* newproc(Value fn, const Value* args, int nargs) {
 G* host_newproc(Sched* s, Value fn, const Value* args, int nargs, void* host, bool is_main) {
   G* g = newproc1(s, fn, args, nargs, host, is_main);
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     globrunqput(s, g);
   }
   wakep(s);

@@ -65,7 +65,7 @@ struct Range {
 // Published as an immutable sorted array; replaced (never modified) under
 // g_table_mu. Old tables stay allocated (a handler may still be reading
 // one), in g_tables, for the process's life: registrations are few.
-std::mutex g_table_mu;
+Mutex g_table_mu{LockRank::Leaf};
 std::vector<std::unique_ptr<std::vector<Range>>> g_tables;
 std::atomic<const std::vector<Range>*> g_table{nullptr};
 
@@ -76,7 +76,7 @@ void publish(std::vector<Range> ranges) {
 }
 
 void build_table_once() {
-  std::lock_guard<std::mutex> lk(g_table_mu);
+  std::lock_guard lk(g_table_mu);
   if (g_table.load() != nullptr) return;
   std::vector<Range> r;
   uintptr_t lo = uintptr_t(__start_weft_async_safe), hi = uintptr_t(__stop_weft_async_safe);
@@ -181,7 +181,7 @@ struct Stress {
   std::thread thread;
   std::atomic<bool> stop{false};
 };
-std::mutex g_stress_mu;
+Mutex g_stress_mu{LockRank::Leaf};
 std::vector<std::pair<Sched*, std::unique_ptr<Stress>>> g_stress;  // under g_stress_mu
 
 void stress_main(Sched* s, Stress* st) {
@@ -221,7 +221,7 @@ bool async_preempt_enabled() { return g_enabled.load(std::memory_order_relaxed);
 
 void register_async_range(uintptr_t lo, uintptr_t hi, uintptr_t restart) {
   build_table_once();
-  std::lock_guard<std::mutex> lk(g_table_mu);
+  std::lock_guard lk(g_table_mu);
   std::vector<Range> r = *g_table.load();
   r.push_back({lo, hi, restart});
   publish(std::move(r));
@@ -309,7 +309,7 @@ void preemptone(P* p, const G* spare) {
 }
 
 void preempt_stress_start(Sched* s) {
-  std::lock_guard<std::mutex> lk(g_stress_mu);
+  std::lock_guard lk(g_stress_mu);
   auto st = std::make_unique<Stress>();
   st->thread = std::thread(stress_main, s, st.get());
   g_stress.emplace_back(s, std::move(st));
@@ -318,7 +318,7 @@ void preempt_stress_start(Sched* s) {
 void preempt_stress_stop(Sched* s) {
   std::unique_ptr<Stress> st;
   {
-    std::lock_guard<std::mutex> lk(g_stress_mu);
+    std::lock_guard lk(g_stress_mu);
     for (auto it = g_stress.begin(); it != g_stress.end(); ++it) {
       if (it->first != s) continue;
       st = std::move(it->second);

@@ -139,7 +139,7 @@ void checkdead(Sched* s) {
   }
   if (s->host_waiters == 0) return;
   {
-    std::lock_guard<std::mutex> lk(s->done_mu);  // sched.lock < done_mu
+    std::lock_guard lk(s->done_mu);  // sched.lock < done_mu
     s->asleep_gen++;
   }
   s->done_cv.notify_all();
@@ -155,7 +155,7 @@ void newm(Sched* s, P* p, bool spinning) {
   m->nextp = p;
   m->spinning = spinning;
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     m->id = s->mnext++;
     m->fastrand_state = uint64_t(nanotime()) ^ (uint64_t(m->id) << 32);
     s->allm.push_back(m);
@@ -168,7 +168,7 @@ void newm(Sched* s, P* p, bool spinning) {
 // something pokes it, or timeout_ns passes (false, no P).
 bool stopm(Sched* s, M* m, int64_t timeout_ns) {
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     m->nextp = nullptr;
     m->park.store(0);
     mput(s, m);
@@ -176,7 +176,7 @@ bool stopm(Sched* s, M* m, int64_t timeout_ns) {
   }
   if (!notesleep(&m->park, timeout_ns)) {
     {
-      std::lock_guard<std::mutex> lk(s->lock);
+      std::lock_guard lk(s->lock);
       if (mremove(s, m)) return false;  // timed out, nobody took us
     }
     notesleep(&m->park, -1);  // mget took us: its wakeup is on the way
@@ -194,7 +194,7 @@ bool stopm(Sched* s, M* m, int64_t timeout_ns) {
 void mpoke(Sched* s) {
   M* m;
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     m = mget(s);
   }
   if (m != nullptr) notewakeup(&m->park);
@@ -215,7 +215,7 @@ void gcstopm(Sched* s, M* m) {
     s->nmspinning.fetch_sub(1);
   }
   P* p = releasep(m);
-  std::lock_guard<std::mutex> lk(s->lock);
+  std::lock_guard lk(s->lock);
   casp(p, _Pidle, _Pgcstop);
   p_stopped(s);
 }
@@ -230,7 +230,7 @@ bool stop_until_p(Sched* s) {
     if (s->gcwaiting.load()) continue;
     P* p;
     {
-      std::lock_guard<std::mutex> lk(s->lock);
+      std::lock_guard lk(s->lock);
       p = pidleget(s);
     }
     if (p != nullptr) {
@@ -281,12 +281,12 @@ G* findrunnable(Sched* s, bool* inherit) {
     // G readied from outside waits at its head (ready_from_outside).
     if ((p->schedtick.load(std::memory_order_relaxed) % 61 == 0 || s->runq_urgent.exchange(false)) &&
         s->runqsize.load() > 0) {
-      std::lock_guard<std::mutex> lk(s->lock);
+      std::lock_guard lk(s->lock);
       if (G* g = globrunqget(s, p, 1)) return g;
     }
     if (G* g = runqget(p, inherit)) return g;
     if (s->runqsize.load() > 0) {
-      std::lock_guard<std::mutex> lk(s->lock);
+      std::lock_guard lk(s->lock);
       if (G* g = globrunqget(s, p, 0)) return g;
     }
     if (m->spinning || 2 * s->nmspinning.load() < s->nprocs - s->npidle.load()) {
@@ -297,7 +297,7 @@ G* findrunnable(Sched* s, bool* inherit) {
       if (G* g = steal_work(s, m)) return g;
     }
     {
-      std::unique_lock<std::mutex> lk(s->lock);
+      std::unique_lock lk(s->lock);
       if (s->gcwaiting.load() || s->stopping.load()) continue;
       if (s->runqsize.load() > 0) {
         if (G* g = globrunqget(s, p, 0)) return g;
@@ -314,7 +314,7 @@ G* findrunnable(Sched* s, bool* inherit) {
       bool work = s->runqsize.load() > 0;
       for (P* pp : s->allp) work = work || !runqempty(pp);
       if (work) {
-        std::lock_guard<std::mutex> lk(s->lock);
+        std::lock_guard lk(s->lock);
         if (P* p2 = pidleget(s)) {
           acquirep(m, p2);
           m->spinning = true;
@@ -367,7 +367,7 @@ void to_global_queue(Sched* s, M* m, G* g, uint32_t from) {
   release_stack(m, g);
   dropg(m, g);
   casgstatus(g, from, _Grunnable);
-  std::lock_guard<std::mutex> lk(s->lock);
+  std::lock_guard lk(s->lock);
   globrunqput(s, g);
 }
 
@@ -443,7 +443,7 @@ void mstart(Sched* s, M* m) {
   schedule_loop(s);
   m = getm();
   if (m->p != nullptr) {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     pidleput(s, releasep(m));
   }
   delete m->stacks;
@@ -451,11 +451,11 @@ void mstart(Sched* s, M* m) {
   preempt_mexit(m);
   weft_tls_m = nullptr;
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     s->mcount--;
     m->exited = true;
   }
-  { std::lock_guard<std::mutex> lk(s->done_mu); }  // no lost wakeup for sched_stop
+  { std::lock_guard lk(s->done_mu); }  // no lost wakeup for sched_stop
   s->done_cv.notify_all();
 }
 
@@ -476,7 +476,7 @@ namespace {
 
 void ready_from_outside(Sched* s, G* g) {
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     globrunqputhead(s, g);
     s->runq_urgent.store(true);
   }
@@ -523,7 +523,7 @@ void park_stackful(M::Action action) {
 
 void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback) {
   {
-    std::lock_guard<std::mutex> lk(s->done_mu);
+    std::lock_guard lk(s->done_mu);
     if (s->done) return;
     s->done = true;
     s->exit_kind = kind;
@@ -556,7 +556,7 @@ void pidleput(Sched* s, P* p) {
 void startm(Sched* s, P* p, bool spinning) {
   M* m;
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     if (p == nullptr) p = pidleget(s);
     if (p == nullptr) {
       if (spinning) s->nmspinning.fetch_sub(1);
@@ -594,7 +594,7 @@ void handoffp(Sched* s, P* p) {
       return;
     }
   }
-  std::lock_guard<std::mutex> lk(s->lock);
+  std::lock_guard lk(s->lock);
   if (s->gcwaiting.load()) {
     casp(p, _Pidle, _Pgcstop);
     p_stopped(s);
@@ -652,7 +652,7 @@ void entersyscall() {
   casp(p, _Prunning, _Psyscall);
   if (s->gcwaiting.load()) {  // a stop is in progress: give the P up now
     if (trycasp(p, _Psyscall, _Pgcstop)) {
-      std::lock_guard<std::mutex> lk(s->lock);
+      std::lock_guard lk(s->lock);
       p_stopped(s);
     }
   }
@@ -672,7 +672,7 @@ void exitsyscall() {
   }
   P* p = nullptr;
   if (!s->gcwaiting.load()) {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     p = pidleget(s);
   }
   if (p != nullptr) {
@@ -701,7 +701,7 @@ bool sched_start(Sched* s, const Hooks& hooks, const Options& opts) {
     s->allp.push_back(p);
   }
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     for (int i = s->nprocs; i-- > 0;) pidleput(s, s->allp[size_t(i)]);
   }
   s->sysmon = std::thread(sysmon_main, s, opts.trace);
@@ -711,7 +711,7 @@ bool sched_start(Sched* s, const Hooks& hooks, const Options& opts) {
 
 bool sched_stop(Sched* s) {
   {
-    std::lock_guard<std::mutex> lk(s->lock);  // orders against stop_the_world's check
+    std::lock_guard lk(s->lock);  // orders against stop_the_world's check
     s->stopping.store(true);
   }
   preempt_stress_stop(s);
@@ -723,11 +723,11 @@ bool sched_stop(Sched* s) {
     preemptall(s);
     bool all_exited;
     {
-      std::lock_guard<std::mutex> lk(s->lock);
+      std::lock_guard lk(s->lock);
       all_exited = s->mcount == 0;
     }
     if (all_exited || std::chrono::steady_clock::now() >= deadline) break;
-    std::unique_lock<std::mutex> lk(s->done_mu);
+    std::unique_lock lk(s->done_mu);
     s->done_cv.wait_for(lk, std::chrono::milliseconds(1));
   }
   // A collection in progress reads the Gs and the Ps: let it finish (it
@@ -739,7 +739,7 @@ bool sched_stop(Sched* s) {
   for (M* m : s->allm) {
     bool exited;
     {
-      std::lock_guard<std::mutex> lk(s->lock);
+      std::lock_guard lk(s->lock);
       exited = m->exited;
     }
     if (exited) {

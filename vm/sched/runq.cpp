@@ -32,7 +32,7 @@ bool runqputslow(Sched* s, P* p, G* g, uint32_t h, uint32_t t) {
   for (uint32_t i = 0; i < n; i++) batch[i] = p->runq[(h + i) % kRunqSize];
   if (!p->runqhead.compare_exchange_strong(h, h + n, std::memory_order_acq_rel)) return false;
   batch[n] = g;
-  std::lock_guard<std::mutex> lk(s->lock);
+  std::lock_guard lk(s->lock);
   for (uint32_t i = 0; i <= n; i++) globrunqput(s, batch[i]);
   return true;
 }

@@ -37,8 +37,9 @@
 //    (DESIGN.md: GCC caches TLS addresses across calls).
 //  - Every blocking system call retries on EINTR.
 //
-// Lock order (lower first): sched.lock < channel locks (in address order
-// for select) < timers lock < allocation (bdwgc's lock).
+// Lock order: every runtime lock has a rank, and the ranks are one list,
+// vm/core/lockrank.h (sched.lock < channel locks, in address order for
+// select < timers < allglock < ...); builds with WEFT_LOCKRANK check it.
 //
 // Lifecycle. A Runtime owns its Sched (the scheduler's global state, Go's
 // `sched` plus allp/allm/allgs). The first host request that needs
@@ -64,6 +65,7 @@
 #include <vector>
 
 #include "vm/arch/context.h"
+#include "vm/core/lockrank.h"
 #include "vm/core/value.h"
 
 namespace weft::arch {
@@ -305,7 +307,7 @@ struct Sched {
 
   Hooks hooks;                       // fixed after start
   Options opts;                      // fixed after start
-  std::mutex lock;                   // sched.lock: guards the fields marked (L)
+  Mutex lock{LockRank::Sched};       // sched.lock: guards the fields marked (L)
 
   std::vector<P*> allp;              // fixed after start; owned
   int32_t nprocs = 0;
@@ -323,7 +325,7 @@ struct Sched {
   G* runqtail = nullptr;
   std::atomic<int32_t> runqsize{0};  // written under L
 
-  std::mutex allglock;               // guards allgs and gfree
+  Mutex allglock{LockRank::AllG};    // guards allgs and gfree
   std::vector<G*> allgs;             // every G ever made, dead ones included; owned
   G* gfree = nullptr;                // dead Gs for reuse
   std::atomic<uint64_t> goidgen{0};
@@ -342,7 +344,7 @@ struct Sched {
   std::atomic<int32_t> external_work{0};
 
   // Timers (vm/sched/timers.cpp).
-  std::mutex timers_lock;
+  Mutex timers_lock{LockRank::Timers};
   std::vector<G*> timers;            // a min-heap on G::when_ns (sleepers)
   std::atomic<int64_t> next_timer{INT64_MAX};  // earliest deadline, INT64_MAX if none
 
@@ -352,8 +354,8 @@ struct Sched {
   std::atomic<uint32_t> sysmon_note{0};  // wakes sysmon: shutdown, or a timer due before its next poll
   std::atomic<uint32_t> ready_rr{0};  // goready from outside: round-robin over the Ps
   std::atomic<bool> runq_urgent{false};  // the global queue's head was readied from outside
-  std::mutex done_mu;                 // guards the fields below
-  std::condition_variable done_cv;
+  Mutex done_mu{LockRank::Done};      // guards the fields below
+  std::condition_variable_any done_cv;
   bool done = false;
   enum class Exit { Ok, Error } exit_kind = Exit::Ok;  // Ok: the main goroutine returned
   std::string message, traceback;     // valid iff exit_kind == Error
@@ -500,7 +502,7 @@ void handoffp(Sched* s, P* p);
 void checkdead(Sched* s);
 // Calls f on every G (allglock held: f must not take it or park).
 template <typename F> void for_each_g(Sched* s, F f) {
-  std::lock_guard<std::mutex> lk(s->allglock);
+  std::lock_guard lk(s->allglock);
   for (G* g : s->allgs) f(g);
 }
 

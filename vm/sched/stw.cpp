@@ -40,7 +40,7 @@ constexpr int64_t kRepreemptNs = 100'000;
 // Held by the stopper from stop_the_world to start_the_world (or an aborted
 // stop), so sched_stop can wait out a collection that reads the Sched's Ps
 // and Gs (stw_quiesce). Ranks above sched.lock: taken first.
-std::mutex g_stw_mu;
+Mutex g_stw_mu{LockRank::Stw};
 Sched* g_stopped = nullptr;  // the Sched this stop applies to; under g_stw_mu
 
 void restart(Sched* s, bool complete);
@@ -56,7 +56,7 @@ int64_t stop_the_world(const char* reason) {
   int64_t start = nanotime();
   bool wait;
   {
-    std::lock_guard<std::mutex> lock(s->lock);
+    std::lock_guard lock(s->lock);
     if (s->gcwaiting.load()) fatal("sched: stop_the_world while the world is stopping");
     if (s->stopping.load()) {  // shutting down: the Ms are exiting
       g_stopped = nullptr;
@@ -90,7 +90,7 @@ int64_t stop_the_world(const char* reason) {
       return -1;
     }
     preemptall(s);
-    std::lock_guard<std::mutex> lock(s->lock);
+    std::lock_guard lock(s->lock);
     // A P may have entered a syscall since the first pass.
     for (P* p : s->allp) {
       if (trycasp(p, _Psyscall, _Pgcstop)) {
@@ -106,7 +106,7 @@ int64_t stop_the_world(const char* reason) {
   // CPU back to notice: with every CPU busy that wake-up alone can take a
   // scheduler tick, which is pause (counted there) but not goroutines
   // being slow to stop.
-  std::lock_guard<std::mutex> lock(s->lock);
+  std::lock_guard lock(s->lock);
   int64_t stopped = s->stopped_ns > start ? s->stopped_ns : nanotime();
   return stopped - start;
 }
@@ -117,7 +117,7 @@ void start_the_world() {
   g_stw_mu.unlock();
 }
 
-void stw_quiesce() { std::lock_guard<std::mutex> lock(g_stw_mu); }
+void stw_quiesce() { std::lock_guard lock(g_stw_mu); }
 
 namespace {
 
@@ -128,7 +128,7 @@ void restart(Sched* s, bool complete) {
   int32_t with_work = 0;
   std::vector<P*> busy;
   {
-    std::lock_guard<std::mutex> lock(s->lock);
+    std::lock_guard lock(s->lock);
     s->gcwaiting.store(false);
     for (P* p : s->allp) {
       if (p->status.load() != _Pgcstop) {

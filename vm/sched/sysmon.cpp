@@ -91,7 +91,7 @@ std::string schedtrace_line(Sched* s) {
   std::string line;
   int idle_ms, threads, spinning, runq;
   {
-    std::lock_guard<std::mutex> lk(s->lock);
+    std::lock_guard lk(s->lock);
     idle_ms = s->nmidle;
     threads = s->mcount;
     runq = s->runqsize.load();
@@ -155,7 +155,7 @@ void sysmon_main(Sched* s, bool trace) {
       idle = 0;
     } else {
       idle++;
-      std::lock_guard<std::mutex> lk(s->lock);
+      std::lock_guard lk(s->lock);
       checkdead(s);
     }
     delay = idle <= kIdleRoundsBeforeBackoff ? kMinDelay : std::min(delay * 2, kMaxDelay);

@@ -34,7 +34,7 @@ bool add_timer(G* g, void*) {
   Sched* s = current_sched();
   int64_t previous;
   {
-    std::lock_guard<std::mutex> lk(s->timers_lock);
+    std::lock_guard lk(s->timers_lock);
     previous = s->next_timer.load();
     s->timers.push_back(g);
     std::push_heap(s->timers.begin(), s->timers.end(), later);
@@ -66,7 +66,7 @@ void run_timers(Sched* s, int64_t now) {
   for (;;) {
     int n = 0;
     {
-      std::lock_guard<std::mutex> lk(s->timers_lock);
+      std::lock_guard lk(s->timers_lock);
       while (n < 64 && !s->timers.empty() && s->timers.front()->when_ns <= now) {
         std::pop_heap(s->timers.begin(), s->timers.end(), later);
         ready[n++] = s->timers.back();
@@ -80,7 +80,7 @@ void run_timers(Sched* s, int64_t now) {
     // Latest deadline first: goready puts each ahead of the one before
     // (runnext, or the global queue's head), so the earliest runs first.
     for (int i = n; i-- > 0;) goready(ready[i]);
-    std::lock_guard<std::mutex> lk(s->timers_lock);
+    std::lock_guard lk(s->timers_lock);
     update_next(s);
   }
 }
