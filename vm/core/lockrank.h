@@ -21,7 +21,6 @@ namespace weft {
 // locks, which select takes several of in address order.
 #define WEFT_LOCK_RANKS(X)                                                              \
   X(HostSched, "Runtime::sched_mu_")      /* starting, stopping, spawning (host) */    \
-  X(Globals, "Runtime::globals_mu_")      /* the global table's names (host) */        \
   X(Heaps, "gc: heaps list")              /* the collector holds it for a cycle */     \
   X(Stw, "sched: stop-the-world")         /* one stopper at a time */                  \
   X(GcWaiters, "gc: waiters")             /* goroutines waiting in gc() */             \
@@ -29,6 +28,7 @@ namespace weft {
   X(Chan, "channel")                                                                   \
   X(Timers, "sched: timers")                                                           \
   X(AllG, "sched: allglock")                                                           \
+  X(Globals, "Runtime::globals_mu_")      /* the global table's names */               \
   X(Host, "HostState::mu")                /* handles and requests of the API */        \
   X(Done, "sched: done_mu")               /* a run's outcome; host waiters */          \
   X(Collector, "gc: collector mailbox")                                                \
