@@ -1,4 +1,4 @@
-// Collector benchmarks (issue 6): allocation throughput by object kind and
+// Collector benchmarks (README.md#benchmarks): allocation throughput by object kind and
 // size, Hans Boehm's GCBench and binary-trees, and pause against live heap
 // size next to bdwgc's own collection of the same heap (bench/bdwgc_floor).
 // Every benchmark runs a program from bench/ in a fresh Runtime per

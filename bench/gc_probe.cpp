@@ -26,7 +26,7 @@ Watchdog::Watchdog(std::string what, std::chrono::seconds limit)
         if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
         std::fprintf(stderr,
                      "\nweft_bench: %s did not finish within %lld s; a goroutine that cannot be "
-                     "stopped (a call-free loop needs asynchronous preemption, issue 4) hangs "
+                     "stopped (a call-free loop needs asynchronous preemption) hangs "
                      "the stop-the-world. Exclude it with --benchmark_filter=-CallFree.\n",
                      what.c_str(), static_cast<long long>(limit.count()));
         std::fflush(stderr);

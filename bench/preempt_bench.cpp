@@ -1,4 +1,4 @@
-// Preemption costs (issue 6).
+// Preemption costs (README.md#benchmarks).
 //
 // BM_AsyncPreemptCost: one goroutine runs a call-free loop of a fixed trip
 // count (it ends on its own, with or without asynchronous preemption), once
@@ -7,7 +7,8 @@
 // trampoline, asyncPreempt2's yield, resume) is the extra wall time over
 // the preemptions counted: async_cost_ns = (t_stress - t_quiet) /
 // preempt_async, from the fastest of 5 runs of each (the least disturbed on
-// a shared machine). Before issue 4 no preemption happens: async_cost_ns = 0.
+// a shared machine). With asynchronous preemption off no preemption
+// happens: async_cost_ns = 0.
 //
 // BM_SyncGuard_*: the synchronous guard is the stack-limit compare every
 // VM call makes anyway (poisoning it is how a stop is requested), plus one

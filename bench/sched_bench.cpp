@@ -1,4 +1,4 @@
-// Scheduler benchmarks (issue 6): spawn, channel ping-pong, Go's
+// Scheduler benchmarks (README.md#benchmarks): spawn, channel ping-pong, Go's
 // concurrent prime sieve, select fan-in, and fairness (how late a goroutine
 // sleeping 1 ms wakes while others spin). Each runs a Weft program in a
 // fresh Runtime (bench/gc_probe.h) and reports items per second plus the
@@ -85,7 +85,8 @@ assert(sum == 4 * (n * (n - 1) / 2), "lost values")
 BENCHMARK(BM_SelectFanIn)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Fairness on one P: the main goroutine sleeps 1 ms 50 times while two
-// goroutines spin (with calls, or call-free: issue 4); wake_*_us is how
+// goroutines spin (with calls, or call-free: only asynchronous preemption
+// stops those); wake_*_us is how
 // much later than 1 ms each sleep returned. Go's bound is its 10 ms time
 // slice.
 void fairness(benchmark::State& state, const char* body) {

@@ -1,14 +1,14 @@
-// Stop-the-world under load (issue 6): time-to-stop and pause while N
-// goroutines (N = 2, 100, 1,000; 10,000 with WEFT_BENCH_LARGE=1) run
+// Stop-the-world under load (README.md#benchmarks): time-to-stop and pause
+// while N goroutines (N = 2, 100, 1,000; 10,000 with WEFT_BENCH_LARGE=1) run
 // bench/gc/stw.wf's loads: loops without calls (BM_TimeToStop_CallFree:
-// needs asynchronous preemption, issue 4; before it the run hangs and the
+// only asynchronous preemption stops them; without it the run hangs and the
 // Watchdog ends the suite, so exclude it with --benchmark_filter=-CallFree),
 // loops with calls, goroutines blocked on a channel, and goroutines in a
 // blocking native. The main goroutine calls gc() `rounds` times; besides
 // bench/gc_probe.h's counters (over every collection, 200 per run) each
 // reports the gc() call's wall time (gc_call_p50_ms, gc_call_max_ms).
 // Targets: time-to-stop p99 < 1 ms at every N; gc() < 50 ms with 100
-// spinners (issue 4).
+// call-free spinners.
 #include <benchmark/benchmark.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// The collector's per-goroutine costs (issue 6).
+// The collector's per-goroutine costs (README.md#benchmarks).
 //
 // BM_SuspendG/<kind>: sched::suspendG + resumeG on each of N goroutines of
 // one kind while the program runs, timed per call from a thread that is not
@@ -6,7 +6,8 @@
 // suspend_<status>_ns is the median per call. Kinds: chan (_Gwaiting),
 // syscall (_Gsyscall, in a blocking native), calling (_Grunnable and
 // _Grunning goroutines looping with calls: a running one is asked to stop
-// at its next safe-point), callfree (the same without calls: needs issue 4).
+// at its next safe-point), callfree (the same without calls: needs
+// asynchronous preemption).
 //
 // BM_ScanPerGoroutine/<kind>: the mark phase with 1,000 goroutines held in
 // one state (bench/gc/scan.wf: stackless, deep, stackful, callfree) minus

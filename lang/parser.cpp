@@ -1,5 +1,5 @@
 // The parser: recursive descent for statements, precedence climbing for
-// binary operators (LANGUAGE.md's table, lowest first: || && ==,!= <,<=,>,>=
+// binary operators (README.md#the-language-in-brief, lowest first: || && ==,!= <,<=,>,>=
 // +,- *,/,%; then unary - ! <-; then postfix call, index, field).
 //
 // Error recovery: a syntax error records a diagnostic and unwinds (with a

@@ -12,8 +12,8 @@
 #    while main collects every 10 ms (STW_ROUNDS times) for each N in
 #    STW_N. Prints Weft's time-to-stop and pause percentiles (from
 #    `vm --trace=gc`) and Go's pause (the two stop-the-world phases of
-#    GODEBUG=gctrace=1). Weft's spinners need asynchronous preemption
-#    (issue 4); a run that exceeds STW_TIMEOUT seconds is reported as a hang.
+#    GODEBUG=gctrace=1). Weft's spinners need asynchronous preemption; a
+#    run that exceeds STW_TIMEOUT seconds is reported as a hang.
 #
 # A peer whose tool is not installed (gcc or libgc-dev, go, lua5.4,
 # python3) is skipped with a note.
@@ -157,7 +157,7 @@ run_stw() {
     rc=$?
     t1=$(date +%s.%N)
     if [[ $rc == 124 ]]; then
-      printf '%-10s %-6s %s\n' "$n" weft "hang: no stop within ${stw_timeout}s (needs asynchronous preemption, issue 4)"
+      printf '%-10s %-6s %s\n' "$n" weft "hang: no stop within ${stw_timeout}s (needs asynchronous preemption)"
     else
       awk '{ for (i = 1; i < NF; i++) if ($i == "stw") print $(i + 1) }' "$tmp/weft.stw" >"$tmp/w.stop"
       awk '{ for (i = 1; i < NF; i++) if ($i == "pause") print $(i + 1) }' "$tmp/weft.stw" >"$tmp/w.pause"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The synchronous guard's cost per call and per allocation (issue 6): the
+# The synchronous guard's cost per call and per allocation (README.md#results): the
 # programs of this directory under two Release builds, the normal one and
 # one configured with -DWEFT_NO_GUARD=ON (no allocation-site poll; a call
 # checks only the stack's size: vm/interp/interp.cpp, kSyncPoll). Runs alternate

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Time-to-stop and pause with N goroutines in call-free loops (issue 4's
-# benchmark): 200 collections each at N = 2, 100, 1,000, 10,000 (NS="2 100"
-# to choose) on `--procs 2`,
+# Time-to-stop and pause with N goroutines in call-free loops (the
+# benchmark of asynchronous preemption): 200 collections each at N = 2,
+# 100, 1,000, 10,000 (NS="2 100" to choose) on `--procs 2`,
 # p50/p99/max from `vm --trace=gc`, and gc()'s end-to-end time as the
 # script sees it. Usage: bench/preempt/run.sh [path/to/vm] [procs]
 set -euo pipefail

@@ -1,6 +1,6 @@
 // Fault tests: the `vm` binary (path in env WEFT_VM) run as a child process
 // with an external timeout, under inputs and events nobody planned for.
-// Each test states the promise it keeps (LANGUAGE.md, issue "Reliability"):
+// Each test states the promise it keeps (README.md#reliability, docs/design.md#races):
 //
 //  - deep Weft recursion is the runtime error `stack overflow`, in main and
 //    in a goroutine, on one P and on two;
@@ -8,9 +8,9 @@
 //    sort whose callback sorts) end normally or with a runtime error;
 //  - sources nested far beyond the compiler's limit are compile errors;
 //  - a SIGURG the VM did not send (kill -URG) changes nothing, during
-//    sleeps, reads of standard input and a call-free loop. Today SIGURG's
-//    disposition is "ignore"; once the VM preempts with SIGURG (issue
-//    "Asynchronous preemption") this checks that a foreign one is harmless;
+//    sleeps, reads of standard input and a call-free loop: the VM preempts
+//    with SIGURG, and its handler passes a signal it did not send to the
+//    handler installed before it (docs/design.md#signal-handling);
 //  - racy programs never crash: random ones (racy_script.h), each run with
 //    --procs 2 and with --procs 2 --gc-stress (and --preempt-stress and
 //    --gc-verify when the vm knows them), for WEFT_STRESS_SECONDS (default

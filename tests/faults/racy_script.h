@@ -1,7 +1,7 @@
 // Random racy programs for the stress test (faults_test.cpp).
 //
-// LANGUAGE.md: "Data races on shared arrays and maps give unspecified
-// results but never crash the VM or corrupt memory." A racy program here is
+// docs/design.md#races: a race on shared arrays, maps or variables gives an
+// unspecified result, never a crash or corrupted memory. A racy program here is
 // a few goroutines that each run a random mix of operations on shared
 // globals (an array, a map, a closure, a counter, a channel) with no
 // synchronization. Races may make an operation fail legitimately (an index

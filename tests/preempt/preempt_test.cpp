@@ -1,7 +1,8 @@
-// Asynchronous preemption, tested from inside (issue 4): the unsafe-point
-// table, the safe section's freedom from TLS, the register torture, the
-// refusal paths, the restartable allocation path, conservative scanning of
-// preempted and stackfully parked goroutines, and --gc-verify.
+// Asynchronous preemption, tested from inside
+// (docs/design.md#asynchronous-preemption): the unsafe-point table, the safe
+// section's freedom from TLS, the register torture, the refusal paths, the
+// restartable allocation path, conservative scanning of preempted and
+// stackfully parked goroutines, and --gc-verify.
 //
 // Each test runs a Runtime in this process with test natives. ctest runs
 // every test as its own process with a timeout (tests/CMakeLists.txt), so

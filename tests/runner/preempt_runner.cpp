@@ -1,10 +1,11 @@
-// Subprocess tests of asynchronous preemption (issue 4): what a script
-// cannot check about itself, because it needs other VM flags, an expected
-// hang, a large standard input, or signals from outside.
+// Subprocess tests of asynchronous preemption
+// (docs/design.md#asynchronous-preemption): what a script cannot check about
+// itself, because it needs other VM flags, an expected hang, a large standard
+// input, or signals from outside.
 //
 //   preempt_runner [--timeout-scale=X] VM SCRIPTS_DIR
 //
-// SCRIPTS_DIR is tests/scripts: the issue's scripts are in its preempt/
+// SCRIPTS_DIR is tests/scripts: the preemption scripts are in its preempt/
 // folder (they also run in the ordinary script suite, with their own
 // `// expect:` lines); the foreign-signal checks also run the goroutines,
 // channels and select folders. Every run is a child process with an

@@ -1,6 +1,6 @@
 // The script-test runner: runs every tests/scripts/**/*.wf through the `vm`
 // binary and checks the expectations written in the script (Wren's test/
-// model, STYLE.md #12).
+// model; docs/hacking.md#the-script-suite).
 //
 //   script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X] VM DIR [FILTER]
 //

@@ -1,9 +1,10 @@
 // Running the `vm` binary as a child process for the test runners.
 //
 // Anything that can hang or crash runs as a subprocess with an external
-// timeout (STYLE.md #12): a test that loops forever or kills the VM with a
-// signal is reported as a failure and the suite goes on. The child gets its
-// own process group so the timeout can kill everything it started.
+// timeout (docs/hacking.md#testing): a test that loops forever or kills the
+// VM with a signal is reported as a failure and the suite goes on. The
+// child gets its own process group so the timeout can kill everything it
+// started.
 //
 // Standard input, output and error are pipes served by one poll() loop, so a
 // child that writes a lot to both streams (or reads its input late) never

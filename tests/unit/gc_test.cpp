@@ -27,7 +27,7 @@ TEST(Heap, CollectRunsOneCycleThatStartsAfterTheCall) {
   EXPECT_FALSE(rt.heap().wants_collection());
 }
 
-// DESIGN.md: with the collector the only registered thread, a collection of
+// docs/design.md#bdwgc: with the collector the only registered thread, a collection of
 // a tiny heap is far below the 3.8 ms that one more registered thread costs.
 TEST(Heap, TinyHeapCollectionIsWellUnderAMillisecond) {
   Runtime rt;

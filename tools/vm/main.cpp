@@ -194,7 +194,8 @@ void put_lines(const std::string& text) {
   if (text.back() != '\n') std::fputc('\n', stderr);
 }
 
-// Writes a failed result the way LANGUAGE.md says; returns the exit status.
+// Writes a failed result as README.md#the-language-in-brief says (errors)
+// and README.md#command-line (exit status); returns the exit status.
 int report(const weft::Result& r) {
   std::fflush(stdout);
   switch (r.kind) {

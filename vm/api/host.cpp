@@ -225,8 +225,9 @@ void Runtime::stop_sched_locked() {
     std::move(gone, ts.end(), std::back_inserter(dead));
     ts.erase(gone, ts.end());
   }
-  // A goroutine in a call-free loop cannot be stopped before asynchronous
-  // preemption exists (issue 4): its Sched is leaked, not freed under it.
+  // An M that did not stop (its goroutine in a blocking native that never
+  // returns, or in a call-free loop with asynchronous preemption off) may
+  // still touch its Sched: that Sched is leaked, not freed under it.
   if (clean) {
     retired_scheds_.push_back(std::move(sched_));
     arch::release_global_stacks();  // no M is left to use them (one scheduler at a time)
@@ -411,7 +412,8 @@ Status Runtime::await_all() {
   return wait_for(s, [s] { return s->ngoroutines.load() == 0; });
 }
 
-// The G's M, before the G exits (vm/sched/proc.cpp g_entry).
+// The G's M, before the G exits (the exited hook, vm/interp/goroutine.cpp,
+// called by g_entry in vm/sched/goroutine.cpp).
 void Runtime::host_goexit(sched::G* g, Value r) {
   auto* task = static_cast<HostTask*>(g->host);
   g->host = nullptr;

@@ -3,7 +3,7 @@
 // vm/api/host.cpp drives the scheduler for host threads; vm/api*.cpp implement
 // the public classes of include/weft/ on top of this.
 //
-// Model. Host threads never run goroutines (DESIGN.md). A host call is a
+// Model. Host threads never run goroutines (docs/design.md#host-threads). A host call is a
 // HostTask: the host spawns a G for it (Runtime::spawn) and waits for its
 // result (Runtime::await), like a receive on a channel. Arguments cross as
 // weft::Arg trees, plain C++ data; the G converts them into heap values

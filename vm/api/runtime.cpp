@@ -1,19 +1,20 @@
 // The Runtime: construction, compiling and running, the global table, and
 // the collector's view of the VM (its root set).
 //
-// Roots are exactly the VM's (vm/gc/heap.h): for each goroutine (every G of
-// the scheduler's allgs, each held by suspendG while it is scanned: DESIGN.md
-// "suspendG / resumeG and the stop-the-world collector"), every frame's
-// closure and the registers live at the frame's saved pc according to the
-// compiler's stack map (the top frame is stopped in the safe-point it is
-// executing, callers in their CALL); its pins, pending error and the value
-// a waker left for it (G::resume_value); then the
-// globals, every proto's constants, the one-byte strings, and the host's
-// handles and requests (vm/api/host.h). A register
-// that is dead at its frame's pc keeps nothing alive. Weak references are
-// not roots. Native calls in progress need nothing of their own: their
-// callee and arguments are registers that the caller's CALL map covers, and
-// natives never collect.
+// Roots are exactly the VM's (docs/design.md#roots). The Runtime is the
+// heap's gc::Roots (vm/gc/heap.h): push_roots, below, hands each goroutine
+// (every G of the scheduler's allgs) to gc::scan_goroutine (vm/gc/scan.cpp),
+// which holds it still with suspendG (docs/design.md#suspendg), pushes its
+// native stack and resume value, and calls back scan_vm (vm/interp/scan.cpp)
+// for its VM state: every frame's closure and the registers live at the
+// frame's saved pc according to the compiler's stack map (the top frame is
+// stopped in the safe-point it is executing, callers in their CALL), its
+// pins and its pending error. Then come the globals, every proto's
+// constants, the one-byte strings, and the host's handles and requests
+// (vm/api/host.h). A register that is dead at its frame's pc keeps nothing
+// alive. Weak references are not roots. Native calls in progress need
+// nothing of their own: their callee and arguments are registers that the
+// caller's CALL map covers, and natives never collect.
 //
 // Rejected: scanning every frame's registers conservatively (simpler, but
 // dead registers would retain garbage and the stack maps are free anyway).

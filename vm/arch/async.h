@@ -4,10 +4,11 @@
 // vm/sched/preempt.cpp decides *whether* to preempt; this file says *how*
 // on this CPU.
 //
-// Model (amd64; DESIGN.md "Safe-points and preemption" and "Known
-// hazards"). The SIGURG handler, on the M's signal stack, edits the
-// interrupted context so that returning from the signal calls
-// weft_async_preempt as if the interrupted instruction had called it:
+// Model (amd64; docs/design.md#asynchronous-preemption and the hazards
+// after it, docs/design.md#red-zone and docs/design.md#xsave). The SIGURG
+// handler, on the M's signal stack, edits the interrupted context so that
+// returning from the signal calls weft_async_preempt as if the interrupted
+// instruction had called it:
 //
 //    interrupted sp  ->  +-------------------------------+  (any alignment)
 //                        | 128-byte red zone: untouched  |

@@ -5,10 +5,12 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
+#include "vm/core/fatal.h"
 #include "vm/core/lockrank.h"
 
 #if __has_include(<valgrind/valgrind.h>)
@@ -56,13 +58,14 @@ NativeStack* map_stack() {
   void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
   if (p == MAP_FAILED) {
-    std::perror("mmap");
-    std::fprintf(stderr, "fatal error: arch: cannot map a goroutine stack\n");
-    std::abort();
+    std::fprintf(stderr, "runtime: mmap of a %zu-byte goroutine stack failed: %s\n", total,
+                 std::strerror(errno));
+    fatal("arch: cannot map a goroutine stack");
   }
   if (mprotect(p, kGuardSize, PROT_NONE) != 0) {
-    std::perror("mprotect");
-    std::abort();
+    std::fprintf(stderr, "runtime: mprotect of the guard page at %p failed: %s\n", p,
+                 std::strerror(errno));
+    fatal("arch: cannot protect a goroutine stack's guard page");
   }
   auto* s = new NativeStack{};
   s->lo = static_cast<char*>(p) + kGuardSize;

@@ -3,7 +3,7 @@
 // Model. A NativeStack is an mmap'd region with a PROT_NONE guard page
 // below it (stacks grow down: running off the end faults instead of
 // corrupting a neighbour). Only running Gs, Gs parked stackfully (a native
-// called back into Weft) and, later, async-preempted Gs hold one; a G parked
+// called back into Weft) and asynchronously preempted Gs hold one; a G parked
 // at a blocked or synchronous safe-point holds none. Stacks are pooled: each
 // M keeps a few (no lock), and a global pool under a mutex takes the
 // overflow, so the steady state maps nothing.

@@ -37,8 +37,8 @@ MapData* new_map_data(gc::Heap& heap, uint32_t capacity);
 
 constexpr uint64_t kNanBits = 0x7FF8000000000000ull + Value::kDoubleOffset;  // Value::number(NaN)
 
-// `==` of LANGUAGE.md: numbers by value (1 == 1.0, NaN != NaN), strings by
-// content, everything else by identity.
+// The language's `==` (README.md#the-language-in-brief): numbers by value
+// (1 == 1.0, NaN != NaN), strings by content, everything else by identity.
 bool values_equal_slow(Value a, Value b);
 inline bool values_equal(Value a, Value b) {
   if (a == b) return a.bits() != kNanBits;

@@ -29,8 +29,8 @@
 //    from unregistered threads is fine once GC_allow_register_threads()
 //    has made bdwgc take its lock.
 //  - Allocate one object of each kind with GC_generic_malloc at start
-//    (DESIGN.md: bdwgc never sweeps blocks of a kind served only through
-//    GC_generic_malloc_many). NOT reproduced here: with 80 MB of 32-byte
+//    (docs/design.md#bdwgc: bdwgc was seen not to sweep blocks of a kind
+//    served only through GC_generic_malloc_many). NOT reproduced here: with 80 MB of 32-byte
 //    atomic lists per round and a collection after each, the heap stayed at
 //    82 MB with or without the priming objects. Kept: it costs two objects.
 //  - Cost of a collection on a tiny heap (a few objects live, ~11 MB of
@@ -113,7 +113,7 @@ void on_collection_event(GC_EventType e) {
 // (measured: an ASan build kept a dead map alive through a register), so
 // roots would not be exactly the VM's. Here they hold nothing of the VM.
 // Also, every other registered thread costs >= 3.8 ms per collection
-// (DESIGN.md), so the thread that ran GC_INIT unregisters.
+// (docs/design.md#bdwgc), so the thread that ran GC_INIT unregisters.
 //
 // Protocol: Heap::request() sets the heap's requested_ flag and pokes the
 // thread (never waits: allocation posts requests from anywhere). The thread
@@ -305,7 +305,7 @@ void* Heap::alloc_slow(Cache* c, size_t granules, bool atomic) {
 
 // Takes a fresh list from bdwgc (normal-kind objects arrive cleared except
 // their link word) and returns its first object. Runs on the allocating
-// thread's stack: bdwgc's slow path needs > 24 KiB of it (DESIGN.md).
+// thread's stack: bdwgc's slow path needs > 24 KiB of it (docs/design.md#stack-budgets).
 void* Heap::refill(Cache* c, size_t granules, bool atomic) {
   void* list = nullptr;
   GC_generic_malloc_many(granules * kGranule, atomic ? GC_I_PTRFREE : GC_I_NORMAL, &list);

@@ -68,7 +68,8 @@ constexpr size_t kMinHeap = 16u << 20;  // the pacer's floor at gc_percent 100: 
 constexpr size_t kGranule = 16;           // bdwgc's granule on 64-bit targets
 
 // Where roots go. Precise roots are single Values; ranges are scanned
-// conservatively (used later for async-preempted frames). A sink exists only
+// conservatively (the top VM frame of an asynchronously preempted G, native
+// stacks, docs/design.md#roots). A sink exists only
 // inside a collection (bdwgc's push-other-roots callback) on the collecting
 // thread. Adjacent value() slots are batched into one range push.
 class RootSink {
@@ -95,8 +96,9 @@ class RootSink {
 };
 
 // The heap's view of the VM instance that owns it (the Runtime implements
-// it, vm/interp/runtime.h): the collector reaches the VM's roots only
-// through this.
+// it, vm/interp/runtime.h: push_roots in vm/api/runtime.cpp, scan_vm in
+// vm/interp/scan.cpp): the collector reaches the VM's roots only through
+// this, so vm/gc includes nothing of vm/interp.
 class Roots {
  public:
   // Pushes every root of the VM: each goroutine through scan_goroutine

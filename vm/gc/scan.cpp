@@ -2,7 +2,7 @@
 // VM frames are the VM's to scan (Roots::scan_vm, vm/interp/scan.cpp);
 // this is the rest: holding the G still, its native stack, its resume value.
 //
-// A G held still by suspendG is at one of three kinds of stop (DESIGN.md):
+// A G held still by suspendG is at one of three kinds of stop (docs/design.md#safe-points):
 // blocked or synchronous (every live value is in a VM register its frame's
 // stack map names: precise), or asynchronous (stopped at any instruction
 // of safe code by vm/sched/preempt: its machine registers, the native

@@ -1,5 +1,5 @@
 // The bytecode format: what the compiler (lang/) produces and the
-// interpreter (vm/) runs. This header and vm/interp/opcodes.h are all that lang/
+// interpreter (vm/interp/) runs. This header and vm/interp/opcodes.h are all that lang/
 // knows of the VM.
 //
 // A Proto is one compiled function. Protos are owned by the Runtime for its

@@ -16,7 +16,7 @@
 // path, a native calling back), and the frame vector by any push: both are
 // reloaded after such operations (LOAD_FRAME).
 //
-// Safe-points (Protect, STYLE.md #5). Every SP opcode saves its own pc into
+// Safe-points (Lua's Protect; docs/design.md#safe-points). Every SP opcode saves its own pc into
 // the frame before any slow path (SAVEPC), so the collector finds the
 // frame's stack map and an error its line. Two checks, both against the
 // thread's guard: a call compares the new frame's top with it, an
@@ -560,9 +560,9 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
 
 // The instruction at pc of a G re-entered with Resume::Complete: a CALL
 // of a native that parked (sleep, gosched, gc, a preempted native call)
-// takes its result from g->resume_value; channel instructions are S2's
-// (chan_complete, vm/interp/chanops.h). Returns the pc to go on at, or nullptr with an
-// error raised.
+// takes its result from g->resume_value; a channel instruction is finished
+// by chan_complete (vm/interp/chanops.h). Returns the pc to go on at, or
+// nullptr with an error raised.
 NOINLINE const Instr* complete_instruction(Thread* t, const Instr* pc, Value* R) {
   sched::G* g = t->g;
   if (Op op = op_of(*pc); op == Op::CALL || op == Op::CALLG) {

@@ -122,7 +122,8 @@ class Runtime : public CompileEnv, public gc::Roots {
   void interrupt();
   // Stops the scheduler (program end, destruction). Host thread.
   void stop_scheduler();
-  // Called by a G's M when a G with g->host finishes (vm/sched/proc.cpp):
+  // Called by a G's M when a G with g->host finishes (the exited hook,
+  // vm/interp/goroutine.cpp):
   // `r` is its result, or Value::empty() with its error on g->vm.
   void host_goexit(sched::G* g, Value r);
   detail::HostState& host() { return *host_; }
@@ -161,11 +162,11 @@ class Runtime : public CompileEnv, public gc::Roots {
   // gc::Roots. The root set: every goroutine's frames by their stack maps,
   // pins, errors and resume values; globals; every proto's constants; the
   // host's handles. Collector thread, world stopped.
-  size_t push_roots(gc::RootSink& sink) override;
+  size_t push_roots(gc::RootSink& sink) override;  // vm/api/runtime.cpp
   void scan_vm(gc::RootSink& sink, sched::GoroutineVM* vm, bool async) override;  // vm/interp/scan.cpp
   sched::GoroutineVM* host_vm() override { return main_.get(); }
 
-  // The scheduler's view of this VM (sched_start's argument).
+  // The scheduler's view of this VM (sched_start's argument; vm/interp/goroutine.cpp).
   sched::Hooks sched_hooks();
   sched::Counters& counters() { return counters_; }
 

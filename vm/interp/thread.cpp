@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "vm/core/fatal.h"
 #include "vm/interp/runtime.h"
 
 namespace weft {
@@ -92,8 +93,9 @@ bool Thread::ensure_stack(size_t top) {
   if (size > max) size = max;
   Value* s = static_cast<Value*>(std::realloc(stack, size * sizeof(Value)));
   if (s == nullptr) {
-    std::fprintf(stderr, "fatal error: out of memory growing a VM stack to %zu values\n", size);
-    std::abort();
+    std::fprintf(stderr, "runtime: growing a VM stack from %zu to %zu values (%zu bytes)\n",
+                 stack_size, size, size * sizeof(Value));
+    fatal("interp: out of memory growing a VM stack");
   }
   for (size_t i = stack_size; i < size; i++) s[i] = Value::nil();
   stack = s;

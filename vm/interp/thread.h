@@ -11,7 +11,7 @@
 // every allocating instruction checks `base > stackguard`. Normally
 // stackguard points kStackSlack registers below the stack's end, so only a
 // real overflow fails. To stop the goroutine at its next safe-point (a
-// collection request, later a preemption) anyone sets it to kStackPoison,
+// collection request, a preemption) anyone sets it to kStackPoison,
 // making both checks fail; the slow path looks at why and restores it. This
 // is the only check on the call and allocation paths.
 #pragma once

@@ -1,4 +1,4 @@
-// The builtin functions of LANGUAGE.md.
+// The builtin functions every script sees (README.md#the-language-in-brief).
 //
 // Every builtin is a NativeFn: it checks its arguments' types (its arity is
 // checked by the caller from Native::min_args/max_args), returns its result,

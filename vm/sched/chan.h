@@ -34,10 +34,11 @@
 // g->resume_value, a root while the G is parked or runnable; the channel
 // itself is in a live register of every G blocked on it.
 //
-// Lock order: sched.lock < channel locks, several in address order (select)
-// < timers < allocation. Code holding a channel lock is runtime code: it
-// never allocates, raises or parks (it unlocks first), and it counts itself
-// in m->locks so asynchronous preemption leaves it alone.
+// Lock order (the ranks of vm/core/lockrank.h): sched.lock < channel locks,
+// several in address order (select) < timers < allocation. Code holding a
+// channel lock is runtime code: it never allocates, raises or parks (it
+// unlocks first), and it counts itself in m->locks so asynchronous preemption
+// leaves it alone.
 //
 // Rejected: a lock-free channel (Go measured the lock to be cheaper in
 // practice, and select needs multi-channel atomicity anyway), and keeping

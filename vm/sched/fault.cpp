@@ -10,7 +10,9 @@
 // address lies in the running goroutine's guard page is ours; any other
 // fault goes back to the handler that was there before (ASan's, an
 // embedder's, or the default action) by reinstalling it and returning, so
-// the faulting instruction runs again under it.
+// the faulting instruction runs again under it. The report is the VM's:
+// the handler calls the Sched's Hooks::overflow (report_overflow,
+// vm/interp/goroutine.cpp), which knows the goroutine's frames, and exits.
 //
 // It cannot be a catchable error: the native frames between the fault and
 // the interpreter cannot be unwound safely (a native may hold a lock or be

@@ -1,8 +1,9 @@
 // The goroutine lifecycle: newproc makes (or reuses) a G, g_entry runs its
 // code on a native stack, goexit0 retires it to the free list, free_gs
 // frees them all when the Sched goes. What a goroutine's code is, the
-// scheduler does not know: it calls the VM's hooks (sched.h). The M/P loop
-// that runs Gs is in proc.cpp.
+// scheduler does not know: it calls the VM's hooks (sched::Hooks, sched.h;
+// vm/interp/goroutine.cpp fills them in). The M/P loop that runs Gs is in
+// proc.cpp.
 #include "vm/arch/stack.h"
 #include "vm/core/fatal.h"
 #include "vm/sched/chan.h"

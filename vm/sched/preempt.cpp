@@ -1,6 +1,6 @@
 // Asynchronous preemption: preemptM, the SIGURG handler, the unsafe-point
 // table, weft_async_preempt2 and --preempt-stress. The model is in
-// vm/sched/preempt.h; the seed (preempt.go) is the commentary.
+// vm/sched/preempt.h; Go's preempt.go and signal_unix.go are the commentary.
 //
 // Signal-handler code (sigurg and what it calls) takes no lock, allocates
 // nothing, touches only atomics and the interrupted context, and saves
@@ -50,7 +50,8 @@ constexpr size_t kCalleeBytes = 16 * 1024;
 #else
 constexpr size_t kCalleeBytes = 4 * 1024;
 #endif
-constexpr int64_t kStressPeriodNs = 50'000;  // --preempt-stress: DESIGN.md's "about every 50 µs"
+// --preempt-stress signals "about every 50 µs" (docs/hacking.md#stress-modes).
+constexpr int64_t kStressPeriodNs = 50'000;
 
 PreemptCounters g_counters;
 std::atomic<bool> g_enabled{false};
@@ -93,7 +94,7 @@ bool want_async_preempt(G* g) {
          (readgstatus(g) & ~uint32_t(_Gscan)) == _Grunning;
 }
 
-// Go's isAsyncSafePoint: every check of the seed that applies here.
+// Go's isAsyncSafePoint: every check of Go's that applies here.
 // Returns the resume pc, or 0 (with the refusal counted).
 uintptr_t async_safe_point(M* m, G* g, const void* uc) {
   // The G is the M's current user G, running on its own stack (not g0 or
@@ -206,7 +207,7 @@ void stress_main(Sched* s, Stress* st) {
 PreemptCounters& preempt_counters() { return g_counters; }
 
 // Valgrind runs one thread at a time and emulates signal delivery: async
-// preemption is off under it, as DESIGN.md asks (Go's advice is the same).
+// preemption is off under it (docs/design.md#tools; Go's advice is the same).
 void preempt_init(bool enabled) {
   std::call_once(g_install_once, install_handler);
   g_enabled.store(enabled && g_table.load() != nullptr && !RUNNING_ON_VALGRIND);

@@ -1,5 +1,6 @@
 // Asynchronous preemption: stopping a goroutine at any instruction of
-// async-safe code (the seed's third kind of safe-point; DESIGN.md).
+// async-safe code (the third kind of safe-point of Go's preempt.go;
+// docs/design.md#asynchronous-preemption).
 //
 // Model. A preempter (suspendG, the stop-the-world, sysmon's time slice,
 // --preempt-stress) sets g->preempt (and preemptStop for a suspendG),
@@ -17,7 +18,8 @@
 // The trampoline saves every register and calls weft_async_preempt2 on the
 // G's stack, which marks the G asyncSafePoint and parks it stackfully
 // (preemptPark for a suspendG, otherwise a yield to the global queue).
-// While it is parked the collector scans it conservatively (vm/gc/scan.cpp).
+// While it is parked the collector scans its top VM frame (vm/interp/scan.cpp)
+// and its native stack (vm/gc/scan.cpp) conservatively.
 // When rescheduled, perhaps on another M, it returns through the trampoline
 // to the exact interrupted instruction.
 //
@@ -30,11 +32,12 @@
 // Every other pc (libc, the runtime, the allocator, the trampoline, the
 // context switch) is unsafe.
 //
-// Rules for WEFT_ASYNC_SAFE code (DESIGN.md "Known hazards"): no thread-
-// local storage (no thread_local, no errno, no getm()/getg()), no M or P
-// pointers kept in registers, no runtime locks held. It may call anything:
-// the callee's own pc is judged separately. A test disassembles the section
-// and fails on any %fs:/%gs: access or TLS helper call.
+// Rules for WEFT_ASYNC_SAFE code (docs/design.md#unsafe-points,
+// docs/design.md#tls-across-calls): no thread-local storage (no thread_local,
+// no errno, no getm()/getg()), no M or P pointers kept in registers, no
+// runtime locks held. It may call anything: the callee's own pc is judged
+// separately. A test disassembles the section and fails on any %fs:/%gs:
+// access or TLS helper call.
 //
 // Rejected: polling at loop back-edges (a check on the hottest path of
 // every loop; Go rejected it too), and stopping in any code whose pc has

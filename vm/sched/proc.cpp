@@ -17,7 +17,7 @@
 //    Sched::done_cv. sysmon (sysmon.cpp) and the collector thread (vm/gc)
 //    have no M and no P: they ready Gs through the global queue.
 //
-// Stackless vs stackful park. gopark() at Thread::depth == 1 only records
+// Stackless vs stackful park. gopark() at g->vm->depth == 1 only records
 // the request and returns Parked::Unwound; the interpreter returns kParked
 // to g_entry, which switches to g0 for good (the native stack goes back to
 // the pool). At depth > 1 (a native called back into Weft) the G switches
@@ -752,7 +752,7 @@ bool sched_stop(Sched* s) {
   }
   s->allm.clear();
   g_current.store(nullptr);
-  stw_quiesce();  // a collection that started before still reads Gs and Ps (S3)
+  stw_quiesce();  // a collection that started before may still read these Gs and Ps: wait it out
   return clean;
 }
 

@@ -12,14 +12,14 @@
 //    a run queue (256 slots, lock-free for its owner, stolen from by
 //    others), a runnext slot, and the allocation caches of vm/gc.
 //
-// Stackless parking (DESIGN.md). A G that blocks or is preempted at a
-// blocked or synchronous safe-point while the interpreter is its only
-// activation (no native frame between the G's entry and the running VM
-// frame: Thread::depth == 1) unwinds the interpreter: execute()
-// returns kParked, the G's entry switches to g0, g0 finishes the park and
-// the native stack goes back to the pool. A parked G then costs its G and
-// its VM stack only. It resumes by re-entering the interpreter at its saved
-// pc, on any M, with a fresh native stack; g->resume says whether the
+// Stackless parking (docs/design.md#parking). A G that blocks or is
+// preempted at a blocked or synchronous safe-point while the interpreter is
+// its only activation (no native frame between the G's entry and the
+// running VM frame: GoroutineVM::depth == 1) unwinds the interpreter:
+// execute() returns kParked, the G's entry switches to g0, g0 finishes the
+// park and the native stack goes back to the pool. A parked G then costs its
+// G and its VM stack only. It resumes by re-entering the interpreter at its
+// saved pc, on any M, with a fresh native stack; g->resume says whether the
 // instruction at that pc is re-executed (preemption) or completed with a
 // result a waker delivered (channel ops, blocking natives).
 // A G that blocks inside a native that called back into Weft (depth > 1)
@@ -34,7 +34,7 @@
 //  - Only the M holding a P runs Weft code or allocates from that P's caches.
 //  - Runtime code that may switch M (anything that can park) re-derives the
 //    current M after the switch through getm(), a non-inlinable accessor
-//    (DESIGN.md: GCC caches TLS addresses across calls).
+//    (docs/design.md#tls-across-calls: GCC caches TLS addresses across calls).
 //  - Every blocking system call retries on EINTR.
 //
 // Lock order: every runtime lock has a rank, and the ranks are one list,
@@ -108,7 +108,8 @@ struct Sched;
 
 // ---- the VM as the scheduler sees it ----
 // The scheduler runs goroutines without knowing the interpreter: it owns
-// this interface, and the Runtime (vm/api/runtime.cpp) implements it.
+// this interface, and the Runtime implements it (Runtime::sched_hooks,
+// vm/interp/goroutine.cpp).
 
 // Stored in a goroutine's guard to stop it at its next safe-point.
 inline Value* const kStackPoison = nullptr;
@@ -185,12 +186,13 @@ struct G {
   M* m = nullptr;                // the M running it; valid iff _Grunning or _Gsyscall
   G* schedlink = nullptr;        // run-queue / free-list link; owned by whoever holds the queue
 
-  // Preemption (seed): written by any thread, read at safe-points.
+  // Preemption (Go's preempt.go): written by any thread, read at safe-points.
   std::atomic<bool> preempt{false};      // a preemption is requested
   std::atomic<bool> preemptStop{false};  // ...and it should park _Gpreempted, not just yield
   // Stopped at an async safe-point (vm/sched/preempt.h): set by the G in
   // weft_async_preempt2 while it is parked there, cleared when it resumes.
-  // The collector then scans it conservatively (vm/gc/scan.cpp).
+  // The collector then scans its top VM frame (vm/interp/scan.cpp) and its
+  // native stack (vm/gc/scan.cpp) conservatively.
   std::atomic<bool> asyncSafePoint{false};
   // Valid iff asyncSafePoint: the trampoline's spill area and XSAVE image
   // on this G's native stack (vm/arch/async.h). Written by the G.
@@ -525,7 +527,7 @@ uint32_t fastrand();
 // One line of --trace=sched (GODEBUG=schedtrace-like). Any thread.
 std::string schedtrace_line(Sched* s);
 
-// suspendG / resumeG (seed): for the collector's root scan.
+// suspendG / resumeG (Go's preempt.go; vm/sched/suspend.cpp): for the collector's root scan.
 struct SuspendGState {
   G* g = nullptr;
   bool dead = false;

@@ -9,8 +9,8 @@
 //    in a blocking native touches no Weft state; exitsyscall finds its P
 //    gone and waits for the world to start),
 //  - asks every running G to stop at its next synchronous safe-point
-//    (preemptall, proc.cpp: g->preempt and a poisoned guard; the G yields with
-//    gosched and its M's schedule() sees gcwaiting and gives the P up:
+//    (preemptall, proc.cpp: g->preempt, a poisoned guard and a signal; the
+//    G yields and its M's schedule() sees gcwaiting and gives the P up:
 //    gcstopm in proc.cpp; a P handed off or entering a syscall is stopped
 //    there too),
 //  - and sleeps on sched.stopnote, which the last P to stop wakes;
@@ -25,8 +25,9 @@
 // on a P that is no longer _Psyscall).
 //
 // A G spinning in a loop without calls or allocations never reaches a
-// synchronous safe-point: until asynchronous preemption (issue 4) the stop
-// waits for it.
+// synchronous safe-point: the signal of preemptall (preemptM) stops it at an
+// asynchronous one. With asynchronous preemption off, the stop waits for
+// the loop to end.
 #include "vm/core/fatal.h"
 #include "vm/sched/sched.h"
 

@@ -1,6 +1,6 @@
 // suspendG / resumeG: stopping one goroutine at a safe-point so another
-// thread may read its state (the collector's root scan), after the seed
-// (preempt.go) case by case.
+// thread may read its state (the collector's root scan), after Go's
+// preempt.go case by case (docs/design.md#suspendg).
 //
 // Model. The caller claims the G by the _Gscan bit: while it is set, the G
 // cannot change status (casgstatus spins), so its VM stack and frames hold
@@ -26,7 +26,7 @@
 // Threads: any thread that is not running a goroutine (an M on g0, the
 // collector, a test). Calling it from an M whose user G is running is a
 // fatal error: two running goroutines suspending each other would deadlock
-// (the seed's rule).
+// (Go's rule).
 #include <thread>
 
 #include "vm/core/fatal.h"

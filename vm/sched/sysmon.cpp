@@ -1,18 +1,33 @@
 // sysmon: the scheduler's watchdog thread (Go's sysmon), and --trace=sched.
 //
 // It has no M and no P, so it runs no Weft code and never allocates from
-// the heap. Each round it:
-//  - preempts a G that has held its P for kForcePreempt (retake of a
-//    _Prunning P: poison the guard; the G yields at its next synchronous
-//    safe-point);
-//  - retakes a P that sat in _Psyscall for a whole round while there is
-//    work for it (or nobody else to look for work), handing it to another M;
-//  - fires due timers (they would otherwise wait for the next schedule);
-//  - runs checkdead (the last M may have gone idle while a collection was
-//    in flight, when checkdead could not decide);
-//  - prints a --trace=sched line every second when asked.
-// Its sleep starts at 20 µs and doubles after a round with nothing to do
-// (1 ms of idle rounds), up to 10 ms, as Go's does.
+// the heap. It sleeps on Sched::sysmon_note (notesleep, vm/sched/os_linux.cpp)
+// between rounds; add_timer pokes the note when a new deadline falls before
+// its next look, and sched_stop pokes it to end the loop. Each round it:
+//  - fires due timers (fire_timers: with every P busy running goroutines,
+//    nobody else would; the Gs are readied through the global queue);
+//  - in retake (Go's), looks at every P:
+//    . _Prunning, and its G has run a whole time slice (Options::time_slice_ns,
+//      10 ms by default: the P's schedtick did not move since the last look
+//      and schedwhen_ns is that old): preemptone sets g->preempt, poisons
+//      the guard and signals the M (preemptM, unless asynchronous
+//      preemption is off), so the G yields at whichever safe-point comes
+//      first, synchronous or asynchronous;
+//    . _Psyscall for a whole round (its syscalltick did not move): the P is
+//      handed off, unless its run queue is empty, another M is looking for
+//      work anyway (one spins or a P is idle) and it has been there less
+//      than kForcePreempt. trycasp takes it _Psyscall -> _Pidle, racing the
+//      returning M's exitsyscall, and handoffp starts an M on it when there
+//      is work or nobody else looks for any, else puts it on the idle list;
+//  - in a round that handed off no P, runs checkdead under sched.lock (the
+//    last M may have gone idle while a collection was in flight, when
+//    checkdead could not decide);
+//  - prints a --trace=sched line (schedtrace_line) once a second when asked.
+// While the world is stopping (gcwaiting) it does none of this and looks
+// again in 1 ms. Otherwise it polls every 20 µs; after 50 rounds in a row
+// that handed off no P (1 ms), the delay doubles each round up to 10 ms,
+// as Go's does, and shrinks to the next timer's deadline when that is
+// sooner (never below 20 µs).
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -30,9 +45,9 @@ namespace {
 using namespace std::chrono_literals;
 
 // As Go's forcePreemptNS: how long a P may sit in a syscall before it is
-// handed off. The time slice of a running G is RuntimeOptions::time_slice_ns
-// (10 ms by default, like Go's: latency stays low without measurable
-// switching overhead).
+// handed off even when nothing waits for it. The time slice of a running G
+// is Options::time_slice_ns (10 ms by default, like Go's: latency stays low
+// without measurable switching overhead).
 constexpr int64_t kForcePreempt = std::chrono::nanoseconds(10ms).count();
 constexpr int64_t kMinDelay = std::chrono::nanoseconds(20us).count();
 constexpr int64_t kMaxDelay = std::chrono::nanoseconds(10ms).count();
