@@ -148,16 +148,21 @@ Handle typed_handle(const NativeFrame* f, size_t i, Type want) {
 namespace detail {
 
 // Takes a trampoline slot for n; false when all are taken.
+// The slot is taken under g_slots_mu, a leaf; the Native is allocated
+// after it is released (allocation takes the heap's locks).
 bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max_args) {
-  std::lock_guard lk(g_slots_mu);
-  for (int i = 0; i < kMaxHostNatives; i++) {
-    if (g_slots[size_t(i)].load() != nullptr) continue;
-    g_slots[size_t(i)].store(n, std::memory_order_release);
-    n->index = i;
-    *out = rt.new_native(n->name.c_str(), kTrampolines[size_t(i)], min_args, max_args);
-    return true;
+  int slot = -1;
+  {
+    std::lock_guard lk(g_slots_mu);
+    for (int i = 0; i < kMaxHostNatives && slot < 0; i++) {
+      if (g_slots[size_t(i)].load() != nullptr) continue;
+      g_slots[size_t(i)].store(n, std::memory_order_release);
+      n->index = slot = i;
+    }
   }
-  return false;
+  if (slot < 0) return false;
+  *out = rt.new_native(n->name.c_str(), kTrampolines[size_t(slot)], min_args, max_args);
+  return true;
 }
 
 void unbind_native(HostNative* n) {
