@@ -56,7 +56,7 @@ TEST_P(SuspendAtSafePoint, ClaimsTheScanBitAndClearsTheRequest) {
   FakeG f(s);
   f.g.preempt = true;
   f.g.preemptStop = true;
-  f.t.stackguard = kStackPoison;
+  f.t.stackguard.store(kStackPoison);
   SuspendGState st = suspendG(&f.g);
   EXPECT_FALSE(st.dead);
   EXPECT_FALSE(st.stopped);
@@ -64,7 +64,7 @@ TEST_P(SuspendAtSafePoint, ClaimsTheScanBitAndClearsTheRequest) {
   EXPECT_EQ(readgstatus(&f.g), s | _Gscan);
   EXPECT_FALSE(f.g.preempt.load());
   EXPECT_FALSE(f.g.preemptStop.load());
-  EXPECT_EQ(f.t.stackguard, f.t.stack_limit());
+  EXPECT_EQ(f.t.stackguard.load(), f.t.stack_limit());
   resumeG(st);
   EXPECT_EQ(readgstatus(&f.g), s);
 }
@@ -129,7 +129,8 @@ TEST(SuspendG, DrivesARunningGoroutineToASafePoint) {
   while (main_g == nullptr) {
     if (Sched* s = current_sched()) {
       for_each_g(s, [&](G* g) {
-        if (g->is_main && readgstatus(g) == _Grunning) main_g = g;
+        // The status first: its acquire orders newproc's write of is_main.
+        if (readgstatus(g) == _Grunning && g->is_main) main_g = g;
       });
     }
     std::this_thread::yield();
@@ -147,7 +148,7 @@ TEST(SuspendG, DrivesARunningGoroutineToASafePoint) {
   EXPECT_TRUE(st.stopped);  // it was running: it parked _Gpreempted for us
   EXPECT_EQ(readgstatus(main_g), uint32_t(_Gwaiting | _Gscan));
   EXPECT_FALSE(main_g->preemptStop.load());
-  EXPECT_NE(main_g->vm->stackguard, kStackPoison);
+  EXPECT_NE(main_g->vm->stackguard.load(), kStackPoison);
   const Frame& top = thread_of(main_g)->frames.back();
   ASSERT_NE(top.closure, nullptr);
   EXPECT_NE(top.closure->proto->live_at(uint32_t(top.pc - top.closure->proto->code.data())), nullptr)

@@ -349,8 +349,11 @@ void Heap::stress_request() {
 
 // The running goroutine's (or the host thread's) next safe-point calls honor_stop.
 void Heap::poison_current() {
-  if (sched::G* g = sched::getg(); g != nullptr && g->vm != nullptr) g->vm->stackguard = sched::kStackPoison;
-  else if (roots_ != nullptr) roots_->host_vm()->stackguard = sched::kStackPoison;
+  // The owner's own poison: relaxed (GoroutineVM::stackguard).
+  if (sched::G* g = sched::getg(); g != nullptr && g->vm != nullptr)
+    g->vm->stackguard.store(sched::kStackPoison, std::memory_order_relaxed);
+  else if (roots_ != nullptr)
+    roots_->host_vm()->stackguard.store(sched::kStackPoison, std::memory_order_relaxed);
 }
 
 bool Heap::take_out_of_memory() {

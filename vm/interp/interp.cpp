@@ -77,6 +77,10 @@ const char* op_text(Op op) {
   }
 }
 
+// The checks' load of the guard: relaxed, a plain mov (Thread::stackguard
+// says why that is enough).
+inline Value* guard(const Thread* t) { return t->stackguard.load(std::memory_order_relaxed); }
+
 // A safe-point's stop handling. The caller has saved its pc.
 // Collection: on a goroutine there is nothing to do here, because the
 // collector thread stops the world itself (it preempts through g->preempt).
@@ -130,7 +134,7 @@ NOINLINE StopOutcome honor_stop(Thread* t, StopMode mode = kNoPark, Value result
     return kStopGo;
   }
   if (mode == kNoPark) {
-    t->stackguard = kStackPoison;
+    t->stackguard.store(kStackPoison, std::memory_order_relaxed);
     return kStopGo;
   }
   g->preempt.store(false);
@@ -162,19 +166,19 @@ constexpr bool kSyncPoll = true;
 // The call-site check: whether a frame from `base` with `nregs` registers
 // fails it (a stop request, or the stack must grow).
 inline bool call_check_fails(const Thread* t, uint32_t base, int nregs) {
-  if constexpr (kSyncPoll) return t->stack + base + nregs > t->stackguard;
+  if constexpr (kSyncPoll) return t->stack + base + nregs > guard(t);
   else return base + size_t(nregs) + kStackSlack > t->stack_size;
 }
 
 inline void poll_alloc(Thread* t) {
-  if (kSyncPoll && UNLIKELY(t->stackguard == kStackPoison)) honor_stop(t);
+  if (kSyncPoll && UNLIKELY(guard(t) == kStackPoison)) honor_stop(t);
 }
 
 // The call-site safe-point: honour a stop request, then make room for a
 // frame whose top is at `top`.
 enum SafepointOutcome { kSafepointOk, kSafepointError, kSafepointParked };
 NOINLINE SafepointOutcome call_safepoint(Thread* t, size_t top) {
-  if (kSyncPoll && t->stackguard == kStackPoison) {
+  if (kSyncPoll && guard(t) == kStackPoison) {
     StopOutcome so = honor_stop(t, kReexecute);
     if (so != kStopGo) return so == kStopParked ? kSafepointParked : kSafepointError;
   }
@@ -521,7 +525,7 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   Native* n = as_native(fn);
   // Natives do not check the guard themselves: a pending stop is honoured
   // before the call (nothing done yet) and after it (the result is in R[A]).
-  if (t->stackguard == kStackPoison) {
+  if (guard(t) == kStackPoison) {
     StopOutcome so = honor_stop(t, kReexecute);
     if (so != kStopGo) return so == kStopParked ? kCallParked : kCallError;
   }
@@ -530,7 +534,7 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   if (r.is_empty()) return kCallError;
   if (r == kParked) return kCallParked;  // the native set g->resume
   t->stack[base + uint32_t(a)] = r;
-  if (t->stackguard == kStackPoison) {
+  if (guard(t) == kStackPoison) {
     StopOutcome so = honor_stop(t, kComplete, r);
     if (so != kStopGo) return so == kStopParked ? kCallParked : kCallError;
   }
@@ -679,7 +683,7 @@ WEFT_ASYNC_SAFE WEFT_NO_CROSSJUMPING static Value interpret(Thread* t, bool comp
 // without kSyncPoll).
 #define ALLOC_POLL()                                \
   do {                                              \
-    if (kSyncPoll && UNLIKELY(R > t->stackguard)) { \
+    if (kSyncPoll && UNLIKELY(R > guard(t))) {      \
       SAVEPC();                                     \
       STOP(honor_stop(t, kReexecute));              \
     }                                               \
@@ -908,13 +912,13 @@ op_ARITH2: {
         NEXT();
       }
       f->pc = pc - 2;  // ARITH2's own pc: its stack map
-      if (kSyncPoll && UNLIKELY(R > t->stackguard)) STOP(honor_stop(t, kReexecute));
+      if (kSyncPoll && UNLIKELY(R > guard(t))) STOP(honor_stop(t, kReexecute));
       RA = box_int(rt, r);
       NEXT();
     }
   }
   f->pc = pc - 2;
-  if (kSyncPoll && UNLIKELY(R > t->stackguard)) STOP(honor_stop(t, kReexecute));
+  if (kSyncPoll && UNLIKELY(R > guard(t))) STOP(honor_stop(t, kReexecute));
   THROW_IF(!arith2_slow(t, &RA, extra, x, y, z));
   NEXT();
 }

@@ -100,9 +100,10 @@ bool Thread::ensure_stack(size_t top) {
   for (size_t i = stack_size; i < size; i++) s[i] = Value::nil();
   stack = s;
   stack_size = size;
-  Value* poisoned = stackguard;
+  Value* poisoned = stackguard.load(std::memory_order_relaxed);
   set_guard();
-  if (poisoned == kStackPoison) stackguard = kStackPoison;  // a pending stop survives growth
+  // A pending stop survives growth.
+  if (poisoned == kStackPoison) stackguard.store(kStackPoison, std::memory_order_relaxed);
   return true;
 }
 

@@ -458,7 +458,7 @@ Value b_gc(Thread* t, Value*, int) {
   sched::G* g = sched::getg();
   if (g == nullptr) {
     heap.request();
-    t->stackguard = kStackPoison;
+    t->stackguard.store(kStackPoison, std::memory_order_relaxed);
     return Value::nil();
   }
   g->resume = sched::Resume::Complete;

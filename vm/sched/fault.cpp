@@ -37,7 +37,7 @@ struct sigaction g_prev[2];
 std::once_flag g_once;
 void on_fault(int sig, siginfo_t* info, void* uc) {
   M* m = weft_tls_m;
-  G* g = m != nullptr ? m->curg : nullptr;
+  G* g = m != nullptr ? m->curg.load(std::memory_order_relaxed) : nullptr;
   uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
   if (g != nullptr && g->stack != nullptr && g->vm != nullptr) {
     uintptr_t lo = reinterpret_cast<uintptr_t>(g->stack->lo);

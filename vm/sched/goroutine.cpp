@@ -45,11 +45,11 @@ void goexit0(Sched* s, M* m, G* g) {
 // then hand the G to g0 as parked or exited. Never returns.
 void g_entry(void*) {
   arch::FiberSwitch().finish();  // the switch that started this stack ends here
-  G* g = getm()->curg;
+  G* g = getm()->curg.load(std::memory_order_relaxed);
   const Hooks& hooks = g->owner->hooks;
   Value r = hooks.run(g);
   M* m = getm();  // a stackful park inside may have moved us
-  g = m->curg;
+  g = m->curg.load(std::memory_order_relaxed);
   m->preemptoff = nullptr;  // park_common's, if the interpreter unwound to park
   if (r != kParked) {
     m->action = M::Action::Exit;

@@ -101,7 +101,8 @@ uintptr_t async_safe_point(M* m, G* g, const void* uc) {
   // the signal stack in between switches).
   uintptr_t sp = arch::context_sp(uc);
   arch::NativeStack* st = g->stack;
-  if (g->m != m || st == nullptr || sp <= uintptr_t(st->lo) || sp > uintptr_t(st->lo) + st->size) {
+  if (g->m.load(std::memory_order_relaxed) != m || st == nullptr || sp <= uintptr_t(st->lo) ||
+      sp > uintptr_t(st->lo) + st->size) {
     g_counters.refused_state.fetch_add(1, std::memory_order_relaxed);
     return 0;
   }
@@ -145,7 +146,7 @@ void sigurg(int sig, siginfo_t* info, void* uc) {
     errno = saved_errno;
     return;
   }
-  G* g = m->curg;
+  G* g = m->curg.load(std::memory_order_relaxed);  // this thread's own M
   if (g != nullptr && g_enabled.load(std::memory_order_relaxed) && want_async_preempt(g)) {
     if (uintptr_t resume = async_safe_point(m, g, uc)) {
       uintptr_t sp = arch::context_sp(uc);
@@ -191,8 +192,8 @@ void stress_main(Sched* s, Stress* st) {
     nanosleep(&ts, nullptr);  // EINTR only shortens one period
     for (P* p : s->allp) {
       if (p->status.load(std::memory_order_relaxed) != _Prunning) continue;
-      M* m = p->m;
-      G* g = m ? m->curg : nullptr;
+      M* m = p->m.load(std::memory_order_acquire);
+      G* g = m ? m->curg.load(std::memory_order_acquire) : nullptr;
       if (g == nullptr) continue;
       g->preempt.store(true);  // no poisoned guard: this asks for the asynchronous kind only
       preemptM(m);
@@ -246,7 +247,7 @@ bool async_pc(uintptr_t pc, uintptr_t* resume) {
 }
 
 void preempt_minit(M* m) {
-  m->tid = gettid();
+  m->tid.store(gettid(), std::memory_order_relaxed);
   void* mem = mmap(nullptr, kSigStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) fatal("preempt: cannot map a signal stack");
   stack_t ss = {}, old = {};
@@ -280,11 +281,13 @@ void preempt_mexit(M* m) {
 }
 
 void preemptM(M* m) {
-  if (!g_enabled.load(std::memory_order_relaxed) || m == nullptr || m->tid == 0) return;
+  if (!g_enabled.load(std::memory_order_relaxed) || m == nullptr) return;
+  int32_t tid = m->tid.load(std::memory_order_relaxed);
+  if (tid == 0) return;
   bool expected = false;
   if (!m->signalPending.compare_exchange_strong(expected, true)) return;  // one in flight
   g_counters.signals.fetch_add(1, std::memory_order_relaxed);
-  tgkill(m->tid, SIGURG);
+  tgkill(tid, SIGURG);
 }
 
 // Restoring the guard races with a preempter, which sets g->preempt and
@@ -292,20 +295,23 @@ void preemptM(M* m) {
 // store, the request would be lost until its next attempt (the stop-the-
 // world re-preempts only every 100 µs).
 // Store, fence, look: either this sees the request and poisons again, or
-// the preempter's poison lands after this store (Dekker's pattern; the
-// preempter's seq_cst store of g->preempt is its fence).
+// the preempter's poison lands after this store (Dekker's pattern: the
+// preempter's stores of g->preempt and of the poison are both seq_cst, so a
+// poison this store overwrote precedes the fence, and so does the store of
+// g->preempt before it).
 void set_guard(GoroutineVM* vm, const G* g) {
-  vm->stackguard = vm->guard_limit;
+  vm->stackguard.store(vm->guard_limit, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (g != nullptr && g->preempt.load(std::memory_order_relaxed)) vm->stackguard = kStackPoison;
+  if (g != nullptr && g->preempt.load(std::memory_order_relaxed))
+    vm->stackguard.store(kStackPoison, std::memory_order_relaxed);
 }
 
 void preemptone(P* p, const G* spare) {
-  M* m = p->m;
-  G* g = m ? m->curg : nullptr;
+  M* m = p->m.load(std::memory_order_acquire);
+  G* g = m ? m->curg.load(std::memory_order_acquire) : nullptr;
   if (g == nullptr || g == spare) return;
   g->preempt.store(true);
-  g->vm->stackguard = kStackPoison;
+  g->vm->stackguard.store(kStackPoison);  // seq_cst, after g->preempt: set_guard
   preemptM(m);
 }
 
@@ -340,7 +346,7 @@ void preempt_stress_stop(Sched* s) {
 extern "C" void weft_async_preempt2(weft::arch::Spill* spill, void* xsave) {
   using namespace weft::sched;
   M* m = getm();
-  G* g = m->curg;
+  G* g = m->curg.load(std::memory_order_relaxed);
   uintptr_t used = spill->interrupted_sp() - uintptr_t(__builtin_frame_address(0));
   if (used > weft::arch::async_frame_bytes(kCalleeBytes)) {
     std::fprintf(stderr, "async preemption frame: %zu bytes used\n", size_t(used));

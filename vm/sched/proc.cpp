@@ -81,14 +81,14 @@ namespace {
 
 void acquirep(M* m, P* p) {
   m->p = p;
-  p->m = m;
+  p->m.store(m, std::memory_order_release);
   casp(p, _Pidle, _Prunning);
 }
 
 P* releasep(M* m) {
   P* p = m->p;
   m->p = nullptr;
-  p->m = nullptr;
+  p->m.store(nullptr, std::memory_order_release);
   casp(p, _Prunning, _Pidle);
   return p;
 }
@@ -330,8 +330,8 @@ G* findrunnable(Sched* s, bool* inherit) {
 // ---- running a G (g0) ----
 
 void dropg(M* m, G* g) {
-  m->curg = nullptr;
-  g->m = nullptr;
+  m->curg.store(nullptr, std::memory_order_release);
+  g->m.store(nullptr, std::memory_order_release);
 }
 
 // The G is off its stack: a stackless park gives the native stack back.
@@ -387,8 +387,8 @@ void exitsyscall0(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Gsyscall); }
 // then performs what g asked.
 void execute(Sched* s, M* m, G* g, bool inherit) {
   casgstatus(g, _Grunnable, _Grunning);
-  g->m = m;
-  m->curg = g;
+  g->m.store(m, std::memory_order_release);
+  m->curg.store(g, std::memory_order_release);
   P* p = m->p;
   if (!inherit) {  // a new time slice (runqget's inherit: the readier's slice goes on)
     p->schedtick.fetch_add(1, std::memory_order_relaxed);
@@ -492,7 +492,7 @@ void ready_from_outside(Sched* s, G* g) {
 
 Parked park_common(M::Action action) {
   M* m = getm();
-  G* g = m->curg;
+  G* g = m->curg.load(std::memory_order_relaxed);
   m->action = action;
   if (g->vm->depth <= 1) {
     g->parked_stackful = false;
@@ -504,7 +504,8 @@ Parked park_common(M::Action action) {
     return Parked::Unwound;
   }
   park_stackful(action);
-  getm()->curg->resume = Resume::Reexecute;  // consumed inline by the caller
+  G* resumed = getm()->curg.load(std::memory_order_relaxed);
+  resumed->resume = Resume::Reexecute;  // consumed inline by the caller
   return Parked::Resumed;
 }
 
@@ -512,7 +513,7 @@ Parked park_common(M::Action action) {
 
 void park_stackful(M::Action action) {
   M* m = getm();
-  G* g = m->curg;
+  G* g = m->curg.load(std::memory_order_relaxed);
   m->action = action;
   g->parked_stackful = true;
   switch_to_g0(g, false);
@@ -613,7 +614,7 @@ void preemptall(Sched* s) {
 
 Parked gopark(bool (*unlockf)(G*, void*), void* arg, const char* reason) {
   M* m = getm();
-  G* g = m->curg;
+  G* g = m->curg.load(std::memory_order_relaxed);
   if (g == nullptr || m->p == nullptr) fatal("sched: gopark outside a running goroutine");
   g->waitreason = reason;
   m->park_unlockf = unlockf;
@@ -640,7 +641,7 @@ Parked preemptPark() { return park_common(M::Action::PreemptPark); }
 
 void entersyscall() {
   M* m = getm();
-  G* g = m->curg;
+  G* g = m->curg.load(std::memory_order_relaxed);
   P* p = m->p;
   Sched* s = current_sched();
   p->syscalltick.fetch_add(1, std::memory_order_relaxed);
@@ -648,7 +649,7 @@ void entersyscall() {
   casgstatus(g, _Grunning, _Gsyscall);
   m->oldp = p;
   m->p = nullptr;
-  p->m = nullptr;
+  p->m.store(nullptr, std::memory_order_release);
   casp(p, _Prunning, _Psyscall);
   if (s->gcwaiting.load()) {  // a stop is in progress: give the P up now
     if (trycasp(p, _Psyscall, _Pgcstop)) {
@@ -660,13 +661,13 @@ void entersyscall() {
 
 void exitsyscall() {
   M* m = getm();
-  G* g = m->curg;
+  G* g = m->curg.load(std::memory_order_relaxed);
   Sched* s = current_sched();
   P* oldp = m->oldp;
   m->oldp = nullptr;
   if (oldp != nullptr && trycasp(oldp, _Psyscall, _Prunning)) {
     m->p = oldp;
-    oldp->m = m;
+    oldp->m.store(m, std::memory_order_release);
     casgstatus(g, _Gsyscall, _Grunning);
     return;
   }

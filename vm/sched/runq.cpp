@@ -29,7 +29,8 @@ bool runqputslow(Sched* s, P* p, G* g, uint32_t h, uint32_t t) {
   G* batch[kRunqSize / 2 + 1];
   uint32_t n = (t - h) / 2;
   if (n != kRunqSize / 2) return false;
-  for (uint32_t i = 0; i < n; i++) batch[i] = p->runq[(h + i) % kRunqSize];
+  for (uint32_t i = 0; i < n; i++)
+    batch[i] = p->runq[(h + i) % kRunqSize].load(std::memory_order_relaxed);
   if (!p->runqhead.compare_exchange_strong(h, h + n, std::memory_order_acq_rel)) return false;
   batch[n] = g;
   std::lock_guard lk(s->lock);
@@ -58,7 +59,8 @@ uint32_t runqgrab(P* p, G** batch, bool steal_runnext) {
       return 0;
     }
     if (n > kRunqSize / 2) continue;  // read an inconsistent h and t
-    for (uint32_t i = 0; i < n; i++) batch[i] = p->runq[(h + i) % kRunqSize];
+    for (uint32_t i = 0; i < n; i++)
+      batch[i] = p->runq[(h + i) % kRunqSize].load(std::memory_order_relaxed);
     if (p->runqhead.compare_exchange_strong(h, h + n, std::memory_order_acq_rel)) return n;
   }
 }
@@ -75,7 +77,7 @@ void runqput(Sched* s, P* p, G* g, bool next) {
     uint32_t h = p->runqhead.load(std::memory_order_acquire);
     uint32_t t = p->runqtail.load(std::memory_order_relaxed);
     if (t - h < kRunqSize) {
-      p->runq[t % kRunqSize] = g;
+      p->runq[t % kRunqSize].store(g, std::memory_order_relaxed);
       p->runqtail.store(t + 1, std::memory_order_release);
       return;
     }
@@ -95,7 +97,7 @@ G* runqget(P* p, bool* inherit) {
     uint32_t h = p->runqhead.load(std::memory_order_acquire);
     uint32_t t = p->runqtail.load(std::memory_order_relaxed);
     if (t == h) return nullptr;
-    G* g = p->runq[h % kRunqSize];
+    G* g = p->runq[h % kRunqSize].load(std::memory_order_relaxed);
     if (p->runqhead.compare_exchange_strong(h, h + 1, std::memory_order_acq_rel)) return g;
   }
 }
@@ -108,7 +110,8 @@ G* runqsteal(P* p, P* victim, bool steal_runnext) {
   if (n == 0) return g;
   uint32_t t = p->runqtail.load(std::memory_order_relaxed);
   // p's ring has room: a thief only steals when its own queue is empty.
-  for (uint32_t i = 0; i < n; i++) p->runq[(t + i) % kRunqSize] = batch[i];
+  for (uint32_t i = 0; i < n; i++)
+    p->runq[(t + i) % kRunqSize].store(batch[i], std::memory_order_relaxed);
   p->runqtail.store(t + n, std::memory_order_release);
   return g;
 }

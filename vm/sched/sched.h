@@ -127,7 +127,14 @@ struct GoroutineVM {
   // instruction its base, against this: the one check on those paths.
   // Normally guard_limit; anyone stores kStackPoison to make both checks
   // fail, and the slow path looks at why (preemption, a collection).
-  Value* volatile stackguard = nullptr;
+  // Atomic, as any thread may poison it. The checks load it relaxed (a
+  // plain mov on x86-64 and arm64, as the volatile it was): a poison seen
+  // late only delays the stop to the next check, and what the slow path
+  // reads to learn why (G::preempt, the heap's request) is atomic itself.
+  // Another thread poisons with a seq_cst store after its seq_cst store of
+  // G::preempt (set_guard's Dekker pattern needs both); the owner's own
+  // stores are relaxed.
+  std::atomic<Value*> stackguard{nullptr};
   // The guard when no stop is requested; the VM keeps it as its stack moves.
   Value* guard_limit = nullptr;
   // Interpreter activations on the G's native stack: 1 while the
@@ -183,7 +190,11 @@ struct G {
   std::atomic<uint32_t> atomicstatus{_Gidle};  // only through casgstatus & co
   uint64_t goid = 0;
   GoroutineVM* vm = nullptr;     // the VM state (a weft::Thread); owned by the G
-  M* m = nullptr;                // the M running it; valid iff _Grunning or _Gsyscall
+  // The M running it; valid iff _Grunning or _Gsyscall. Written by that
+  // M (release), read by suspendG on other threads (acquire: it then reads
+  // the M's preemptGen; a stale M only aims a signal at the wrong M, which
+  // suspendG's next round corrects).
+  std::atomic<M*> m{nullptr};
   G* schedlink = nullptr;        // run-queue / free-list link; owned by whoever holds the queue
 
   // Preemption (Go's preempt.go): written by any thread, read at safe-points.
@@ -243,7 +254,12 @@ struct Sudog {
 struct P {
   int32_t id;
   std::atomic<uint32_t> status{_Pidle};  // only through casp/trycasp
-  M* m = nullptr;                   // the M holding it; nullptr iff _Pidle/_Pgcstop
+  // The M holding it; nullptr iff _Pidle/_Pgcstop. Stored with release by
+  // whoever changes it (the M, or the stopper under sched.lock); loaded with
+  // acquire by preemptone and --preempt-stress on other threads, which then
+  // read that M's curg. A stale M is harmless there: its G, if any, only
+  // gets one needless preemption request.
+  std::atomic<M*> m{nullptr};
   P* link = nullptr;                // idle list
   // Written by the owning M, read by sysmon (relaxed atomics: a stale read
   // only delays a retake by one sysmon tick).
@@ -258,7 +274,12 @@ struct P {
   // steals from head with CAS (Go's runqput / runqsteal).
   std::atomic<uint32_t> runqhead{0};
   std::atomic<uint32_t> runqtail{0};
-  G* runq[256] = {};
+  // The slots: written by the owner only, between the tail's load and its
+  // store-release; read by thieves between their acquire of head and tail
+  // and their CAS of the head. A thief may read a slot while the owner
+  // rewrites it after a wrap (the CAS then fails and discards what it read),
+  // so slots are atomics, relaxed: the head and tail give the ordering.
+  std::atomic<G*> runq[256] = {};
   std::atomic<G*> runnext{nullptr};  // the next G to run, ahead of runq
 
   gc::Cache* mcache = nullptr;      // allocation caches; flushed at each stop-the-world
@@ -266,7 +287,12 @@ struct P {
 
 struct M {
   int64_t id;
-  G* curg = nullptr;                // the running user G, or nullptr on g0
+  // The running user G, or nullptr on g0. Written by the M (release: a
+  // G it got from a run queue), read by the M and its signal handlers
+  // relaxed, by preemptone and --preempt-stress with acquire (they read
+  // the G's vm). A G that has just left only gets a preemption request,
+  // which execute() clears when it runs again.
+  std::atomic<G*> curg{nullptr};
   P* p = nullptr;                   // attached P
   P* nextp = nullptr;               // P to acquire on wake
   arch::Context* g0 = nullptr;      // the scheduler's context (thread stack): &g0ctx
@@ -290,7 +316,10 @@ struct M {
   bool spinning = false;            // looking for work
   std::atomic<uint32_t> park{0};    // futex word for notesleep/notewakeup
   // Async preemption (vm/sched/preempt.h).
-  int32_t tid = 0;                  // the OS thread id (tgkill); set by the M at start
+  // The OS thread id (tgkill); set by the M at start, read by preemptM on
+  // any thread (relaxed: 0 means not started, and preemptM then sends no
+  // signal; the requester retries).
+  std::atomic<int32_t> tid{0};
   void* sigstack = nullptr;         // its signal stack (owned; the M's thread only)
   void* old_sigstack = nullptr;     // the thread's signal stack before ours (ASan's), restored at exit
   size_t old_sigstack_size = 0;
@@ -401,7 +430,7 @@ void preemptall(Sched* s);
 M* getm() __attribute__((noinline));
 inline G* getg() {
   M* m = getm();
-  return m ? m->curg : nullptr;
+  return m ? m->curg.load(std::memory_order_relaxed) : nullptr;  // the M's own field
 }
 
 // Status transitions (Go's casgstatus): fatal on an illegal transition or

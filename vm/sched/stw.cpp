@@ -76,7 +76,7 @@ int64_t stop_the_world(const char* reason) {
       }
     }
     while (P* p = pidleget(s)) {  // idle Ps
-      p->m = nullptr;
+      p->m.store(nullptr, std::memory_order_release);
       casp(p, _Pidle, _Pgcstop);
       s->stopwait--;
     }
@@ -136,7 +136,7 @@ void restart(Sched* s, bool complete) {
         if (complete) fatal("sched: start_the_world: a P is not stopped");
         continue;
       }
-      p->m = nullptr;
+      p->m.store(nullptr, std::memory_order_release);
       casp(p, _Pgcstop, _Pidle);
       if (!runqempty(p)) {
         busy.push_back(p);  // stays off the idle list: an M gets it below

@@ -58,7 +58,8 @@ void count_external(int32_t delta) {
 }  // namespace
 
 SuspendGState suspendG(G* gp) {
-  if (M* mp = getm(); mp != nullptr && mp->curg != nullptr && readgstatus(mp->curg) == _Grunning)
+  if (M* mp = getm(); mp != nullptr && mp->curg.load(std::memory_order_relaxed) != nullptr &&
+      readgstatus(mp->curg.load(std::memory_order_relaxed)) == _Grunning)
     fatal("sched: suspendG from non-preemptible goroutine");
 
   bool stopped = false;
@@ -106,8 +107,10 @@ SuspendGState suspendG(G* gp) {
       case _Grunning: {
         // Already asked, and the async request (if any) not yet delivered:
         // nothing new to do.
-        if (gp->preemptStop.load() && gp->preempt.load() && gp->vm->stackguard == kStackPoison &&
-            async_m == gp->m && async_m != nullptr && async_m->preemptGen.load() == async_gen)
+        if (gp->preemptStop.load() && gp->preempt.load() &&
+            gp->vm->stackguard.load(std::memory_order_relaxed) == kStackPoison &&
+            async_m == gp->m.load(std::memory_order_acquire) && async_m != nullptr &&
+            async_m->preemptGen.load() == async_gen)
           break;
         // Block transitions while we post the request.
         if (!castogscanstatus(gp, _Grunning, _Grunning | _Gscan)) break;
@@ -117,8 +120,10 @@ SuspendGState suspendG(G* gp) {
         }
         gp->preemptStop.store(true);
         gp->preempt.store(true);
-        gp->vm->stackguard = kStackPoison;  // the next call or allocation fails its check
-        M* m2 = gp->m;
+        // The next call or allocation fails its check (seq_cst after
+        // g->preempt: set_guard).
+        gp->vm->stackguard.store(kStackPoison);
+        M* m2 = gp->m.load(std::memory_order_acquire);
         uint32_t gen2 = m2 != nullptr ? m2->preemptGen.load() : 0;
         bool need_async = async_m != m2 || async_gen != gen2;
         async_m = m2;
