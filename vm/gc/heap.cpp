@@ -530,7 +530,7 @@ namespace {
 // world at once (gc() with 2 spinners on 2 CPUs, bench/preempt/run.sh:
 // p50 1.9 ms before, 0.2-0.6 ms after).
 bool unlock_waiters(sched::G*, void* mu) {
-  static_cast<Mutex*>(mu)->unlock();
+  static_cast<sched::HandoffLock*>(mu)->unlock();
   sched_yield();
   return true;
 }

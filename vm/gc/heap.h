@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "vm/arch/async.h"
+#include "vm/sched/lock.h"
 #include "vm/sched/sched.h"
 
 namespace weft::gc {
@@ -267,7 +268,10 @@ class Heap {
     sched::G* g;
     uint64_t target;
   };
-  Mutex waiters_mu_{LockRank::GcWaiters};  // taken before the collector thread's lock
+  // Taken before the collector thread's lock. Locked by a goroutine in
+  // gc_wait and released by its M's g0 once it parked (gopark's unlockf):
+  // a HandoffLock, not a Mutex (vm/sched/lock.h).
+  sched::HandoffLock waiters_mu_{LockRank::GcWaiters};
   std::vector<Waiter> waiters_;
 };
 
