@@ -191,10 +191,11 @@ uint32_t hash_key(Value k) {
     Obj* o = k.as_obj();
     if (o->type == ObjType::String) {
       String* s = static_cast<String*>(o);
-      if (s->hash != 0) return s->hash;
+      std::atomic_ref<uint32_t> cached(s->hash);  // see String::hash
+      if (uint32_t h = cached.load(std::memory_order_relaxed); h != 0) return h;
       uint32_t h = fnv1a(s->data, s->len);
       if (h == 0) h = 1;
-      s->hash = h;
+      cached.store(h, std::memory_order_relaxed);
       return h;
     }
     return mix64(uint64_t(static_cast<BigInt*>(o)->value));

@@ -53,7 +53,11 @@ struct Obj {
 };
 
 struct String : Obj {
-  uint32_t hash;  // 0: not computed yet
+  // 0: not computed yet. A cache that any goroutine hashing the string may
+  // fill, even with no script-level race (two maps sharing a constant key):
+  // read and written through relaxed atomic_refs (hash_key); every writer
+  // stores the same value.
+  uint32_t hash;
   uint32_t len;
   char data[];  // len bytes and a NUL, so data can be handed to C
   std::string_view view() const { return {data, len}; }
