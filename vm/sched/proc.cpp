@@ -49,9 +49,16 @@ namespace weft::sched {
 
 namespace {
 
+#ifndef WEFT_TSAN
 constexpr auto kStopGrace = std::chrono::milliseconds(200);  // shutdown: time for Gs to reach
                                                              // a safe-point before their M is
                                                              // detached (a call-free loop never does)
+#else
+// ThreadSanitizer runs 5-15x slower and without asynchronous preemption
+// (vm/sched/preempt.cpp): on a loaded machine 200 ms did not always do, and
+// a detached M then ran on while its Runtime was destroyed.
+constexpr auto kStopGrace = std::chrono::milliseconds(2000);
+#endif
 
 std::atomic<Sched*> g_current{nullptr};
 
