@@ -62,6 +62,25 @@ constexpr auto kStopGrace = std::chrono::milliseconds(2000);
 
 std::atomic<Sched*> g_current{nullptr};
 
+// Threads that ready a G without holding a P (the collector readying gc()
+// waiters after a cycle, sysmon's timers, host threads) read the Sched's Ps
+// and Ms and may start an M. sched_stop waits until none is inside goready
+// before it lets the Ms go and frees them. goready counts itself, then
+// checks stopping; sched_stop stores stopping, then reads the count (seq_cst
+// both sides: one of them sees the other).
+std::atomic<int32_t> g_outside_readies{0};
+struct OutsideReady {
+  bool counted;
+  OutsideReady() {
+    M* m = getm();
+    counted = m == nullptr || m->p == nullptr;
+    if (counted) g_outside_readies.fetch_add(1);
+  }
+  ~OutsideReady() {
+    if (counted) g_outside_readies.fetch_sub(1);
+  }
+};
+
 }  // namespace
 
 M* getm() { return weft_tls_m; }
@@ -630,6 +649,7 @@ Parked gopark(bool (*unlockf)(G*, void*), void* arg, const char* reason) {
 }
 
 void goready(G* g) {
+  OutsideReady outside;  // before the check of stopping
   Sched* s = current_sched();
   if (s != g->owner || s->stopping.load()) return;  // the program is over: it stays parked
   casgstatus(g, _Gwaiting, _Grunnable);
@@ -723,6 +743,9 @@ bool sched_stop(Sched* s) {
     s->stopping.store(true);
   }
   preempt_stress_stop(s);
+  // Readies from outside finish first (g_outside_readies): they read Ms and
+  // Ps, and the Ms they start must be in allm before the exits are counted.
+  while (g_outside_readies.load() != 0) std::this_thread::yield();
   preemptall(s);
   // Wake every idle M (each wake takes one off the list) until all exited.
   auto deadline = std::chrono::steady_clock::now() + kStopGrace;
