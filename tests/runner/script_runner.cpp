@@ -2,7 +2,10 @@
 // binary and checks the expectations written in the script (Wren's test/
 // model; docs/hacking.md#the-script-suite).
 //
-//   script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X] VM DIR [FILTER]
+//   script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--tsan] VM DIR [FILTER]
+//
+// Timeout scales multiply (a TSan build's scale times a stress mode's);
+// --tsan says the vm is a ThreadSanitizer build.
 //
 // Each script runs as a child process (tests/runner/subprocess.h) in the
 // script's own directory, named by its file name, so diagnostics read
@@ -19,6 +22,9 @@
 //   // args: a b c                   script arguments
 //   // timeout: N                    seconds (default 10)
 //   // no-stress                     skipped when the vm runs with --gc-stress
+//   // needs-async-preempt           skipped when the vm runs with --no-async-preempt
+//                                    (a call-free loop only a signal stops)
+//   // no-tsan: REASON               skipped with --tsan
 // Without error expectations a script must exit 0 with empty stderr; with
 // compile errors it must exit 1, print nothing on stdout, and report exactly
 // the expected errors. The last line is `N passed, N failed` (`, N skipped`
@@ -75,6 +81,8 @@ struct Script {
   std::vector<std::string> args;
   double timeout_s = 10.0;
   bool no_stress = false;
+  bool needs_async_preempt = false;
+  bool no_tsan = false;
   std::vector<std::string> problems;  // malformed directives, reported as failures
 };
 
@@ -90,6 +98,7 @@ struct Options {
   std::string filter;
   int jobs = 3;
   double timeout_scale = 1.0;
+  bool tsan = false;
 };
 
 // The text after `key` in `line`, if the directive is there.
@@ -149,6 +158,10 @@ void parse_line(Script& s, int line_no, const std::string& line) {
     s.timeout_s = std::atof(rest.c_str());
   } else if (directive(line, "no-stress", &rest)) {
     s.no_stress = true;
+  } else if (directive(line, "needs-async-preempt", &rest)) {
+    s.needs_async_preempt = true;
+  } else if (directive(line, "no-tsan:", &rest)) {
+    s.no_tsan = true;
   } else if (line.find("// expect") != std::string::npos) {
     s.problems.push_back("line " + std::to_string(line_no) + ": unknown expect directive");
   }
@@ -294,8 +307,11 @@ void check_compile_errors(const Script& s, const ProcessResult& r, Outcome& o) {
 
 Outcome run_script(const Script& s, const Options& opt) {
   Outcome o;
-  bool stress = std::find(opt.vm_flags.begin(), opt.vm_flags.end(), "--gc-stress") != opt.vm_flags.end();
-  if (s.no_stress && stress) {
+  auto has_flag = [&](const char* f) {
+    return std::find(opt.vm_flags.begin(), opt.vm_flags.end(), f) != opt.vm_flags.end();
+  };
+  if ((s.no_stress && has_flag("--gc-stress")) || (s.needs_async_preempt && has_flag("--no-async-preempt")) ||
+      (s.no_tsan && opt.tsan)) {
     o.status = Outcome::Skipped;
     return o;
   }
@@ -333,7 +349,7 @@ Outcome run_script(const Script& s, const Options& opt) {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X] "
+               "usage: script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--tsan] "
                "VM SCRIPTS_DIR [FILTER]\n");
   std::exit(2);
 }
@@ -345,7 +361,8 @@ Options parse_options(int argc, char** argv) {
     std::string a = argv[i];
     if (a.rfind("--vm-flag=", 0) == 0) opt.vm_flags.push_back(a.substr(10));
     else if (a.rfind("--jobs=", 0) == 0) opt.jobs = std::max(1, std::atoi(a.c_str() + 7));
-    else if (a.rfind("--timeout-scale=", 0) == 0) opt.timeout_scale = std::atof(a.c_str() + 16);
+    else if (a.rfind("--timeout-scale=", 0) == 0) opt.timeout_scale *= std::atof(a.c_str() + 16);
+    else if (a == "--tsan") opt.tsan = true;
     else if (a.rfind("--", 0) == 0) usage();
     else pos.push_back(a);
   }
