@@ -19,6 +19,7 @@
 #include "vm/interp/runtime.h"
 #include "vm/interp/chanops.h"
 #include "vm/sched/preempt.h"
+#include "vm/lib/lib.h"
 #include "vm/lib/stdio.h"
 
 namespace weft {
@@ -609,6 +610,7 @@ void install_builtins(Runtime& rt) {
   for (const Builtin& b : kBuiltins) rt.define_native(b.name, b.fn, b.min_args, b.max_args);
   Value pcall = rt.globals[size_t(rt.find_global("pcall"))];
   pcall.as_obj()->flags |= kNativePcall;
+  lib::install_modules(rt);
 }
 
 }  // namespace weft
