@@ -79,6 +79,7 @@ struct Module {
 };
 
 // The standard modules (one file each under vm/lib/).
+extern const Module kIoModule;
 extern const Module kMathModule;
 extern const Module kStringsModule;
 
