@@ -32,12 +32,28 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return p;
 }
 
+// In the child before exec: the signals the tests send act by default
+// even if our own parent ignored them (a shell's background job ignores
+// SIGINT) or blocked them.
+void reset_signals() {
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 }  // namespace
 
 Child::Child(Io io, const std::vector<std::string>& argv, const std::string& cwd,
              const std::vector<std::string>& env) {
   std::vector<std::string> args = argv, envs;
-  for (char** e = environ; *e != nullptr; e++) envs.push_back(*e);
+  auto overridden = [&](const char* e) {
+    for (const auto& o : env)
+      if (o.compare(0, o.find('=') + 1, e, 0, o.find('=') + 1) == 0) return true;
+    return false;
+  };
+  for (char** e = environ; *e != nullptr; e++)
+    if (!overridden(*e)) envs.push_back(*e);
   for (const auto& e : env) envs.push_back(e);
   std::vector<char*> cargv = c_strings(args), cenv = c_strings(envs);
   if (io == Io::Pty) {
@@ -46,7 +62,7 @@ Child::Child(Io io, const std::vector<std::string>& argv, const std::string& cwd
     pid_ = forkpty(&master, nullptr, nullptr, &ws);
     if (pid_ == 0) {
       if (chdir(cwd.c_str()) != 0) _exit(127);
-      signal(SIGPIPE, SIG_DFL);
+      reset_signals();
       execve(cargv[0], cargv.data(), cenv.data());
       _exit(127);
     }
@@ -62,7 +78,7 @@ Child::Child(Io io, const std::vector<std::string>& argv, const std::string& cwd
     dup2(out[1], 1);
     dup2(err[1], 2);
     if (chdir(cwd.c_str()) != 0) _exit(127);
-    signal(SIGPIPE, SIG_DFL);
+    reset_signals();
     execve(cargv[0], cargv.data(), cenv.data());
     _exit(127);
   }
@@ -110,7 +126,7 @@ void Child::close_stdout() {
 }
 
 bool Child::pump(int fd, std::string* sink, size_t* seen, const std::string& text, double timeout_s) {
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
   for (;;) {
     if (!text.empty()) {
       size_t at = sink->find(text, *seen);
@@ -141,7 +157,7 @@ bool Child::wait_err(const std::string& text, double timeout_s) {
 }
 
 bool Child::reap(double timeout_s) {
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
   for (;;) {
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);
@@ -157,7 +173,7 @@ bool Child::reap(double timeout_s) {
 }
 
 bool Child::finish(double timeout_s) {
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
   size_t ignored_out = 0, ignored_err = 0;
   auto left = [&] { return ms_left(deadline) / 1000.0; };
   // Read both to their end (a child blocked writing a full pipe never exits).

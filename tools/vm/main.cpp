@@ -233,12 +233,19 @@ bool read_stdin(std::string* code) {
   }
 }
 
-// Flushes standard output for the exit: a reader that has gone makes it
-// 141 (vm/lib/stdio.h).
-int finish(int status) {
+bool g_stdout_broken = false;  // a flush of ours found stdout's reader gone (main thread)
+
+// Flushes standard output; notes a reader that has gone.
+void flush_stdout() {
   errno = 0;
-  if (std::fflush(stdout) != 0 && errno == EPIPE) return 128 + SIGPIPE;
-  return status;
+  if (std::fflush(stdout) != 0 && errno == EPIPE) g_stdout_broken = true;
+}
+
+// The exit status once standard output is flushed: 141 if its reader has
+// gone (vm/lib/stdio.h), whatever else happened.
+int finish(int status) {
+  flush_stdout();
+  return g_stdout_broken ? 128 + SIGPIPE : status;
 }
 
 int run(const Options& o, weft::VM& vm, const std::string& name, const std::string& code) {
@@ -263,7 +270,7 @@ namespace weft::tool {
 // Writes a failed result as docs/language.md#errors says, with the exit
 // status of "The vm command"; returns the exit status.
 int report(const weft::Result& r) {
-  std::fflush(stdout);
+  flush_stdout();
   switch (r.kind) {
     case weft::Result::Ok: return 0;
     case weft::Result::Io:

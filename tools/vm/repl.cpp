@@ -29,7 +29,11 @@ constexpr int kHistorySize = 1000;
 // The signal thread's way in (signals.h): Ctrl-C interrupts the code
 // running, or wakes read_char through g_wake to abandon the entry.
 std::atomic<bool> g_running{false};      // an entry is running (set by the REPL thread)
-std::atomic<bool> g_interrupted{false};  // read_char saw Ctrl-C (REPL thread only)
+// read_char saw Ctrl-C (REPL thread only): as a signal (the terminal
+// echoed ^C) or as a byte (we echo it).
+enum class Interrupt { None, Signal, Byte };
+Interrupt g_interrupted = Interrupt::None;
+std::atomic<bool> g_stopped{false};      // the signal thread interrupted the running entry
 int g_wake[2] = {-1, -1};                // a pipe; the signal thread writes one byte
 bool g_continuing = false;               // the entry has lines already: the second prompt
 termios g_saved_tty;                     // the terminal's mode before libedit's
@@ -52,7 +56,7 @@ int read_char(EditLine*, wchar_t* wc) {
       char drain[64];
       while (read(g_wake[0], drain, sizeof drain) > 0) {
       }
-      g_interrupted = true;
+      g_interrupted = Interrupt::Signal;
       return -1;
     }
     char c;
@@ -63,7 +67,7 @@ int read_char(EditLine*, wchar_t* wc) {
       return -1;
     }
     if (c == '\x03') {
-      g_interrupted = true;
+      g_interrupted = Interrupt::Byte;
       return -1;
     }
     size_t r = std::mbrtowc(wc, &c, 1, &st);
@@ -96,10 +100,12 @@ void evaluate(VM& vm, const std::string& text) {
   // An expression compiles inside brackets; a statement does not.
   std::string probe = std::string("let ") + kValueGlobal + " = [(" + text + ")]";
   bool expr = vm.check_source(kChunkName, probe).ok();
+  g_stopped = false;
   g_running = true;
   Result r = vm.load_source(kChunkName, expr ? probe : text);
   g_running = false;
   std::fflush(stdout);
+  if (g_stopped) std::fputs("\n", stderr);  // after the ^C the terminal echoed
   if (!r.ok()) {
     report(r);
     return;
@@ -110,6 +116,7 @@ void evaluate(VM& vm, const std::string& text) {
 
 void on_interrupt(VM* vm) {
   if (g_running) {
+    g_stopped = true;
     vm->interrupt();
   } else {
     ssize_t ignored = write(g_wake[1], "x", 1);
@@ -201,11 +208,11 @@ int run_repl(VM& vm, const char* argv0) {
   std::string entry;
   for (;;) {
     g_continuing = !entry.empty();
-    g_interrupted = false;
+    g_interrupted = Interrupt::None;
     int count = 0;
     const char* line = el_gets(ed.el, &count);
-    if (g_interrupted) {  // Ctrl-C: abandon the entry
-      std::fputs("^C\n", stdout);
+    if (g_interrupted != Interrupt::None) {  // Ctrl-C: abandon the entry
+      std::fputs(g_interrupted == Interrupt::Byte ? "^C\n" : "\n", stdout);
       std::fflush(stdout);
       entry.clear();
       continue;
