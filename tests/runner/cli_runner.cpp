@@ -341,6 +341,12 @@ void stdin_checks(Context& cx) {
     if (r.out != in) return std::string("echo differs");
     return expect(r, 0, "", "");
   });
+  check(cx, "io.eprint and io.ewrite write to stderr", [&] {
+    ProcessResult r = vm(cx, {"-e", "let io = import(\"io\")\nio.eprint(\"a\", 1)\nio.ewrite(\"b\", 2, \"\\n\")\n"
+                                    "print(\"out\")"});
+    if (r.out != "out\n" || r.err != "a 1\nb2\n") return "stdout: '" + r.out + "', stderr: '" + r.err + "'";
+    return expect(r, 0, "", "");
+  });
   check(cx, "vm - reads the script from stdin; args follow", [&] {
     ProcessResult r = vm(cx, {"-", "a", "b"}, "print(args(), readline())\n");
     if (r.out != "[\"a\", \"b\"] nil\n") return "stdout: '" + r.out + "'";
