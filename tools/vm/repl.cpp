@@ -210,7 +210,12 @@ int run_repl(VM& vm, const char* argv0) {
     g_continuing = !entry.empty();
     g_interrupted = Interrupt::None;
     int count = 0;
+    // The terminal goes to edit mode before the prompt shows: a key typed
+    // once the prompt is visible (Ctrl-D above all, which cooked mode would
+    // turn into an end-of-line marker) reaches libedit as typed.
+    el_set(ed.el, EL_PREP_TERM, 1);
     const char* line = el_gets(ed.el, &count);
+    el_set(ed.el, EL_PREP_TERM, 0);  // the entry's own reads see a cooked terminal
     if (g_interrupted != Interrupt::None) {  // Ctrl-C: abandon the entry
       std::fputs(g_interrupted == Interrupt::Byte ? "^C\n" : "\n", stdout);
       std::fflush(stdout);
