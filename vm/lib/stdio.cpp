@@ -126,7 +126,8 @@ bool out_flush(FILE* f) {
   return false;
 }
 
-void exit_program(int code) {
+void exit_program(int code, FILE* out) {
+  if (out != stdout) out_flush(out);
   out_flush(stdout);
   std::fflush(stderr);
   _exit(code);

@@ -44,10 +44,12 @@ void out_write(FILE* f, std::string_view bytes);
 // Any thread.
 bool out_flush(FILE* f);
 
-// Flushes standard output and error and ends the process with `code` at
-// once: other goroutines stop where they are. What os.exit(code) calls, and
-// the `vm` binary's end. Any thread.
-[[noreturn]] void exit_program(int code);
+// Flushes `out` (the Runtime's RuntimeOptions::out), standard output and
+// standard error, and ends the process with `code` at once: other
+// goroutines stop where they are, no destructor runs. What os.exit(code)
+// calls: lib::exit_program(code, t->rt->options().out). Standard output's
+// reader gone: 141 instead. Any thread.
+[[noreturn]] void exit_program(int code, FILE* out = stdout);
 
 // The next line of standard input without its '\n', or nullopt at end of
 // input. `out` is flushed first if a terminal is involved (see above).
