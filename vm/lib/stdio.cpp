@@ -36,6 +36,7 @@ struct Input {
   std::vector<char> buf;  // unread bytes are [pos, buf.size())
   size_t pos = 0;
   bool eof = false;       // read(2) returned 0 (or failed): no more input
+  uint64_t reads = 0;     // how many takes so far: tells a reader whether pos moved under it
 };
 
 Input& input() {
@@ -87,13 +88,16 @@ void fill(Input& in) {
 
 // Runs `take` (which returns true once satisfied from the buffer) first
 // with a P; if the buffer cannot satisfy it, gives up the P and fills the
-// buffer until it can or input ends. `take` runs under in.mu.
+// buffer until it can or input ends. `take` runs under in.mu. With a P the
+// lock is only tried: its holder may be another goroutine waiting in
+// read(2), and a thread blocked here with a P would hold up every
+// stop-the-world until input came.
 template <class Take>
 void with_input(FILE* out, Take take) {
   Input& in = input();
   {
-    std::lock_guard lk(in.mu);
-    if (take(in)) return;
+    std::unique_lock lk(in.mu, std::try_to_lock);
+    if (lk.owns_lock() && take(in)) return;
   }
   flush_for_input(out);
   bool syscall = sched::getg() != nullptr;
@@ -108,6 +112,7 @@ void with_input(FILE* out, Take take) {
 std::string take_bytes(Input& in, size_t n) {
   std::string s(in.buf.data() + in.pos, n);
   in.pos += n;
+  in.reads++;
   return s;
 }
 
@@ -135,14 +140,20 @@ void exit_program(int code, FILE* out) {
 
 std::optional<std::string> read_line(FILE* out) {
   std::optional<std::string> line;
+  size_t scanned = 0;  // bytes after in.pos known to hold no newline: a long line is scanned once
+  uint64_t scanned_at = 0;  // in.reads when `scanned` was measured
   with_input(out, [&](Input& in) {
+    if (in.reads != scanned_at) scanned = 0;  // another reader took input meanwhile
     const char* start = in.buf.data() + in.pos;
-    if (const void* nl = std::memchr(start, '\n', buffered(in))) {
+    const void* nl = buffered(in) > scanned ? std::memchr(start + scanned, '\n', buffered(in) - scanned) : nullptr;
+    if (nl != nullptr) {
       size_t n = size_t(static_cast<const char*>(nl) - start);
       line = take_bytes(in, n);
       in.pos++;  // the newline
       return true;
     }
+    scanned = buffered(in);
+    scanned_at = in.reads;
     if (!in.eof) return false;
     if (buffered(in) > 0) line = take_bytes(in, buffered(in));  // a last line without '\n'
     return true;
