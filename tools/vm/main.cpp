@@ -267,8 +267,8 @@ int run(const Options& o, weft::VM& vm, const std::string& name, const std::stri
 
 namespace weft::tool {
 
-// Writes a failed result as docs/language.md#errors says, with the exit
-// status of "The vm command"; returns the exit status.
+// Writes a failed result as README.md#the-language-in-brief says (errors)
+// and README.md#command-line (exit status); returns the exit status.
 int report(const weft::Result& r) {
   flush_stdout();
   switch (r.kind) {
