@@ -278,8 +278,10 @@ void signal_checks(Context& cx) {
     });
   }
   check(cx, "print then sleep, piped: the line arrives on SIGTERM", [&] {
-    Child c(Child::Io::Pipes, vm_argv(cx, {"-e", "print(\"start\")\nsleep(100000)"}), cx.tmp.string());
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Child c(Child::Io::Pipes,
+            vm_argv(cx, {"-e", "print(\"start\")\nimport(\"io\").eprint(\"ready\")\nsleep(100000)"}),
+            cx.tmp.string());
+    if (!c.wait_err("ready", 20)) return "no 'ready' on stderr: '" + c.err() + "'";
     kill(c.pid(), SIGTERM);
     std::string why = died_by(c, SIGTERM);
     if (!why.empty()) return why;
