@@ -90,13 +90,7 @@ Value resolve_module(Thread* t, std::string_view name) {
   Runtime& rt = *t->rt;
   Value exports = map_get(module_table(rt), str(rt, name));
   if (!exports.is_empty()) return exports;
-  std::string searched;
-  for (const Module* m : kModules) {
-    if (!searched.empty()) searched += ", ";
-    searched += m->name;
-  }
-  t->raise("import: no module \"%.*s\" (searched: standard modules %s)", int(name.size()), name.data(),
-           searched.c_str());
+  t->raise("import: no module \"%.*s\" (searched: standard modules)", int(name.size()), name.data());
   return Value::empty();
 }
 
