@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 a=${1:?usage: ab.sh VM_A VM_B}
 b=${2:?usage: ab.sh VM_A VM_B}
 runs=${RUNS:-5}
-read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench echo}"
+read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench format_floats echo}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # echo reads 1,000,000 lines (as run.sh gives it) and writes into a pipe.

@@ -2,8 +2,10 @@
 # Weft next to its peers on this machine, in one command.
 #
 # 1. Programs: fib, loop, binary_trees (depth 16), gcbench (Boehm's
-#    GCBench) and echo (1,000,000 lines of standard input echoed with
-#    readline/print into a pipe: `prog <input | cat >out`) under Weft, C on bdwgc (gcc -O2 -lgc: binary_trees and
+#    GCBench), format_floats (1,000,000 strings.format("%.3f"); Lua and
+#    Python only) and echo (1,000,000 lines of standard input echoed with
+#    readline/print into a pipe: `prog <input | cat >out`) under Weft, C on
+#    bdwgc (gcc -O2 -lgc: binary_trees and
 #    gcbench only), Go, Lua 5.4 and Python 3. Each is timed as the best of
 #    RUNS wall-clock runs, the peers taking turns (one run of each per
 #    round, so a passing load hits them alike); every peer's output must equal Weft's (a
@@ -34,7 +36,7 @@ stw_n=${STW_N:-2 10}
 stw_rounds=${STW_ROUNDS:-20}
 stw_timeout=${STW_TIMEOUT:-120}
 only=${ONLY:-}
-read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench echo}"
+read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench format_floats echo}"
 langs_all=(weft c go lua python)
 
 if [[ ! -x $vm ]]; then
