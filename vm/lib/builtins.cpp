@@ -19,7 +19,7 @@
 #include "vm/interp/runtime.h"
 #include "vm/interp/chanops.h"
 #include "vm/sched/preempt.h"
-#include "vm/lib/sys.h"
+#include "vm/lib/lib.h"
 
 namespace weft {
 
@@ -591,18 +591,6 @@ Value b_now(Thread* t, Value*, int) {
   return t->rt->make_int(int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec);
 }
 
-// TEMPORARY (branch osfs): import of the standard modules fs and os only,
-// until the stdlib branch's module registry is merged.
-Value b_import(Thread* t, Value* args, int) {
-  if (!want(t, "import", args[0], ObjType::String, "string")) return Value::empty();
-  std::string_view name = as_string(args[0])->view();
-  if (name == "fs") return lib::fs_module(*t->rt);
-  if (name == "os") return lib::os_module(*t->rt);
-  std::string n(name);
-  t->raise("import: no module \"%s\"", n.c_str());
-  return Value::empty();
-}
-
 struct Builtin {
   const char* name;
   NativeFn fn;
@@ -624,7 +612,6 @@ constexpr Builtin kBuiltins[] = {
     {"assert", b_assert, 1, 2},    {"args", b_args, 0, 0},        {"readline", b_readline, 0, 0},
     {"now", b_now, 0, 0},          {"chan", b_chan, 0, 1},        {"close", b_close, 1, 1},
     {"sleep", b_sleep, 1, 1},      {"gosched", b_gosched, 0, 0},  {"goroutines", b_goroutines, 0, 0},
-    {"import", b_import, 1, 1},
 };
 
 }  // namespace
@@ -633,6 +620,7 @@ void install_builtins(Runtime& rt) {
   for (const Builtin& b : kBuiltins) rt.define_native(b.name, b.fn, b.min_args, b.max_args);
   Value pcall = rt.globals[size_t(rt.find_global("pcall"))];
   pcall.as_obj()->flags |= kNativePcall;
+  lib::install_modules(rt);
 }
 
 }  // namespace weft

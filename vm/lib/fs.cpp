@@ -95,10 +95,8 @@ Failure open_for_read(const std::string& path, int* fd, uint64_t* size) {
   return {};
 }
 
-size_t max_string(Thread* t) {
-  uint64_t limit = t->rt->options().heap_limit;
-  return limit != 0 && limit < UINT32_MAX - 1 ? size_t(limit) : size_t(UINT32_MAX - 1);
-}
+// The largest string check_size (vm/lib/lib.h) lets a call make.
+size_t max_string(Thread* t) { return size_t(result_cap(*t->rt)); }
 
 // The whole file as a string, or nullptr with the error raised.
 String* read_whole(Thread* t, const char* fn, const std::string& path) {
@@ -108,7 +106,7 @@ String* read_whole(Thread* t, const char* fn, const std::string& path) {
     raise_os(t, fn, f.op, path, f.err);
     return nullptr;
   }
-  if (!fits_heap(t, fn, path, size)) {
+  if (!check_size(t, fn, size)) {
     blocking([&] { return close_fd(fd); });
     return nullptr;
   }
@@ -134,7 +132,7 @@ String* read_whole(Thread* t, const char* fn, const std::string& path) {
     s->data[got] = '\0';
     return s;
   }
-  if (!fits_heap(t, fn, path, uint64_t(got) + rest.size())) return nullptr;
+  if (!check_size(t, fn, uint64_t(got) + rest.size())) return nullptr;
   String* all = rt.new_string_uninit(got + rest.size());
   std::memcpy(all->data, s->data, got);
   std::memcpy(all->data + got, rest.data(), rest.size());
@@ -145,7 +143,7 @@ String* read_whole(Thread* t, const char* fn, const std::string& path) {
 
 Value fs_read(Thread* t, Value* args, int) {
   std::string path;
-  if (!arg_path(t, "fs.read", args, 0, &path)) return Value::empty();
+  if (!path_arg(t, "fs.read", args, 0, &path)) return Value::empty();
   String* s = read_whole(t, "fs.read", path);
   return s ? obj(s) : Value::empty();
 }
@@ -154,7 +152,7 @@ Value fs_read(Thread* t, Value* args, int) {
 // last line rather than starting an empty one; '\r' stays.
 Value fs_lines(Thread* t, Value* args, int) {
   std::string path;
-  if (!arg_path(t, "fs.lines", args, 0, &path)) return Value::empty();
+  if (!path_arg(t, "fs.lines", args, 0, &path)) return Value::empty();
   String* s = read_whole(t, "fs.lines", path);
   if (s == nullptr) return Value::empty();
   Runtime& rt = *t->rt;
@@ -169,7 +167,7 @@ Value fs_lines(Thread* t, Value* args, int) {
   for (size_t at = 0; at < text.size();) {
     size_t nl = text.find('\n', at);
     if (nl == std::string_view::npos) nl = text.size();
-    array_push(rt.heap(), out, str_value(rt, text.substr(at, nl - at)));
+    array_push(rt.heap(), out, str(rt, text.substr(at, nl - at)));
     at = nl + 1;
   }
   return obj(out);
@@ -177,8 +175,8 @@ Value fs_lines(Thread* t, Value* args, int) {
 
 Value write_file(Thread* t, Value* args, const char* fn, int flags) {
   std::string path;
-  std::string_view data;
-  if (!arg_path(t, fn, args, 0, &path) || !arg_string(t, fn, args, 1, &data)) return Value::empty();
+  if (!path_arg(t, fn, args, 0, &path)) return Value::empty();
+  std::string_view data = as_string(args[1])->view();
   PinScope pins(t);  // read without a P
   pins.pin(args[1]);
   Failure f = blocking([&] {
@@ -199,14 +197,14 @@ Value fs_append(Thread* t, Value* args, int) { return write_file(t, args, "fs.ap
 
 Value fs_exists(Thread* t, Value* args, int) {
   std::string path;
-  if (!arg_path(t, "fs.exists", args, 0, &path)) return Value::empty();
+  if (!path_arg(t, "fs.exists", args, 0, &path)) return Value::empty();
   struct stat st;
   return Value::boolean(blocking([&] { return ::stat(path.c_str(), &st); }) == 0);
 }
 
 Value fs_stat(Thread* t, Value* args, int) {
   std::string path;
-  if (!arg_path(t, "fs.stat", args, 0, &path)) return Value::empty();
+  if (!path_arg(t, "fs.stat", args, 0, &path)) return Value::empty();
   struct stat st;
   int e = blocking([&] { return ::stat(path.c_str(), &st) == 0 ? 0 : errno; });
   if (e == ENOENT || e == ENOTDIR) return Value::nil();
@@ -221,7 +219,7 @@ Value fs_stat(Thread* t, Value* args, int) {
 
 Value fs_list(Thread* t, Value* args, int) {
   std::string path;
-  if (!arg_path(t, "fs.list", args, 0, &path)) return Value::empty();
+  if (!path_arg(t, "fs.list", args, 0, &path)) return Value::empty();
   std::vector<std::string> names;
   Failure f = blocking([&] {
     DIR* d = ::opendir(path.c_str());
@@ -240,7 +238,7 @@ Value fs_list(Thread* t, Value* args, int) {
   std::sort(names.begin(), names.end());
   Runtime& rt = *t->rt;
   Array* out = rt.new_array(0, uint32_t(names.size()));
-  for (const std::string& n : names) array_push(rt.heap(), out, str_value(rt, n));
+  for (const std::string& n : names) array_push(rt.heap(), out, str(rt, n));
   return obj(out);
 }
 
@@ -262,14 +260,14 @@ int make_dirs(const std::string& path) {
 
 Value fs_mkdir(Thread* t, Value* args, int) {
   std::string path;
-  if (!arg_path(t, "fs.mkdir", args, 0, &path)) return Value::empty();
+  if (!path_arg(t, "fs.mkdir", args, 0, &path)) return Value::empty();
   if (int e = blocking([&] { return make_dirs(path); })) return raise_os(t, "fs.mkdir", "mkdir", path, e);
   return Value::nil();
 }
 
 Value fs_remove(Thread* t, Value* args, int) {
   std::string path;
-  if (!arg_path(t, "fs.remove", args, 0, &path)) return Value::empty();
+  if (!path_arg(t, "fs.remove", args, 0, &path)) return Value::empty();
   int e = blocking([&] {
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) return errno;
@@ -282,7 +280,7 @@ Value fs_remove(Thread* t, Value* args, int) {
 
 Value fs_rename(Thread* t, Value* args, int) {
   std::string from, to;
-  if (!arg_path(t, "fs.rename", args, 0, &from) || !arg_path(t, "fs.rename", args, 1, &to)) return Value::empty();
+  if (!path_arg(t, "fs.rename", args, 0, &from) || !path_arg(t, "fs.rename", args, 1, &to)) return Value::empty();
   if (int e = blocking([&] { return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno; })) {
     return raise_os(t, "fs.rename", "rename", from + "\" to \"" + to, e);
   }
@@ -373,8 +371,7 @@ bool want_mode(Thread* t, const char* fn, File& file, bool reading) {
 
 Value file_read(Thread* t, Value* args, int) {
   const char* fn = "file.read";
-  int64_t n;
-  if (!arg_int(t, fn, args, 0, &n)) return Value::empty();
+  int64_t n = int_of(args[0]);
   if (n < 0) {
     t->raise("%s: argument 1 must not be negative, got %lld", fn, (long long)n);
     return Value::empty();
@@ -401,7 +398,7 @@ Value file_read(Thread* t, Value* args, int) {
   });
   if (io != Io::Done) return io_error(t, fn, *file, io, f);
   if (end) return Value::nil();
-  return str_value(*t->rt, got);
+  return str(*t->rt, got);
 }
 
 Value file_readline(Thread* t, Value* args, int) {
@@ -430,13 +427,12 @@ Value file_readline(Thread* t, Value* args, int) {
   });
   if (io != Io::Done) return io_error(t, fn, *file, io, f);
   if (!any) return Value::nil();
-  return str_value(*t->rt, line);
+  return str(*t->rt, line);
 }
 
 Value file_write(Thread* t, Value* args, int) {
   const char* fn = "file.write";
-  std::string_view data;
-  if (!arg_string(t, fn, args, 0, &data)) return Value::empty();
+  std::string_view data = as_string(args[0])->view();
   auto file = self_file(t, args, fn);
   if (!file || !want_mode(t, fn, *file, false)) return Value::empty();
   PinScope pins(t);  // read without a P
@@ -484,18 +480,23 @@ Value file_close(Thread* t, Value* args, int) {
   return Value::nil();
 }
 
-constexpr ModuleFn kFileFns[] = {
-    {"file.read", file_read, 1, 1},
-    {"file.readline", file_readline, 0, 0},
-    {"file.write", file_write, 1, 1},
-    {"file.close", file_close, 0, 0},
+// The methods of an open file: a module of its own for the registry's
+// checks (`file.read: argument 1 must be an int, got string`), whose
+// natives are made per file and bound to it.
+constexpr Fn kFileFns[] = {
+    {"read", file_read, "i"},
+    {"readline", file_readline, ""},
+    {"write", file_write, "s"},
+    {"close", file_close, ""},
 };
+constexpr char kFileName[] = "file";
+constexpr Module kFileMethods = make_module<kFileName, kFileFns>();
 
 Value fs_open(Thread* t, Value* args, int) {
   const char* fn = "fs.open";
   std::string path;
-  std::string_view mode;
-  if (!arg_path(t, fn, args, 0, &path) || !arg_string(t, fn, args, 1, &mode)) return Value::empty();
+  if (!path_arg(t, fn, args, 0, &path)) return Value::empty();
+  std::string_view mode = as_string(args[1])->view();
   int flags;
   if (mode == "r") flags = O_RDONLY;
   else if (mode == "w") flags = O_WRONLY | O_CREAT | O_TRUNC;
@@ -533,23 +534,28 @@ Value fs_open(Thread* t, Value* args, int) {
   Array* data = rt.new_array(2, 2);
   data->inline_items[0] = rt.make_int(id);
   data->inline_items[1] = args[0];
-  Map* m = new_module(rt, kFileFns, std::size(kFileFns));
-  MapEntry en;
-  for (int64_t e = map_next(m, 0, &en); e >= 0; e = map_next(m, e + 1, &en)) as_native(en.value)->data = obj(data);
+  const Module& fm = kFileMethods;
+  Map* m = rt.new_map(uint32_t(fm.nfns) + 1);
+  for (size_t i = 0; i < fm.nfns; i++) {
+    Native* method = rt.new_native(fm.qnames[i], fm.checked[i], sig_min(fm.fns[i].sig), sig_max(fm.fns[i].sig));
+    method->data = obj(data);
+    set_field(rt, m, fm.fns[i].name, obj(method));
+  }
   set_field(rt, m, "name", args[0]);
   return obj(m);
 }
 
-constexpr ModuleFn kFsFns[] = {
-    {"fs.read", fs_read, 1, 1},     {"fs.write", fs_write, 2, 2},   {"fs.append", fs_append, 2, 2},
-    {"fs.lines", fs_lines, 1, 1},   {"fs.open", fs_open, 2, 2},     {"fs.exists", fs_exists, 1, 1},
-    {"fs.stat", fs_stat, 1, 1},     {"fs.list", fs_list, 1, 1},     {"fs.mkdir", fs_mkdir, 1, 1},
-    {"fs.remove", fs_remove, 1, 1}, {"fs.rename", fs_rename, 2, 2},
+constexpr Fn kFsFns[] = {
+    {"read", fs_read, "s"},     {"write", fs_write, "ss"},   {"append", fs_append, "ss"},
+    {"lines", fs_lines, "s"},   {"open", fs_open, "ss"},     {"exists", fs_exists, "s"},
+    {"stat", fs_stat, "s"},     {"list", fs_list, "s"},      {"mkdir", fs_mkdir, "s"},
+    {"remove", fs_remove, "s"}, {"rename", fs_rename, "ss"},
 };
+constexpr char kFsName[] = "fs";
 
 }  // namespace
 
-Value fs_module(Runtime& rt) { return obj(new_module(rt, kFsFns, std::size(kFsFns))); }
+extern const Module kFsModule = make_module<kFsName, kFsFns>();
 
 void close_files(Runtime& rt) {
   std::vector<std::shared_ptr<File>> mine;

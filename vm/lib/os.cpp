@@ -59,7 +59,7 @@ std::vector<pid_t> g_children;               // spawned by os.run, not yet reape
 
 Value os_getenv(Thread* t, Value* args, int) {
   std::string name;
-  if (!arg_path(t, "os.getenv", args, 0, &name)) return Value::empty();
+  if (!path_arg(t, "os.getenv", args, 0, &name)) return Value::empty();
   std::string value;
   bool found;
   {
@@ -68,7 +68,7 @@ Value os_getenv(Thread* t, Value* args, int) {
     found = v != nullptr;
     if (found) value = v;
   }
-  return found ? str_value(*t->rt, value) : Value::nil();
+  return found ? str(*t->rt, value) : Value::nil();
 }
 
 bool env_name_ok(Thread* t, const char* fn, std::string_view name) {
@@ -79,12 +79,12 @@ bool env_name_ok(Thread* t, const char* fn, std::string_view name) {
 }
 
 // setenv(name, value); a nil value removes the variable.
-Value os_setenv(Thread* t, Value* args, int) {
+Value os_setenv(Thread* t, Value* args, int n) {
   const char* fn = "os.setenv";
   std::string name, value;
-  if (!arg_path(t, fn, args, 0, &name) || !env_name_ok(t, fn, name)) return Value::empty();
-  bool unset = args[1].is_nil();
-  if (!unset && !arg_path(t, fn, args, 1, &value)) return Value::empty();
+  if (!path_arg(t, fn, args, 0, &name) || !env_name_ok(t, fn, name)) return Value::empty();
+  bool unset = n < 2 || args[1].is_nil();
+  if (!unset && !path_arg(t, fn, args, 1, &value)) return Value::empty();
   int r;
   {
     std::lock_guard lk(g_env_mu);
@@ -106,7 +106,7 @@ Value os_env(Thread* t, Value*, int) {
     size_t eq = v.find('=');
     if (eq == std::string::npos) continue;
     std::string_view sv = v;
-    set_field(rt, m, sv.substr(0, eq), str_value(rt, sv.substr(eq + 1)));
+    set_field(rt, m, sv.substr(0, eq), str(rt, sv.substr(eq + 1)));
   }
   return obj(m);
 }
@@ -118,8 +118,7 @@ Value os_env(Thread* t, Value*, int) {
 // TODO(lead): call the cli branch's flush-and-exit (its stdout buffer)
 // instead of fflush once it lands.
 Value os_exit(Thread* t, Value* args, int n) {
-  int64_t code = 0;
-  if (n > 0 && !arg_int(t, "os.exit", args, 0, &code)) return Value::empty();
+  int64_t code = given(args, n, 0) ? int_of(args[0]) : 0;
   Runtime& rt = *t->rt;
   blocking([&] {  // a flush into a full pipe waits for its reader
     std::fflush(rt.options().out);
@@ -245,10 +244,6 @@ bool parse_option(Thread* t, std::string_view key, Value v, RunSpec* spec) {
 
 bool parse_opts(Thread* t, Value v, RunSpec* spec) {
   if (v.is_nil()) return true;
-  if (!is_type(v, ObjType::Map)) {
-    t->raise("os.run: argument 2 must be a map, got %s", type_name(v));
-    return false;
-  }
   MapEntry en;
   Map* m = as_map(v);
   for (int64_t e = map_next(m, 0, &en); e >= 0; e = map_next(m, e + 1, &en)) {
@@ -458,10 +453,9 @@ void run_child(const RunSpec& spec, RunResult* res) {
 Value os_run(Thread* t, Value* args, int n) {
   const char* fn = "os.run";
   RunSpec spec;
-  if (!arg_type(t, fn, args, 0, ObjType::Array, "array") || !parse_argv(t, args[0], &spec)) return Value::empty();
+  if (!parse_argv(t, args[0], &spec)) return Value::empty();
   if (n > 1 && !parse_opts(t, args[1], &spec)) return Value::empty();
-  uint64_t limit = t->rt->options().heap_limit;
-  spec.max_output = limit != 0 && limit < UINT32_MAX - 1 ? size_t(limit) : size_t(UINT32_MAX - 1);
+  spec.max_output = size_t(result_cap(*t->rt));
   PinScope pins(t);  // stdin is read without a P
   if (n > 1) pins.pin(args[1]);
   RunResult res;
@@ -479,28 +473,26 @@ Value os_run(Thread* t, Value* args, int n) {
   Runtime& rt = *t->rt;
   Map* m = rt.new_map(4);
   set_field(rt, m, "status", Value::inline_int(res.status));
-  set_field(rt, m, "out", str_value(rt, res.out));
-  set_field(rt, m, "err", str_value(rt, res.err_text));
+  set_field(rt, m, "out", str(rt, res.out));
+  set_field(rt, m, "err", str(rt, res.err_text));
   if (res.timed_out) set_field(rt, m, "timed_out", Value::boolean(true));
   return obj(m);
 }
 
-constexpr ModuleFn kOsFns[] = {
-    {"os.exit", os_exit, 0, 1},     {"os.getenv", os_getenv, 1, 1}, {"os.setenv", os_setenv, 2, 2},
-    {"os.env", os_env, 0, 0},       {"os.run", os_run, 1, 2},       {"os.time", os_time, 0, 0},
+constexpr Fn kOsFns[] = {
+    {"exit", os_exit, "|i"},   {"getenv", os_getenv, "s"}, {"setenv", os_setenv, "s|s"},
+    {"env", os_env, ""},       {"run", os_run, "a|m"},     {"time", os_time, ""},
 };
+constexpr Const kOsConsts[] = {Const::string("platform", WEFT_PLATFORM)};
+constexpr char kOsName[] = "os";
 
 }  // namespace
+
+extern const Module kOsModule = make_module<kOsName, kOsFns, kOsConsts>();
 
 void kill_children() {
   std::lock_guard lk(g_children_mu);
   for (pid_t pid : g_children) ::kill(pid, SIGKILL);
-}
-
-Value os_module(Runtime& rt) {
-  Map* m = new_module(rt, kOsFns, std::size(kOsFns));
-  set_field(rt, m, "platform", str_value(rt, WEFT_PLATFORM));
-  return obj(m);
 }
 
 }  // namespace weft::lib

@@ -81,36 +81,8 @@ int write_once(int fd, const char* p, size_t n, size_t* wrote) {
   return errno;
 }
 
-namespace {
-
-bool arg_error(Thread* t, const char* fn, int i, const char* want, Value got) {
-  t->raise("%s: argument %d must be %s, got %s", fn, i + 1, want, type_name(got));
-  return false;
-}
-
-}  // namespace
-
-bool arg_string(Thread* t, const char* fn, const Value* args, int i, std::string_view* out) {
-  if (!is_type(args[i], ObjType::String)) return arg_error(t, fn, i, "a string", args[i]);
-  *out = as_string(args[i])->view();
-  return true;
-}
-
-bool arg_int(Thread* t, const char* fn, const Value* args, int i, int64_t* out) {
-  if (!is_int(args[i])) return arg_error(t, fn, i, "an int", args[i]);
-  *out = int_of(args[i]);
-  return true;
-}
-
-bool arg_type(Thread* t, const char* fn, const Value* args, int i, ObjType type, const char* tname) {
-  if (is_type(args[i], type)) return true;
-  std::string want = std::string(tname[0] == 'a' ? "an " : "a ") + tname;
-  return arg_error(t, fn, i, want.c_str(), args[i]);
-}
-
-bool arg_path(Thread* t, const char* fn, const Value* args, int i, std::string* out) {
-  std::string_view s;
-  if (!arg_string(t, fn, args, i, &s)) return false;
+bool path_arg(Thread* t, const char* fn, const Value* args, int i, std::string* out) {
+  std::string_view s = as_string(args[i])->view();
   if (s.find('\0') != std::string_view::npos) {
     t->raise("%s: argument %d must not contain a NUL byte", fn, i + 1);
     return false;
@@ -119,33 +91,14 @@ bool arg_path(Thread* t, const char* fn, const Value* args, int i, std::string* 
   return true;
 }
 
-bool fits_heap(Thread* t, const char* fn, std::string_view what, uint64_t bytes) {
-  uint64_t limit = t->rt->options().heap_limit;
-  std::string w(what);
-  if (bytes >= UINT32_MAX) {
-    t->raise("%s: \"%s\" is too large (%llu bytes; a string holds at most 4 GiB)", fn, w.c_str(),
-             (unsigned long long)bytes);
-    return false;
-  }
-  if (limit != 0 && bytes > limit) {
-    t->raise("%s: out of memory: \"%s\" is %llu bytes, the heap limit %llu", fn, w.c_str(),
-             (unsigned long long)bytes, (unsigned long long)limit);
-    return false;
-  }
-  return true;
+uint64_t result_cap(Runtime& rt) {
+  constexpr uint64_t kMaxResult = uint64_t(1) << 31;  // as check_size (vm/lib/modules.cpp)
+  uint64_t limit = rt.options().heap_limit;
+  return limit != 0 && limit < kMaxResult ? limit : kMaxResult;
 }
 
 void set_field(Runtime& rt, Map* m, std::string_view key, Value v) {
-  map_set(rt.heap(), m, str_value(rt, key), v);
-}
-
-Map* new_module(Runtime& rt, const ModuleFn* fns, size_t n) {
-  Map* m = rt.new_map(uint32_t(n) + 2);
-  for (size_t i = 0; i < n; i++) {
-    const char* dot = std::strchr(fns[i].name, '.');
-    set_field(rt, m, dot ? dot + 1 : fns[i].name, obj(rt.new_native(fns[i].name, fns[i].fn, fns[i].min_args, fns[i].max_args)));
-  }
-  return m;
+  map_set(rt.heap(), m, str(rt, key), v);
 }
 
 }  // namespace weft::lib

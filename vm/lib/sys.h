@@ -21,6 +21,7 @@
 
 #include "vm/core/objops.h"
 #include "vm/interp/runtime.h"
+#include "vm/lib/lib.h"
 #include "vm/sched/sched.h"
 
 namespace weft::lib {
@@ -35,9 +36,6 @@ auto blocking(F&& f) {
   if (on_g) sched::exitsyscall();
   return r;
 }
-
-inline Value obj(const void* o) { return Value::object(static_cast<const Obj*>(o)); }
-inline Value str_value(Runtime& rt, std::string_view s) { return obj(rt.new_string(s)); }
 
 // The OS's reason for errno `err` ("No such file or directory").
 std::string os_reason(int err);
@@ -54,27 +52,12 @@ int write_all(int fd, const char* p, size_t n);
 // Returns 0 or the errno (EAGAIN on a full non-blocking pipe).
 int write_once(int fd, const char* p, size_t n, size_t* wrote);
 
-// Argument checks, the one way every fs/os function states them:
-// `fs.read: argument 1 must be a string, got int`.
-bool arg_string(Thread* t, const char* fn, const Value* args, int i, std::string_view* out);
-bool arg_int(Thread* t, const char* fn, const Value* args, int i, int64_t* out);
-bool arg_type(Thread* t, const char* fn, const Value* args, int i, ObjType type, const char* tname);
-// A path: a string without NUL bytes (the OS would cut it short).
-bool arg_path(Thread* t, const char* fn, const Value* args, int i, std::string* out);
-
-// The largest string a native may make of OS data: String::len is 32-bit,
-// and with --heap-limit no single result may exceed the limit (the limit
-// counts live bytes; this is the check a native can make before it reads).
-// TODO(lead): use the runtime branch's heap-limit helper once it lands.
-bool fits_heap(Thread* t, const char* fn, std::string_view what, uint64_t bytes);
-
-// A module's exports: a map of name -> native.
-struct ModuleFn {
-  const char* name;  // the native's name in errors: "fs.read"
-  NativeFn fn;
-  int min_args, max_args;  // max -1: any number
-};
-Map* new_module(Runtime& rt, const ModuleFn* fns, size_t n);
+// A path argument (its type checked by the registry, vm/lib/lib.h): the
+// string, refused if it holds a NUL byte (the OS would cut it short).
+bool path_arg(Thread* t, const char* fn, const Value* args, int i, std::string* out);
+// The largest result check_size (vm/lib/lib.h) accepts: the heap limit,
+// at most 2 GiB. For reads that must stop before they make more.
+uint64_t result_cap(Runtime& rt);
 // Sets m[key] = v with a string key.
 void set_field(Runtime& rt, Map* m, std::string_view key, Value v);
 
@@ -85,9 +68,5 @@ void kill_children();
 // fs.open's files (vm/lib/fs.cpp): flushes and closes every file `rt`
 // left open; reports a failed flush on stderr. Thread-safe.
 void close_files(Runtime& rt);
-
-// The module maps, made on each import (vm/lib/fs.cpp, vm/lib/os.cpp).
-Value fs_module(Runtime& rt);
-Value os_module(Runtime& rt);
 
 }  // namespace weft::lib
