@@ -401,11 +401,27 @@ Value file_read(Thread* t, Value* args, int) {
   return str(*t->rt, got);
 }
 
+// The next line when it is whole in the buffer: taken with the P held and
+// no system call (most readline calls). try_lock, because a holder may be
+// waiting in read() without a P, and this thread must not wait with one.
+// Copied out under the lock, allocated after: allocating may take heap
+// locks, which rank below the file's (vm/core/lockrank.h).
+bool buffered_line(File& fl, std::string* line) {
+  std::unique_lock lk(fl.mu, std::try_to_lock);
+  if (!lk.owns_lock() || fl.fd < 0) return false;
+  size_t nl = fl.in.find('\n', fl.in_pos);
+  if (nl == std::string::npos) return false;
+  line->assign(fl.in, fl.in_pos, nl - fl.in_pos);
+  fl.in_pos = nl + 1;
+  return true;
+}
+
 Value file_readline(Thread* t, Value* args, int) {
   const char* fn = "file.readline";
   auto file = self_file(t, args, fn);
   if (!file || !want_mode(t, fn, *file, true)) return Value::empty();
   std::string line;
+  if (buffered_line(*file, &line)) return str(*t->rt, line);
   bool any = false;
   size_t cap = max_string(t);
   Failure f;
