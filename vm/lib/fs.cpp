@@ -96,7 +96,7 @@ Failure open_for_read(const std::string& path, int* fd, uint64_t* size) {
 }
 
 // The largest string check_size (vm/lib/lib.h) lets a call make.
-size_t max_string(Thread* t) { return size_t(result_cap(*t->rt)); }
+size_t max_string(Thread* t) { return size_t(size_cap(*t->rt)); }
 
 // The whole file as a string, or nullptr with the error raised.
 String* read_whole(Thread* t, const char* fn, const std::string& path) {

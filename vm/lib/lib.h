@@ -83,6 +83,8 @@ extern const Module kMathModule;
 extern const Module kStringsModule;
 extern const Module kFsModule;   // fs.cpp
 extern const Module kOsModule;   // os.cpp
+// The v2 array builtins (arrays.cpp): globals, not a module.
+extern const Module kArrayBuiltins;
 
 // ---- signatures ----
 
@@ -212,5 +214,7 @@ inline Value str(Runtime& rt, std::string_view s) { return obj(rt.new_string(s))
 // `bytes` before allocating it, as repeat() does: past 2 GiB, or past the
 // heap limit (`out of memory`). Raises and returns false.
 bool check_size(Thread* t, const char* qname, uint64_t bytes);
+// The largest result check_size accepts.
+uint64_t size_cap(Runtime& rt);
 
 }  // namespace weft::lib

@@ -90,13 +90,7 @@ Value resolve_module(Thread* t, std::string_view name) {
   Runtime& rt = *t->rt;
   Value exports = map_get(module_table(rt), str(rt, name));
   if (!exports.is_empty()) return exports;
-  std::string searched;
-  for (const Module* m : kModules) {
-    if (!searched.empty()) searched += ", ";
-    searched += m->name;
-  }
-  t->raise("import: no module \"%.*s\" (searched: standard modules %s)", int(name.size()), name.data(),
-           searched.c_str());
+  t->raise("import: no module \"%.*s\" (searched: standard modules)", int(name.size()), name.data());
   return Value::empty();
 }
 
@@ -140,13 +134,20 @@ void define_natives(Runtime& rt, const Module& m) {
   }
 }
 
+constexpr uint64_t kMaxResult = uint64_t(1) << 31;  // as repeat(): one result past 2 GiB is a mistake
+
+uint64_t size_cap(Runtime& rt) {
+  uint64_t limit = rt.options().heap_limit;
+  return limit != 0 && limit < kMaxResult ? limit : kMaxResult;
+}
+
 bool check_size(Thread* t, const char* qname, uint64_t bytes) {
   uint64_t limit = t->rt->options().heap_limit;
   if (limit != 0 && bytes > limit) {
     t->raise("out of memory");
     return false;
   }
-  if (bytes > (uint64_t(1) << 31)) {
+  if (bytes > kMaxResult) {
     t->raise("%s: result too large", qname);
     return false;
   }
@@ -163,6 +164,7 @@ void install_modules(Runtime& rt) {
   rt.globals[size_t(rt.define_global(kModulesGlobal))] = obj(table);
   for (const Module* m : kModules) map_set(rt.heap(), table, str(rt, m->name), obj(make_exports(rt, *m)));
   define_natives(rt, kImportFns);
+  define_natives(rt, kArrayBuiltins);
 }
 
 }  // namespace weft::lib

@@ -455,7 +455,7 @@ Value os_run(Thread* t, Value* args, int n) {
   RunSpec spec;
   if (!parse_argv(t, args[0], &spec)) return Value::empty();
   if (n > 1 && !parse_opts(t, args[1], &spec)) return Value::empty();
-  spec.max_output = size_t(result_cap(*t->rt));
+  spec.max_output = size_t(size_cap(*t->rt));
   PinScope pins(t);  // stdin is read without a P
   if (n > 1) pins.pin(args[1]);
   RunResult res;

@@ -26,12 +26,12 @@ namespace weft::lib {
 
 namespace {
 
-constexpr int kMaxField = 1 << 30;  // width and precision clamp here; check_room refuses long before
+constexpr int64_t kMaxField = int64_t(1) << 40;  // width and precision clamp here, past any result check_room allows
 
 struct Spec {
   bool minus = false, plus = false, space = false, zero = false, alt = false;
-  int width = 0;
-  int prec = -1;  // -1: none
+  int64_t width = 0;
+  int64_t prec = -1;  // -1: none
   char verb = 0;
 };
 
@@ -103,10 +103,10 @@ struct Printer {
   bool alt_float(const Spec& sp, double d) {
     char cfmt[16];
     std::snprintf(cfmt, sizeof cfmt, "%%#.*%c", sp.verb);
-    int n = std::snprintf(nullptr, 0, cfmt, sp.prec, std::fabs(d));
-    if (!check_room(size_t(n))) return false;
+    if (!check_room(size_t(sp.prec) + 330)) return false;  // as floating(); also keeps prec within int
+    int n = std::snprintf(nullptr, 0, cfmt, int(sp.prec), std::fabs(d));
     std::string body(size_t(n) + 1, '\0');
-    std::snprintf(body.data(), body.size(), cfmt, sp.prec, std::fabs(d));
+    std::snprintf(body.data(), body.size(), cfmt, int(sp.prec), std::fabs(d));
     body.resize(size_t(n));
     return emit(sp, sign_of(sp, std::signbit(d)), "", body, sp.zero && !sp.minus);
   }
@@ -131,7 +131,7 @@ struct Printer {
       buf = big.data();
       cap = big.size();
     }
-    auto r = std::to_chars(buf, buf + cap, std::fabs(d), fmt, sp.prec);
+    auto r = std::to_chars(buf, buf + cap, std::fabs(d), fmt, int(sp.prec));
     return emit(sp, sign_of(sp, negative), "", std::string_view(buf, size_t(r.ptr - buf)), sp.zero && !sp.minus);
   }
 
@@ -208,10 +208,10 @@ bool parse_spec(std::string_view fmt, size_t* i, Spec* sp, std::string* err) {
     else if (c == '#') sp->alt = true;
     else break;
   }
-  auto number = [&](int* out) {
+  auto number = [&](int64_t* out) {
     int64_t n = 0;
     while (j < fmt.size() && fmt[j] >= '0' && fmt[j] <= '9') n = std::min<int64_t>(n * 10 + (fmt[j++] - '0'), kMaxField);
-    *out = int(n);
+    *out = n;
   };
   number(&sp->width);
   if (j < fmt.size() && fmt[j] == '.') {

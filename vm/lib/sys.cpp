@@ -91,12 +91,6 @@ bool path_arg(Thread* t, const char* fn, const Value* args, int i, std::string* 
   return true;
 }
 
-uint64_t result_cap(Runtime& rt) {
-  constexpr uint64_t kMaxResult = uint64_t(1) << 31;  // as check_size (vm/lib/modules.cpp)
-  uint64_t limit = rt.options().heap_limit;
-  return limit != 0 && limit < kMaxResult ? limit : kMaxResult;
-}
-
 void set_field(Runtime& rt, Map* m, std::string_view key, Value v) {
   map_set(rt.heap(), m, str(rt, key), v);
 }

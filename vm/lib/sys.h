@@ -55,9 +55,6 @@ int write_once(int fd, const char* p, size_t n, size_t* wrote);
 // A path argument (its type checked by the registry, vm/lib/lib.h): the
 // string, refused if it holds a NUL byte (the OS would cut it short).
 bool path_arg(Thread* t, const char* fn, const Value* args, int i, std::string* out);
-// The largest result check_size (vm/lib/lib.h) accepts: the heap limit,
-// at most 2 GiB. For reads that must stop before they make more.
-uint64_t result_cap(Runtime& rt);
 // Sets m[key] = v with a string key.
 void set_field(Runtime& rt, Map* m, std::string_view key, Value v);
 
