@@ -5,7 +5,8 @@
 // table of constants, and one `const Module` made from them by
 // make_module. Each function is a plain NativeFn with a small declarative
 // signature, a compact string the registry checks before the call, so no
-// function checks its own argument types or count:
+// function checks its own argument types or count (a signature does not
+// say everything: a range, say, is still the function's to check):
 //
 //   constexpr lib::Fn kFns[] = {
 //       {"upper", s_upper, "s"},          // one string
@@ -13,8 +14,12 @@
 //       {"format", s_format, "s*"},       // a string, then any number of any
 //       {"copy", b_copy, "[am]"},         // an array or a map
 //   };
-//   constexpr char kName[] = "strings";
-//   extern const lib::Module kStringsModule = lib::make_module<kName, kFns, kConsts>();
+//   constexpr lib::Const kConsts[] = {lib::Const::number("pi", 3.14159...)};
+//   constexpr char kName[] = "math";
+//   extern const lib::Module kMathModule = lib::make_module<kName, kFns, kConsts>();
+//
+// (make_module<kName, kFns>() for a module without constants; a module
+// whose values are computed per VM passes a setup function.)
 //
 // Signature letters: s string, i int, n number (int or float), b bool,
 // a array, m map, f function, c channel, x any value; `[..]` one argument of

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "vm/core/objops.h"
