@@ -87,6 +87,8 @@ struct Module {
 extern const Module kIoModule;
 extern const Module kMathModule;
 extern const Module kStringsModule;
+extern const Module kFsModule;   // fs.cpp
+extern const Module kOsModule;   // os.cpp
 // The v2 array builtins (arrays.cpp): globals, not a module.
 extern const Module kArrayBuiltins;
 

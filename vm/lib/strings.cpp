@@ -176,34 +176,42 @@ Value s_last_index(Thread* t, Value* a, int) {
 
 // ---- splitting and joining ----
 
+// Calls f(i) for the start of each of the first `limit` matches of `from`
+// in s (all when limit < 0); an empty `from` matches before each character
+// and at the end.
+template <typename F>
+void each_match(std::string_view s, std::string_view from, int64_t limit, F f) {
+  int64_t k = 0;
+  if (from.empty()) {
+    for (size_t i = 0; limit < 0 || k < limit; i += utf8_unit(s, i), k++) {
+      f(i);
+      if (i >= s.size()) break;
+    }
+    return;
+  }
+  for (size_t i = s.find(from); i != std::string_view::npos && (limit < 0 || k < limit); i = s.find(from, i + from.size()), k++) {
+    f(i);
+  }
+}
+
 // replace(s, old, new, n): the first n occurrences (all when n is absent or
-// negative); an empty `old` matches before each character and at the end.
+// negative). Two passes, counting then copying: the size is checked before
+// anything is made.
 Value s_replace(Thread* t, Value* a, int n) {
   std::string_view s = sv(a[0]), from = sv(a[1]), to = sv(a[2]);
   int64_t limit = given(a, n, 3) ? int_of(a[3]) : -1;
-  std::vector<size_t> at;  // where the matches start
-  if (from.empty()) {
-    for (size_t i = 0;; i += utf8_unit(s, i)) {
-      if (limit >= 0 && int64_t(at.size()) >= limit) break;
-      at.push_back(i);
-      if (i >= s.size()) break;
-    }
-  } else {
-    for (size_t i = s.find(from); i != std::string_view::npos; i = s.find(from, i + from.size())) {
-      if (limit >= 0 && int64_t(at.size()) >= limit) break;
-      at.push_back(i);
-    }
-  }
-  uint64_t size = s.size() + at.size() * to.size() - at.size() * from.size();
+  uint64_t count = 0;
+  each_match(s, from, limit, [&](size_t) { count++; });
+  uint64_t size = s.size() + count * to.size() - count * from.size();
   if (!check_size(t, "strings.replace", size)) return Value::empty();
   String* out = t->rt->new_string_uninit(size_t(size));
   char* w = out->data;
   size_t prev = 0;
-  for (size_t i : at) {
+  each_match(s, from, limit, [&](size_t i) {
     std::memcpy(w, s.data() + prev, i - prev), w += i - prev;
     std::memcpy(w, to.data(), to.size()), w += to.size();
     prev = i + from.size();
-  }
+  });
   std::memcpy(w, s.data() + prev, s.size() - prev);
   return obj(out);
 }
