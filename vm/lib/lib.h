@@ -84,6 +84,7 @@ struct Module {
 };
 
 // The standard modules (one file each under vm/lib/).
+extern const Module kIoModule;
 extern const Module kMathModule;
 extern const Module kStringsModule;
 extern const Module kFsModule;   // fs.cpp

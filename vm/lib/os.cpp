@@ -43,6 +43,7 @@
 #include <ctime>
 #include <vector>
 
+#include "vm/lib/stdio.h"
 #include "vm/lib/sys.h"
 
 extern char** environ;
@@ -113,20 +114,17 @@ Value os_env(Thread* t, Value*, int) {
 
 // ---- the program's end and the clock ----
 
-// exit(code): flushes what the script wrote, closes its files, kills its
-// children, and ends the process at once: no other goroutine runs again.
-// TODO(lead): call the cli branch's flush-and-exit (its stdout buffer)
-// instead of fflush once it lands.
+// exit(code): closes the script's files, kills its children, flushes what
+// it wrote and ends the process at once: no other goroutine runs again
+// (lib::exit_program, vm/lib/stdio.h; standard output's reader gone: 141).
 Value os_exit(Thread* t, Value* args, int n) {
   int64_t code = given(args, n, 0) ? int_of(args[0]) : 0;
   Runtime& rt = *t->rt;
   blocking([&] {  // a flush into a full pipe waits for its reader
-    std::fflush(rt.options().out);
-    std::fflush(rt.options().err);
-    std::fflush(nullptr);
     close_files(rt);
     kill_children();
-    ::_exit(int(code & 0xff));
+    std::fflush(rt.options().err);
+    exit_program(int(code & 0xff), rt.options().out);
     return 0;
   });
   return Value::nil();
