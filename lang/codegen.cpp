@@ -31,6 +31,17 @@
 // instructions, 2^16 nested functions, 250 registers in use at once) are
 // compile errors that name the limit at the line that crossed it.
 //
+// Locals past the register file. A function whose locals may not all fit
+// below kSpillFrom keeps those declared past it (and its parameters past
+// it) in a spill array, R[spill_reg_], made by NEWSPILL at entry and sized
+// when the function is done; such a local is an index in it, read and
+// written with GETINDEX(I)/SETINDEX(I). Temporaries always get registers
+// (kSpillFrom..249 stay for them). Calls whose arguments do not fit go
+// through CALLV. Rejected: wider register operands (every instruction
+// would grow for the rare function that needs them), and frame slots past
+// 255 reached by wide moves (a call's frame starts just above its callee
+// register and would overwrite them).
+//
 // Operator chains (a + b + c + ...) are walked along their left spine
 // without recursion, into one accumulator register: any length compiles
 // in constant registers and native stack.
@@ -96,15 +107,15 @@ class FuncGen {
     line_ = fn_->line;
     intern_selects(fn_->body);
     free_ = max_ = p_->nparams;
-    for (size_t i = 0; i < fn_->param_vars.size(); i++) {
-      Var* v = fn_->param_vars[i];
-      v->reg = int(i);
-      if (v->captured) emit_abc(Op::NEWCELL, v->reg, v->reg, 0);
-    }
+    params();
     if (!fn_->parent) main_prologue();
     block_body(fn_->body, !fn_->parent);
     line_ = fn_->body->end_line ? fn_->body->end_line : line_;
     emit_abc(Op::RETURNNIL, 0, 0, 0);
+    if (spill_reg_ >= 0) {
+      if (spill_max_ > kMaxBx) error_once("too many local variables (more than 65535 past the first 200)");
+      else p_->code[size_t(newspill_pc_)] = encode_abx(Op::NEWSPILL, spill_reg_, spill_max_);
+    }
     p_->nregs = max_ > 0 ? max_ : 1;
     compute_stack_maps(*p_);
     return p_;
@@ -121,6 +132,11 @@ class FuncGen {
   int col_ = 1;   // column of the statement or expression being compiled
   int label_ = 0;  // the last here(): a jump may land there
   bool too_large_ = false;
+  static constexpr int kSpillFrom = 200;  // locals from here on are spilled (see the file comment)
+  int spill_reg_ = -1;    // the spill array's register, or -1: this function spills nothing
+  int spill_top_ = 0;     // next free spill slot (a stack, like registers)
+  int spill_max_ = 0;     // the array's size
+  int newspill_pc_ = -1;  // the NEWSPILL to size at the end
   std::vector<Loop> loops_;
   std::map<uint64_t, int> number_k_;
   std::unordered_map<std::string, int> string_k_;
@@ -227,6 +243,109 @@ class FuncGen {
     return r;
   }
   void free_to(int r) { free_ = r; }
+
+  // ---- locals: a register, or a spill slot
+
+  // An upper bound on the registers that s's locals and loop state take at
+  // once (a block's own declarations plus the most any of its statements
+  // nests inside it).
+  static int local_slots(Stmt* s) {
+    switch (s->kind) {
+      case StmtKind::Let: return static_cast<LetStmt*>(s)->var ? 1 : 0;
+      case StmtKind::FnDecl: return static_cast<FnDeclStmt*>(s)->var ? 1 : 0;
+      case StmtKind::If: {
+        IfStmt* i = static_cast<IfStmt*>(s);
+        return std::max(local_slots(i->then), i->otherwise ? local_slots(i->otherwise) : 0);
+      }
+      case StmtKind::While: return local_slots(static_cast<WhileStmt*>(s)->body);
+      case StmtKind::For: return 4 + local_slots(static_cast<ForStmt*>(s)->body);
+      case StmtKind::Select: {
+        int most = 0;
+        for (SelectCase& c : static_cast<SelectStmt*>(s)->cases) most = std::max(most, local_slots(c.body));
+        return 2 + most;
+      }
+      case StmtKind::Block: {
+        int own = 0, inner = 0;
+        for (Stmt* x : static_cast<Block*>(s)->stmts) {
+          if (x->kind == StmtKind::Let || x->kind == StmtKind::FnDecl) own += local_slots(x);
+          else inner = std::max(inner, local_slots(x));
+        }
+        return own + inner;
+      }
+      default: return 0;
+    }
+  }
+
+  // The parameters' homes; NEWSPILL first if the function may spill.
+  void params() {
+    int kept = p_->nparams;
+    if (p_->nparams + local_slots(fn_->body) > kSpillFrom) {
+      kept = std::min(p_->nparams, kSpillFrom);
+      spill_reg_ = kept;
+      newspill_pc_ = emit_abx(Op::NEWSPILL, kept, 0);
+      spill_top_ = spill_max_ = p_->nparams - kept;
+      free_ = kept + 1;
+      max_ = std::max(max_, free_);
+    }
+    for (size_t i = 0; i < fn_->param_vars.size(); i++) {
+      Var* v = fn_->param_vars[i];
+      if (int(i) < kept) {
+        bind_reg(v, int(i));
+        if (v->captured) emit_abc(Op::NEWCELL, v->reg, v->reg, 0);
+        continue;
+      }
+      v->reg = -1;
+      v->spill = int(i) - kept;  // where NEWSPILL put it
+      if (v->captured) {
+        int t = alloc();
+        spill_load(v->spill, t);
+        emit_abc(Op::NEWCELL, t, t, 0);
+        spill_store(v->spill, t);
+        free_to(t);
+      }
+    }
+  }
+
+  static void bind_reg(Var* v, int r) {
+    v->reg = r;
+    v->spill = -1;
+  }
+  // Whether the next local goes to the spill array.
+  bool spills_now() const { return spill_reg_ >= 0 && free_ >= kSpillFrom; }
+  void bind_spill(Var* v) {
+    v->reg = -1;
+    v->spill = spill_top_++;
+    spill_max_ = std::max(spill_max_, spill_top_);
+  }
+  void spill_load(int slot, int dst) {
+    if (slot <= 255) {
+      emit_abc(Op::GETINDEXI, dst, spill_reg_, slot);
+    } else {
+      int t = alloc();
+      load_int(t, slot);
+      emit_abc(Op::GETINDEX, dst, spill_reg_, t);
+      free_to(t);
+    }
+  }
+  void spill_store(int slot, int src) {
+    if (slot <= 255) {
+      emit_abc(Op::SETINDEXI, spill_reg_, slot, src);
+    } else {
+      int t = alloc();
+      load_int(t, slot);
+      emit_abc(Op::SETINDEX, spill_reg_, t, src);
+      free_to(t);
+    }
+  }
+  // A register holding captured v's cell: its own, or a new temporary.
+  int cell_of(Var* v) {
+    if (v->spill < 0) return v->reg;
+    int t = alloc();
+    spill_load(v->spill, t);
+    return t;
+  }
+  // A non-captured local's own register, or -1 when it is spilled.
+  static int own_reg(Var* v) { return v->captured || v->spill >= 0 ? -1 : v->reg; }
 
   // ---- constants
 
@@ -354,9 +473,10 @@ class FuncGen {
   // ---- blocks and statements
 
   void block(Block* b) {
-    int saved = free_;
+    int saved = free_, saved_spill = spill_top_;
     block_body(b, false);
     free_to(saved);
+    spill_top_ = saved_spill;
   }
 
   // Hoisting: cells for the block's captured lets and the closures of its
@@ -377,24 +497,40 @@ class FuncGen {
     }
     for (FnDeclStmt* fd : fns)
       if (fd->var->captured) cells.push_back(fd->var);
-    if (!cells.empty()) {
-      line_ = b->line;
-      int base = alloc(int(cells.size()));
-      emit_abc(Op::LOADNIL, base, int(cells.size()) - 1, 0);
-      for (size_t i = 0; i < cells.size(); i++) {
-        cells[i]->reg = base + int(i);
+    line_ = b->line;
+    size_t in_regs = cells.size();
+    if (spill_reg_ >= 0) in_regs = std::min(in_regs, size_t(std::max(0, kSpillFrom - free_)));
+    if (in_regs > 0) {
+      int base = alloc(int(in_regs));
+      emit_abc(Op::LOADNIL, base, int(in_regs) - 1, 0);
+      for (size_t i = 0; i < in_regs; i++) {
+        bind_reg(cells[i], base + int(i));
         emit_abc(Op::NEWCELL, base + int(i), base + int(i), 0);
       }
+    }
+    for (size_t i = in_regs; i < cells.size(); i++) {  // the rest: spilled cells
+      bind_spill(cells[i]);
+      int t = alloc();
+      emit_abc(Op::LOADNIL, t, 0, 0);
+      emit_abc(Op::NEWCELL, t, t, 0);
+      spill_store(cells[i]->spill, t);
+      free_to(t);
     }
     for (FnDeclStmt* fd : fns) {
       line_ = fd->line;
       if (fd->var->captured) {
         int t = alloc();
         closure(fd->fn, t);
-        emit_abc(Op::SETCELL, fd->var->reg, t, 0);
+        emit_abc(Op::SETCELL, cell_of(fd->var), t, 0);
+        free_to(t);
+      } else if (spills_now()) {
+        int t = alloc();
+        closure(fd->fn, t);
+        bind_spill(fd->var);
+        spill_store(fd->var->spill, t);
         free_to(t);
       } else {
-        fd->var->reg = alloc();
+        bind_reg(fd->var, alloc());
         closure(fd->fn, fd->var->reg);
       }
     }
@@ -438,12 +574,18 @@ class FuncGen {
     } else if (s->var->captured) {  // its cell exists since block entry
       int t = alloc();
       value_or_nil(s->init, t);
-      emit_abc(Op::SETCELL, s->var->reg, t, 0);
+      emit_abc(Op::SETCELL, cell_of(s->var), t, 0);
+      free_to(t);
+    } else if (spills_now()) {
+      int t = alloc();
+      value_or_nil(s->init, t);
+      bind_spill(s->var);
+      spill_store(s->var->spill, t);
       free_to(t);
     } else {
       int r = alloc();
       value_or_nil(s->init, r);
-      s->var->reg = r;
+      bind_reg(s->var, r);
     }
   }
 
@@ -567,7 +709,7 @@ class FuncGen {
   }
 
   void assign_name(NameExpr* n, Tok op, Expr* value) {
-    if (n->binding == Binding::Local && !n->var->captured) {
+    if (n->binding == Binding::Local && own_reg(n->var) >= 0) {
       int r = n->var->reg;
       if (op != Tok::Assign) {
         arith(op, r, r, value);
@@ -589,8 +731,11 @@ class FuncGen {
       arith(op, v, v, value);
     }
     switch (n->binding) {
-      case Binding::Local: emit_abc(Op::SETCELL, n->var->reg, v, 0); break;
-      case Binding::Upvalue: emit_abc(Op::SETUPVAL, v, n->index, 0); break;
+      case Binding::Local:
+        if (n->var->captured) emit_abc(Op::SETCELL, cell_of(n->var), v, 0);
+        else spill_store(n->var->spill, v);
+        break;
+      case Binding::Upvalue: upvalue_access(false, v, n->index); break;
       default: global_access(false, v, n->name); break;
     }
   }
@@ -646,7 +791,7 @@ class FuncGen {
 
   // A fresh cell per iteration for a captured loop variable.
   void bind_loop_var(Var* v, int reg) {
-    v->reg = reg;
+    bind_reg(v, reg);
     if (v->captured) emit_abc(Op::NEWCELL, reg, reg, 0);
   }
 
@@ -788,7 +933,7 @@ class FuncGen {
   void case_body(SelectCase* c, int value) {
     line_ = c->line;
     if (c->var) {
-      c->var->reg = value;
+      bind_reg(c->var, value);
       if (c->var->captured) emit_abc(Op::NEWCELL, value, value, 0);
     }
     block(c->body);
@@ -917,7 +1062,7 @@ class FuncGen {
   int expr_any(Expr* e) {
     if (e->kind == ExprKind::Name) {
       NameExpr* n = static_cast<NameExpr*>(e);
-      if (n->binding == Binding::Local && !n->var->captured) return n->var->reg;
+      if (n->binding == Binding::Local && own_reg(n->var) >= 0) return n->var->reg;
     }
     int r = alloc();
     expr_to(e, r);
@@ -927,12 +1072,23 @@ class FuncGen {
   void read_name(NameExpr* n, int dst) {
     switch (n->binding) {
       case Binding::Local:
-        if (n->var->captured) emit_abc(Op::GETCELL, dst, n->var->reg, 0);
-        else if (n->var->reg != dst) emit_abc(Op::MOVE, dst, n->var->reg, 0);
+        if (n->var->spill >= 0) {
+          spill_load(n->var->spill, dst);
+          if (n->var->captured) emit_abc(Op::GETCELL, dst, dst, 0);
+        } else if (n->var->captured) {
+          emit_abc(Op::GETCELL, dst, n->var->reg, 0);
+        } else if (n->var->reg != dst) {
+          emit_abc(Op::MOVE, dst, n->var->reg, 0);
+        }
         break;
-      case Binding::Upvalue: emit_abc(Op::GETUPVAL, dst, n->index, 0); break;
+      case Binding::Upvalue: upvalue_access(true, dst, n->index); break;
       default: global_access(true, dst, n->name); break;
     }
+  }
+
+  void upvalue_access(bool get, int r, int index) {
+    if (index > kMaxBx) error_once("too many captured variables (more than 65536)");
+    else emit_abx(get ? Op::GETUPVAL : Op::SETUPVAL, r, index);
   }
 
   // Evaluates e into R[dst]; e must not read dst (see the file comment).
@@ -1219,7 +1375,11 @@ class FuncGen {
     for (const Upvalue& u : f->upvalues) {
       Capture c;
       c.from_register = u.from_parent_register;
-      c.index = uint8_t(u.from_parent_register ? u.var->reg : u.parent_index);
+      c.index = uint32_t(u.from_parent_register ? u.var->reg : u.parent_index);
+      if (u.from_parent_register && u.var->spill >= 0) {  // its cell is in the spill array
+        c.index = uint32_t(spill_reg_);
+        c.slot = u.var->spill;
+      }
       cp->captures.push_back(c);
     }
     int index = int(p_->protos.size());

@@ -12,7 +12,7 @@
 // the whole body after its last use.
 //
 // Operands come from kOpInfo's modes; instructions with register ranges or
-// implicit registers (CALL, CALLV, GO, GOV, NEWARRAY, APPENDN, NEWMAP,
+// implicit registers (CALL, CALLV, GO, GOV, NEWSPILL, NEWARRAY, APPENDN, NEWMAP,
 // SETMAPN, LOADNIL, FOR*, ITER*, SELECT, CLOSURE's captures, the
 // instructions followed by an EXTRA word, JMP's 24-bit offset) are handled
 // by name.
@@ -68,6 +68,10 @@ void effects(const Proto& p, int pc, Effects& e) {
       e.fall_defs.push_back(a + 1);
       break;
     case Op::GOV: range(e.uses, a, 2); break;
+    case Op::NEWSPILL:  // moves the parameters from R[A] on into the array
+      range(e.uses, a, p.nparams - a);
+      e.fall_defs.push_back(a);
+      break;
     case Op::LOADKX:
     case Op::GETGLOBALX:
       e.fall_defs.push_back(a);

@@ -61,9 +61,12 @@ constexpr bool extra_z_is_k(Instr extra) { return Op(arg_b(extra)) >= Op::ADDK; 
 
 // How a closure obtains upvalue i: from a register of the enclosing frame
 // that holds a Cell, or from the enclosing closure's own upvalue list.
+// A spilled local's cell (lang/codegen.cpp) is element `slot` of the
+// array in register `index`.
 struct Capture {
   bool from_register;
-  uint32_t index;  // a register (< kMaxRegisters) or an upvalue (< 2^16: GETUPVAL's Bx)
+  uint32_t index;     // a register (< kMaxRegisters) or an upvalue (< 2^16: GETUPVAL's Bx)
+  int32_t slot = -1;  // from_register: -1, or the spill array's element
 };
 
 struct StackMap {

@@ -584,6 +584,17 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
   return true;
 }
 
+// NEWSPILL: a function's spill array, n nils, the first ones the
+// parameters from R[a] on (those past its register file).
+NOINLINE Value new_spill(Thread* t, int a, int n) {
+  Runtime* rt = t->rt;
+  Array* arr = rt->new_array(uint32_t(n), uint32_t(n));
+  const Frame& f = t->frames.back();
+  int nparams = f.closure->proto->nparams;
+  for (int j = 0; j < n && a + j < nparams; j++) array_set_slow(rt->heap(), arr, j, t->stack[f.base + uint32_t(a + j)]);
+  return Value::object(arr);
+}
+
 // GOV: go R[A+1](the elements of the array R[A]), which stays rooted in
 // R[A] while the goroutine is made.
 NOINLINE bool gov_slow(Thread* t, Value* ra) {
@@ -794,7 +805,13 @@ op_CLOSURE: {
   Closure* c = rt->new_closure(p);
   for (uint32_t j = 0; j < c->nupvals; j++) {
     const Capture& cap = p->captures[j];
-    c->upvals[j] = cap.from_register ? as_cell(R[cap.index]) : cl->upvals[cap.index];
+    if (!cap.from_register) {
+      c->upvals[j] = cl->upvals[cap.index];
+    } else {
+      Value v = R[cap.index];
+      if (UNLIKELY(cap.slot >= 0)) array_get(as_array(v), cap.slot, &v);  // a spilled local's cell
+      c->upvals[j] = as_cell(v);
+    }
   }
   RA = Value::object(c);
   NEXT();
@@ -956,6 +973,11 @@ op_ARITH2: {
 }
 op_EXTRA:  // never dispatched: the instruction before it consumes it
   fatal("interp: EXTRA executed");
+op_NEWSPILL:
+  ALLOC_POLL();
+  SAVEPC();
+  RA = new_spill(t, A, arg_bx(i));
+  NEXT();
 // The wide forms: the index is the next (EXTRA) word's Ax.
 op_LOADKX:
   RA = K[arg_ax(*pc++)];

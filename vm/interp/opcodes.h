@@ -150,7 +150,10 @@
   /* that a native's arguments stay rooted and a re-executed CALLV (after a */ \
   /* stop) finds them again. GOV: go R[A+1](the elements of R[A]) */          \
   OP(CALLV,     R, N, N, SP)                                                    \
-  OP(GOV,       R, N, N, SP)
+  OP(GOV,       R, N, N, SP)                                                    \
+  /* R[A] = a function's spill array (its locals past the register file, */   \
+  /* lang/codegen.cpp): Bx nils, the first ones the parameters R[A ..] */       \
+  OP(NEWSPILL,  W, I, B16, SP)
 // clang-format on
 
 namespace weft {
