@@ -64,6 +64,22 @@ constexpr int kArrayChunk = 50;  // elements per NEWARRAY/APPENDN: bounds litera
 constexpr int kMapChunk = 25;    // pairs per NEWMAP/SETMAPN
 constexpr int kMaxK8 = 255;      // constants reachable from an 8-bit operand
 
+// Where the narrow forms end: their fields' range; or, in a build with
+// WEFT_NARROW_OPERANDS (fuzzing, and the `narrow` test build: CMakeLists.txt),
+// a few entries, so that small programs take the wide forms, the wide-jump
+// retry, spilling and CALLV, and fuzzing reaches them without megabytes.
+#ifdef WEFT_NARROW_OPERANDS
+constexpr int kNarrowIndex = 3;   // constants and globals past it: LOADKX, GETGLOBALX, SETGLOBALX
+constexpr int kNarrowJump = 7;    // conditional jumps past it: wide mode
+constexpr int kNarrowSpill = 6;   // locals from it on are spilled
+constexpr int kNarrowArgs = 3;    // calls with more arguments: CALLV
+#else
+constexpr int kNarrowIndex = kMaxBx;
+constexpr int kNarrowJump = kBxBias;
+constexpr int kNarrowSpill = 200;  // leaves 50 registers for temporaries
+constexpr int kNarrowArgs = 255;   // CALL's 8-bit count
+#endif
+
 struct Loop {
   std::vector<int> breaks;     // JMPs to patch to the loop's exit
   std::vector<int> continues;  // JMPs to patch to the next-iteration code
@@ -132,7 +148,7 @@ class FuncGen {
   int col_ = 1;   // column of the statement or expression being compiled
   int label_ = 0;  // the last here(): a jump may land there
   bool too_large_ = false;
-  static constexpr int kSpillFrom = 200;  // locals from here on are spilled (see the file comment)
+  static constexpr int kSpillFrom = kNarrowSpill;  // locals from here on are spilled (see the file comment)
   int spill_reg_ = -1;    // the spill array's register, or -1: this function spills nothing
   int spill_top_ = 0;     // next free spill slot (a stack, like registers)
   int spill_max_ = 0;     // the array's size
@@ -175,7 +191,7 @@ class FuncGen {
   // goes on) to a JMP, and falls through to a JMP over that one.
   void emit_loop_back(Op op, int a, int body) {
     int offset = body - (int(p_->code.size()) + 1);
-    if (offset >= -kBxBias) {
+    if (offset >= -kNarrowJump) {
       emit(encode_asbx(op, a, offset));
       return;
     }
@@ -212,7 +228,7 @@ class FuncGen {
       else p_->code[size_t(at)] = encode_sj(Op::JMP, offset);
       return;
     }
-    if (offset < -kBxBias || offset > kMaxBx - kBxBias) {
+    if (offset < -kNarrowJump || offset > kNarrowJump) {
       overflow_ = true;  // compile() starts over in wide mode
       return;
     }
@@ -364,7 +380,7 @@ class FuncGen {
   }
   // R[dst] = K[k]: LOADK, or LOADKX and an EXTRA word past Bx's range.
   void emit_loadk(int dst, int k) {
-    if (k <= kMaxBx) {
+    if (k <= kNarrowIndex) {
       emit_abx(Op::LOADK, dst, k);
     } else if (k <= kMaxAx) {
       emit_abc(Op::LOADKX, dst, 0, 0);
@@ -449,7 +465,7 @@ class FuncGen {
   void global_access(bool get, int r, const std::string& name) {
     int slot = global_slot(name);
     if (slot < 0) return;
-    if (slot <= kMaxBx) {
+    if (slot <= kNarrowIndex) {
       emit_abx(get ? Op::GETGLOBAL : Op::SETGLOBAL, r, slot);
     } else {
       emit_abc(get ? Op::GETGLOBALX : Op::SETGLOBALX, r, 0, 0);
@@ -1261,7 +1277,9 @@ class FuncGen {
 
   // Whether a call's frame (callee, arguments) fits the registers left
   // from `base` and CALL's 8-bit count; if not, it goes through CALLV.
-  static bool call_fits(size_t nargs, int base) { return nargs <= 255 && base + 1 + int(nargs) <= kMaxRegisters; }
+  static bool call_fits(size_t nargs, int base) {
+    return nargs <= size_t(kNarrowArgs) && base + 1 + int(nargs) <= kMaxRegisters;
+  }
 
   void call(CallExpr* c, int dst) {
     if (!call_fits(c->args.size(), dst == free_ - 1 ? dst : free_)) {

@@ -24,6 +24,11 @@ int GlobalTable::find(std::string_view name) const {
   return it == index_.end() ? -1 : it->second;
 }
 
+std::vector<std::string> GlobalTable::names() const {
+  std::lock_guard lk(mu_);
+  return names_;
+}
+
 int GlobalTable::define(std::string_view name) {
   std::lock_guard lk(mu_);
   auto it = index_.find(std::string(name));

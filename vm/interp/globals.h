@@ -52,6 +52,8 @@ class GlobalTable {
   Value* slots() const { return slots_; }
   Value& operator[](size_t slot) { return slots_[slot]; }
   size_t size() const { return size_.load(std::memory_order_acquire); }
+  // Every name, by slot (a copy; takes mu_).
+  std::vector<std::string> names() const;
 
  private:
   Value* slots_ = nullptr;                    // kMaxGlobals reserved; GC roots up to size()
