@@ -42,6 +42,7 @@ struct Var {
   bool captured = false;     // some nested function refers to it: it lives in a Cell
   bool param = false;
   int reg = -1;              // assigned by the code generator
+  int spill = -1;            // or, past its register file, a slot of the frame's spill array
 };
 
 // ---- expressions

@@ -78,6 +78,7 @@ class Parser {
   int depth_ = 0;            // recursion depth (kMaxDepth bounds it); see Deeper
   FuncLit* fn_ = nullptr;    // the function being parsed
   int last_error_line_ = 0, last_error_col_ = 0;
+  bool unclosed_reported_ = false;  // close_brace has reported an unclosed brace
 
   // ---- tokens
 
@@ -132,6 +133,23 @@ class Parser {
     }
     throw ParseError{};
   }
+  // The `}` that closes `open`. At the end of the input the error is put
+  // at `open` (what the reader must fix), with the end as a note; only the
+  // innermost unclosed brace is reported.
+  void close_brace(const Token& open, const char* what = nullptr) {
+    const Token& t = peek();
+    if (t.kind != Tok::Eof) {
+      expect(Tok::RBrace, what);
+      return;
+    }
+    if (!unclosed_reported_) {
+      errors_.push_back({open.line, open.col, "unclosed '{': unexpected end of file, expected '}'",
+                         "the file ends here", t.line, t.col});
+      unclosed_reported_ = true;
+    }
+    throw ParseError{};
+  }
+
   [[noreturn]] void fail_at(const Node* n, std::string msg) {
     error_at(n->line, n->col, std::move(msg));
     throw ParseError{};
@@ -231,7 +249,7 @@ class Parser {
     Block* b = node<Block>(open);
     while (peek().kind != Tok::RBrace && peek().kind != Tok::Eof) statement_into(b);
     b->end_line = peek().line;
-    expect(Tok::RBrace);
+    close_brace(open);
     nesting_ = saved;
     return b;
   }
@@ -335,7 +353,7 @@ class Parser {
     SelectStmt* s = node<SelectStmt>(t);
     int saved = nesting_;
     nesting_ = 0;
-    expect(Tok::LBrace);
+    const Token& open = expect(Tok::LBrace);
     for (;;) {
       Tok k = peek().kind;
       if (k == Tok::Newline || k == Tok::Semicolon) {
@@ -345,7 +363,7 @@ class Parser {
       if (k == Tok::RBrace || k == Tok::Eof) break;
       s->cases.push_back(select_case());
     }
-    expect(Tok::RBrace);
+    close_brace(open);
     nesting_ = saved;
     return s;
   }
@@ -571,7 +589,7 @@ class Parser {
     const Token& t = advance();
     MapExpr* m = node<MapExpr>(t);
     nesting_++;
-    while (peek().kind != Tok::RBrace) {
+    while (peek().kind != Tok::RBrace && peek().kind != Tok::Eof) {
       const Token& k = peek();
       if (k.kind == Tok::Ident && toks_[pos_ + 1].kind == Tok::Colon) {
         advance();
@@ -585,7 +603,7 @@ class Parser {
       m->values.push_back(expression());
       if (!accept(Tok::Comma)) break;
     }
-    expect(Tok::RBrace, "',' or '}'");
+    close_brace(t, "',' or '}'");
     nesting_--;
     return m;
   }

@@ -23,6 +23,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace weft::lang {
 
@@ -296,6 +297,11 @@ class Resolver {
     depth_--;
   }
 
+  static bool is_operator(const Expr* e) {
+    return e->kind == ExprKind::Binary || e->kind == ExprKind::And || e->kind == ExprKind::Or ||
+           e->kind == ExprKind::Range;
+  }
+
   void expr_kind(Expr* e) {
     switch (e->kind) {
       case ExprKind::Nil: case ExprKind::True: case ExprKind::False:
@@ -305,9 +311,14 @@ class Resolver {
       case ExprKind::Unary:
       case ExprKind::Recv: expr(static_cast<UnaryExpr*>(e)->operand); break;
       case ExprKind::Binary: case ExprKind::And: case ExprKind::Or: case ExprKind::Range: {
-        BinaryExpr* b = static_cast<BinaryExpr*>(e);
-        expr(b->left);
-        expr(b->right);
+        // An operator chain (a + b + c ...) is flat, not nesting: its left
+        // spine is walked by a loop, so any length takes one level. The
+        // code generator walks such spines by loops too.
+        std::vector<Expr*> rights;
+        Expr* x = e;
+        for (; is_operator(x); x = static_cast<BinaryExpr*>(x)->left) rights.push_back(static_cast<BinaryExpr*>(x)->right);
+        expr(x);
+        for (auto it = rights.rbegin(); it != rights.rend(); ++it) expr(*it);
         break;
       }
       case ExprKind::Call: {

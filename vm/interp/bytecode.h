@@ -26,9 +26,16 @@ namespace weft {
 
 using Instr = uint32_t;
 
-constexpr int kMaxRegisters = 250;  // per frame; A/B/C are 8 bits
+constexpr int kMaxRegisters = 250;  // addressable per frame; A/B/C are 8 bits
 constexpr int kBxBias = 32767;      // sBx = Bx - kBxBias
 constexpr int kMaxBx = 65535;
+// The wide operands: JMP's signed 24-bit sJ (op:8 | sJ:24), and the 24-bit
+// Ax of the EXTRA word that follows LOADKX, GETGLOBALX and SETGLOBALX
+// (op:8 | Ax:24), as Lua's OP_EXTRAARG. They bound a function to 2^24
+// constants and a jump to 2^23 instructions either way.
+constexpr int kSJBias = (1 << 23) - 1;  // sJ = J - kSJBias
+constexpr int kMaxSJ = (1 << 24) - 1;
+constexpr int kMaxAx = (1 << 24) - 1;
 
 constexpr Instr encode_abc(Op op, int a, int b, int c) {
   return uint32_t(op) | uint32_t(a & 0xff) << 8 | uint32_t(b & 0xff) << 16 | uint32_t(c & 0xff) << 24;
@@ -37,6 +44,8 @@ constexpr Instr encode_abx(Op op, int a, int bx) {
   return uint32_t(op) | uint32_t(a & 0xff) << 8 | uint32_t(bx & 0xffff) << 16;
 }
 constexpr Instr encode_asbx(Op op, int a, int sbx) { return encode_abx(op, a, sbx + kBxBias); }
+constexpr Instr encode_sj(Op op, int sj) { return uint32_t(op) | uint32_t((sj + kSJBias) & kMaxSJ) << 8; }
+constexpr Instr encode_ax(Op op, int ax) { return uint32_t(op) | uint32_t(ax & kMaxAx) << 8; }
 
 constexpr Op op_of(Instr i) { return Op(i & 0xff); }
 constexpr int arg_a(Instr i) { return (i >> 8) & 0xff; }
@@ -44,15 +53,20 @@ constexpr int arg_b(Instr i) { return (i >> 16) & 0xff; }
 constexpr int arg_c(Instr i) { return (i >> 24) & 0xff; }
 constexpr int arg_bx(Instr i) { return (i >> 16) & 0xffff; }
 constexpr int arg_sbx(Instr i) { return arg_bx(i) - kBxBias; }
+constexpr int arg_sj(Instr i) { return int(i >> 8) - kSJBias; }
+constexpr int arg_ax(Instr i) { return int(i >> 8); }
 // ARITH2's second operand: a constant when its EXTRA word names a K form.
 constexpr bool extra_z_is_k(Instr extra) { return Op(arg_b(extra)) >= Op::ADDK; }
 // A jump's target is relative to the instruction after it: pc_next + sBx.
 
 // How a closure obtains upvalue i: from a register of the enclosing frame
 // that holds a Cell, or from the enclosing closure's own upvalue list.
+// A spilled local's cell (lang/codegen.cpp) is element `slot` of the
+// array in register `index`.
 struct Capture {
   bool from_register;
-  uint8_t index;
+  uint32_t index;     // a register (< kMaxRegisters) or an upvalue (< 2^16: GETUPVAL's Bx)
+  int32_t slot = -1;  // from_register: -1, or the spill array's element
 };
 
 struct StackMap {
@@ -89,7 +103,8 @@ class CompileEnv {
   virtual Value string_constant(std::string_view s) = 0;
   // The slot of global `name`, or -1 if it is not defined (yet).
   virtual int find_global(std::string_view name) = 0;
-  // The slot of global `name`, defining it (as nil) if needed.
+  // The slot of global `name`, defining it (as nil) if needed; -1 when no
+  // slot is left (kMaxAx slots at most: GETGLOBALX's operand).
   virtual int define_global(std::string_view name) = 0;
   // Takes ownership of a proto for the runtime's life.
   virtual Proto* adopt(std::unique_ptr<Proto> p) = 0;

@@ -47,6 +47,17 @@ void operands(const Proto& p, uint32_t pc, std::string& ops, std::string& note) 
       default: break;
     }
   };
+  if (op_of(i) == Op::JMP) {
+    add(arg_sj(i));
+    comment("-> " + std::to_string(int(pc) + 1 + arg_sj(i)));
+    return;
+  }
+  Op prev = pc > 0 ? op_of(p.code[pc - 1]) : Op::EXTRA;
+  if (op_of(i) == Op::EXTRA && prev != Op::ARITH2) {  // the index of a wide LOADKX, GETGLOBALX, SETGLOBALX
+    add(arg_ax(i));
+    if (prev == Op::LOADKX && size_t(arg_ax(i)) < p.k.size()) comment(constant(p.k[size_t(arg_ax(i))]));
+    return;
+  }
   if (op_of(i) == Op::EXTRA) {  // ARITH2's second word: op1 op2 Z
     add(arg_c(i));
     note.append(op_info(Op(arg_a(i))).name).append(" then ").append(op_info(Op(arg_b(i))).name);

@@ -541,6 +541,28 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   return kCallDone;
 }
 
+// CALLV (vm/interp/opcodes.h): R[A+1](the elements of the array R[A]),
+// copied to R[A+2 ..] first, where a CALL would have put them. The
+// caller's pc is saved. A stop honoured here re-executes the CALLV, which
+// finds its array again in R[A].
+NOINLINE CallOutcome callv_slow(Thread* t, int a) {
+  uint32_t nb = t->frames.back().base + uint32_t(a) + 2;  // the callee's frame, as CALL's
+  Array* args = as_array(t->stack[nb - 2]);  // the compiler made it: always an array
+  uint32_t n = args->len;
+  Value fn = t->stack[nb - 1];
+  Proto* p = is_type(fn, ObjType::Closure) ? as_closure(fn)->proto : nullptr;
+  SafepointOutcome so = call_safepoint(t, nb + size_t(n) + size_t(p ? p->nregs : 0));
+  if (so != kSafepointOk) return so == kSafepointParked ? kCallParked : kCallError;
+  for (uint32_t j = 0; j < n; j++) array_get(args, j, &t->stack[nb + j]);
+  if (p == nullptr) return call_slow(t, a + 1, int(n));
+  if (p->nparams != int(n)) {
+    raise_arity(t, p->name.c_str(), p->nparams, p->nparams, int(n));
+    return kCallError;
+  }
+  t->frames.push_back(Frame{as_closure(fn), p->code.data(), p->k.data(), nb, 0});
+  return kCallEnter;
+}
+
 // GO: starts R[A](R[A+1] .. R[A+B]) as a goroutine; errors as a call's.
 NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
   Value fn = ra[0];
@@ -562,6 +584,27 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
   return true;
 }
 
+// NEWSPILL: a function's spill array, n nils, the first ones the
+// parameters from R[a] on (those past its register file).
+NOINLINE Value new_spill(Thread* t, int a, int n) {
+  Runtime* rt = t->rt;
+  Array* arr = rt->new_array(uint32_t(n), uint32_t(n));
+  const Frame& f = t->frames.back();
+  int nparams = f.closure->proto->nparams;
+  for (int j = 0; j < n && a + j < nparams; j++) array_set_slow(rt->heap(), arr, j, t->stack[f.base + uint32_t(a + j)]);
+  return Value::object(arr);
+}
+
+// GOV: go R[A+1](the elements of the array R[A]), which stays rooted in
+// R[A] while the goroutine is made.
+NOINLINE bool gov_slow(Thread* t, Value* ra) {
+  Array* args = as_array(ra[0]);
+  std::vector<Value> call(size_t(args->len) + 1);  // callee, arguments: go_slow's layout
+  call[0] = ra[1];
+  for (uint32_t j = 0; j < args->len; j++) array_get(args, j, &call[j + 1]);
+  return go_slow(t, call.data(), int(args->len));
+}
+
 // The instruction at pc of a G re-entered with Resume::Complete: a CALL
 // of a native that parked (sleep, gosched, gc, a preempted native call)
 // takes its result from g->resume_value; a channel instruction is finished
@@ -569,8 +612,8 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
 // nullptr with an error raised.
 NOINLINE const Instr* complete_instruction(Thread* t, const Instr* pc, Value* R) {
   sched::G* g = t->g;
-  if (Op op = op_of(*pc); op == Op::CALL || op == Op::CALLG) {
-    R[arg_a(*pc)] = g->resume_value;
+  if (Op op = op_of(*pc); op == Op::CALL || op == Op::CALLG || op == Op::CALLV) {
+    R[arg_a(*pc) + (op == Op::CALLV ? 1 : 0)] = g->resume_value;  // CALLV's result: R[A+1]
     g->resume_value = Value::nil();
     return pc + 1;
   }
@@ -651,7 +694,7 @@ WEFT_ASYNC_SAFE WEFT_NO_CROSSJUMPING static Value interpret(Thread* t, bool comp
   };
 
   Runtime* const rt = t->rt;
-  Value* const G = rt->globals.data();  // globals are only defined while compiling
+  Value* const G = rt->globals.slots();  // never moves (vm/interp/globals.h)
   Frame* f;
   Closure* cl;
   const Instr* pc;
@@ -702,7 +745,7 @@ WEFT_ASYNC_SAFE WEFT_NO_CROSSJUMPING static Value interpret(Thread* t, bool comp
 // Compare-and-skip: the next instruction is a JMP taken iff cond == C.
 #define COND_JUMP(cond)                          \
   do {                                           \
-    if ((cond) == bool(C)) pc += arg_sbx(*pc) + 1; \
+    if ((cond) == bool(C)) pc += arg_sj(*pc) + 1; \
     else pc++;                                   \
   } while (0)
 
@@ -741,10 +784,10 @@ op_SETGLOBAL:
   G[arg_bx(i)] = RA;
   NEXT();
 op_GETUPVAL:
-  RA = cl->upvals[B]->value;
+  RA = cl->upvals[arg_bx(i)]->value;
   NEXT();
 op_SETUPVAL:
-  cl->upvals[B]->value = RA;
+  cl->upvals[arg_bx(i)]->value = RA;
   NEXT();
 op_NEWCELL:
   ALLOC_POLL();
@@ -762,7 +805,13 @@ op_CLOSURE: {
   Closure* c = rt->new_closure(p);
   for (uint32_t j = 0; j < c->nupvals; j++) {
     const Capture& cap = p->captures[j];
-    c->upvals[j] = cap.from_register ? as_cell(R[cap.index]) : cl->upvals[cap.index];
+    if (!cap.from_register) {
+      c->upvals[j] = cl->upvals[cap.index];
+    } else {
+      Value v = R[cap.index];
+      if (UNLIKELY(cap.slot >= 0)) array_get(as_array(v), cap.slot, &v);  // a spilled local's cell
+      c->upvals[j] = as_cell(v);
+    }
   }
   RA = Value::object(c);
   NEXT();
@@ -922,8 +971,23 @@ op_ARITH2: {
   THROW_IF(!arith2_slow(t, &RA, extra, x, y, z));
   NEXT();
 }
-op_EXTRA:  // never dispatched: ARITH2 consumes it
+op_EXTRA:  // never dispatched: the instruction before it consumes it
   fatal("interp: EXTRA executed");
+op_NEWSPILL:
+  ALLOC_POLL();
+  SAVEPC();
+  RA = new_spill(t, A, arg_bx(i));
+  NEXT();
+// The wide forms: the index is the next (EXTRA) word's Ax.
+op_LOADKX:
+  RA = K[arg_ax(*pc++)];
+  NEXT();
+op_GETGLOBALX:
+  RA = G[arg_ax(*pc++)];
+  NEXT();
+op_SETGLOBALX:
+  G[arg_ax(*pc++)] = RA;
+  NEXT();
 op_NEG: {
   Value x = RB;
   if (LIKELY(x.is_inline_int()) && x.as_inline_int() != Value::kMinInline) {
@@ -1013,7 +1077,7 @@ op_JGEK: {
   NEXT();
 }
 op_JMP:
-  pc += arg_sbx(i);
+  pc += arg_sj(i);
   NEXT();
 op_JMPIF:
   if (RA.truthy()) pc += arg_sbx(i);
@@ -1141,6 +1205,20 @@ op_CALL: {
 op_CALLG:
   RA = G[C];
   goto op_CALL;
+op_CALLV: {
+  f->pc = pc - 1;  // the caller is suspended in this CALLV
+  CallOutcome o = callv_slow(t, A);
+  THROW_IF(o == kCallError);
+  if (o == kCallParked) goto parked;
+  LOAD_FRAME();
+  pc = o == kCallEnter ? f->pc : f->pc + 1;
+  NEXT();
+}
+op_GOV:
+  ALLOC_POLL();
+  SAVEPC();
+  THROW_IF(!gov_slow(t, &RA));
+  NEXT();
 op_GO:
   ALLOC_POLL();
   SAVEPC();

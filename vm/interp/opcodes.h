@@ -3,8 +3,11 @@
 // instruction reads and writes) and safe-point bookkeeping.
 //
 // Instructions are 32 bits: op:8 | A:8 | B:8 | C:8, or op:8 | A:8 | Bx:16
-// (sBx = Bx - kBxBias). R[x] is register x of the current frame, K[x]
-// constant x, G[x] global slot x, U[x] upvalue cell x of the running closure.
+// (sBx = Bx - kBxBias), or JMP's op:8 | sJ:24. An operand too wide for its
+// field goes in an EXTRA word after the instruction (op:8 | Ax:24), as
+// Lua's OP_EXTRAARG: LOADKX, GETGLOBALX, SETGLOBALX (vm/interp/bytecode.h).
+// R[x] is register x of the current frame, K[x] constant x, G[x] global
+// slot x, U[x] upvalue cell x of the running closure.
 //
 // Columns: name, A, B, C operand modes, flags.
 //   Operand modes: N unused · R register read · W register written ·
@@ -38,9 +41,9 @@
   /* R[A] = G[Bx]; G[Bx] = R[A] */                                              \
   OP(GETGLOBAL, W, G, B16, 0)                                                   \
   OP(SETGLOBAL, R, G, B16, 0)                                                   \
-  /* R[A] = U[B].value; U[B].value = R[A] */                                    \
-  OP(GETUPVAL,  W, U, N, 0)                                                     \
-  OP(SETUPVAL,  R, U, N, 0)                                                     \
+  /* R[A] = U[Bx].value; U[Bx].value = R[A] */                                  \
+  OP(GETUPVAL,  W, U, B16, 0)                                                   \
+  OP(SETUPVAL,  R, U, B16, 0)                                                   \
   /* R[A] = new Cell(R[B]): a captured variable's box */                        \
   OP(NEWCELL,   W, R, N, SP)                                                    \
   /* R[A] = cell(R[B]).value; cell(R[A]).value = R[B] */                        \
@@ -100,7 +103,8 @@
   OP(JLEK,      R, K, I, JX)                                                    \
   OP(JGTK,      R, K, I, JX)                                                    \
   OP(JGEK,      R, K, I, JX)                                                    \
-  /* pc += sBx; JMPIF / JMPIFNOT jump when R[A] is truthy / falsy */           \
+  /* pc += sJ (24 bits, no A); JMPIF / JMPIFNOT: pc += sBx when R[A] is */      \
+  /* truthy / falsy */                                                          \
   OP(JMP,       N, S, B16, 0)                                                   \
   OP(JMPIF,     R, S, B16, 0)                                                   \
   OP(JMPIFNOT,  R, S, B16, 0)                                                   \
@@ -135,7 +139,21 @@
   /* receive: its channel; a send: channel, value), described by the int */     \
   /* K[C] (select_desc below: count, default, send mask). R[A] = the case */     \
   /* taken (-1: default), R[A+1] = the value received (else nil) */             \
-  OP(SELECT,    W, R, K, SP)
+  OP(SELECT,    W, R, K, SP)                                                    \
+  /* LOADK, GETGLOBAL and SETGLOBAL with the index in the next EXTRA word */    \
+  OP(LOADKX,    W, N, N, 0)                                                     \
+  OP(GETGLOBALX, W, N, N, 0)                                                    \
+  OP(SETGLOBALX, R, N, N, 0)                                                    \
+  /* A call with more arguments than CALL's 8 bits can count: R[A] is an */    \
+  /* array of the arguments, R[A+1] the callee; the arguments are copied to */ \
+  /* R[A+2 ..] and R[A+1] = R[A+1](R[A+2] ..). The array stays in R[A] so */   \
+  /* that a native's arguments stay rooted and a re-executed CALLV (after a */ \
+  /* stop) finds them again. GOV: go R[A+1](the elements of R[A]) */          \
+  OP(CALLV,     R, N, N, SP)                                                    \
+  OP(GOV,       R, N, N, SP)                                                    \
+  /* R[A] = a function's spill array (its locals past the register file, */   \
+  /* lang/codegen.cpp): Bx nils, the first ones the parameters R[A ..] */       \
+  OP(NEWSPILL,  W, I, B16, SP)
 // clang-format on
 
 namespace weft {
