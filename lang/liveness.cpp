@@ -13,7 +13,7 @@
 //
 // Operands come from kOpInfo's modes; instructions with register ranges or
 // implicit registers (CALL, GO, NEWARRAY, APPENDN, NEWMAP, SETMAPN, LOADNIL,
-// FOR*, ITER*, SELECT, CLOSURE's captures, ARITH2's EXTRA word) are handled
+// FOR*, ITER*, SELECT, RECV2, CLOSURE's captures, ARITH2's EXTRA word) are handled
 // by name.
 #include "lang/liveness.h"
 
@@ -74,8 +74,12 @@ Effects effects(const Proto& p, int pc) {
       range(e.uses, b, 2 * c);
       break;
     case Op::LOADNIL: range(e.fall_defs, a, b + 1); break;
-    case Op::SELECT:  // reads its case operands, writes the case taken and the value
+    case Op::SELECT:  // reads its case operands, writes the case taken, the value and ok
       range(e.uses, b, select_nregs(p.k[size_t(c)].as_inline_int()));
+      e.fall_defs = {a, a + 1, a + 2};
+      break;
+    case Op::RECV2:  // the value and ok
+      e.uses.push_back(b);
       e.fall_defs = {a, a + 1};
       break;
     case Op::ARITH2: {  // reads its EXTRA word's Z too, then goes past it
