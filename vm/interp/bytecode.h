@@ -71,6 +71,11 @@ struct OperandName {
   uint32_t pc;
   Kind kind;
   std::string name;
+  // "global 'foo'", as messages and the disassembler show it.
+  std::string describe() const {
+    static constexpr const char* kKinds[] = {"global", "local", "upvalue", "field"};
+    return std::string(kKinds[kind]) + " '" + name + "'";
+  }
 };
 
 struct Proto {

@@ -379,9 +379,7 @@ std::string operand_where(Thread* t) {
   if (f.closure == nullptr) return "";
   const Proto* p = f.closure->proto;
   const OperandName* n = p->operand_name(uint32_t(f.pc - p->code.data()));
-  if (n == nullptr) return "";
-  static const char* const kKinds[] = {"global", "local", "upvalue", "field"};
-  return std::string(" (") + kKinds[n->kind] + " '" + n->name + "')";
+  return n == nullptr ? std::string() : " (" + n->describe() + ")";
 }
 
 // `cannot call nil (global 'foo')`, `cannot index int (local 'x')`: what the
