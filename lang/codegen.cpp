@@ -393,9 +393,14 @@ class FuncGen {
     bool keep = false;
     for (int j = 0; j < 2; j++) {
       Var* v = vars[j];
-      if (!v) emit_abx(Op::SETGLOBAL, r + j, global_slot(*names[j]));
-      else if (v->captured) emit_abc(Op::SETCELL, v->reg, r + j, 0);
-      else v->reg = r + j, keep = true;
+      if (!v) {
+        emit_abx(Op::SETGLOBAL, r + j, global_slot(*names[j]));
+      } else if (v->captured) {
+        emit_abc(Op::SETCELL, v->reg, r + j, 0);
+      } else {
+        v->reg = r + j;
+        keep = true;
+      }
     }
     if (!keep) free_to(r);
   }

@@ -1008,14 +1008,15 @@ op_NOT:
   RA = Value::boolean(!RB.truthy());
   NEXT();
 
-// Bitwise operators: two inline ints give an int whose only way out of the
-// inline range is a shift left, or a shift count out of 0..63 (bit_step);
-// those, boxed operands and errors take the slow path.
-#define BITWISE(NAME, OPERAND_C)                                         \
+// Bitwise operators: two inline ints give an inline int, except a shift
+// left that leaves the range; shift counts outside 0..63 (defined by
+// bit_step, negative ones an error), boxed operands and errors take the
+// slow path.
+#define BITWISE(NAME, OPERAND_C, SHIFT)                                  \
   op_##NAME: {                                                          \
     Value x = RB, y = OPERAND_C;                                        \
-    int64_t r;                                                          \
-    if (LIKELY(both_inline(x, y)) && uint64_t(y.as_inline_int()) < 64) { \
+    if (LIKELY(both_inline(x, y)) && (!SHIFT || uint64_t(y.as_inline_int()) < 64)) { \
+      int64_t r;                                                        \
       bit_step(Op::NAME, x.as_inline_int(), y.as_inline_int(), &r);     \
       if (LIKELY(Value::fits_inline(r))) {                              \
         RA = Value::inline_int(r);                                      \
@@ -1027,16 +1028,16 @@ op_NOT:
     THROW_IF(!bitwise_slow<Op::NAME>(t, &RA, x, y));                    \
     NEXT();                                                             \
   }
-  BITWISE(BAND, RC)
-  BITWISE(BOR, RC)
-  BITWISE(BXOR, RC)
-  BITWISE(SHL, RC)
-  BITWISE(SHR, RC)
-  BITWISE(BANDK, K[C])
-  BITWISE(BORK, K[C])
-  BITWISE(BXORK, K[C])
-  BITWISE(SHLK, K[C])
-  BITWISE(SHRK, K[C])
+  BITWISE(BAND, RC, false)
+  BITWISE(BOR, RC, false)
+  BITWISE(BXOR, RC, false)
+  BITWISE(SHL, RC, true)
+  BITWISE(SHR, RC, true)
+  BITWISE(BANDK, K[C], false)
+  BITWISE(BORK, K[C], false)
+  BITWISE(BXORK, K[C], false)
+  BITWISE(SHLK, K[C], true)
+  BITWISE(SHRK, K[C], true)
 op_BNOT: {
   Value x = RB;
   if (LIKELY(x.is_inline_int())) {  // ~ of an inline int is inline
