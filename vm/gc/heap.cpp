@@ -480,6 +480,7 @@ void Heap::run_cycle() {
   if (!gc_stress_) trigger_.store(limit_ != 0 ? limit_ : UINT64_MAX, std::memory_order_relaxed);
   sched::start_the_world();
   uint64_t live = measure_live_bytes();
+  last_live_.store(live, std::memory_order_relaxed);
   if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
   {
     std::lock_guard lock(stats_mu_);

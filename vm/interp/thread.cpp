@@ -6,6 +6,7 @@
 // nearest pcall or re-entry frame. No C++ exception ever crosses the
 // interpreter. The traceback is captured eagerly because the frames are
 // gone once unwound; a pcall that catches the error drops it.
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -55,10 +56,14 @@ void Thread::raise(const char* fmt, ...) {
   raise_value(Value::object(rt->new_string(big)));
 }
 
+// The longest text of a non-string error value kept as its message.
+constexpr uint64_t kMaxErrorText = 1 << 20;
+
 void Thread::raise_value(Value msg) {
   if (!is_type(msg, ObjType::String)) {
     std::string s;
-    format_value(s, msg, false);
+    // Bounded: the text of a shared DAG can dwarf the heap (format_value).
+    if (!format_value(s, msg, false, std::min<uint64_t>(kMaxErrorText, string_budget(*rt)))) s += " ...";
     msg = Value::object(rt->new_string(s));
   }
   error = msg;
