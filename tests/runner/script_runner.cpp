@@ -14,7 +14,8 @@
 //   // expect: TEXT                  the next line of stdout is exactly TEXT
 //   // expect runtime error: MSG     stderr starts with `runtime error: MSG`, exit 2
 //   // expect fatal error: MSG       stderr starts with `fatal error: MSG` (a deadlock), exit 2
-//   // expect traceback: at F (f.wf:N)  this line appears in stderr (in order)
+//   // expect traceback: at F (f.wf:N)  this line appears in stderr (in order; after a
+//                                    runtime or fatal error's first line)
 //   // expect compile error: MSG     `f.wf:L:C: error: MSG` on this directive's line
 //                                    (on any line if the directive stands alone)
 //   // expect compile error at L:C: MSG   ... at exactly L:C
@@ -237,6 +238,8 @@ std::string trim(const std::string& s) {
   return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
+void check_traceback(const Script& s, const ProcessResult& r, Outcome& o);
+
 void check_runtime_error(const Script& s, const ProcessResult& r, Outcome& o) {
   if (r.exit_code != 2) o.failures.push_back("expected exit 2 (runtime error), got " +
                                              weft::testing::describe_exit(r, s.timeout_s));
@@ -247,6 +250,12 @@ void check_runtime_error(const Script& s, const ProcessResult& r, Outcome& o) {
                          quote(lines.empty() ? "" : lines[0]));
     return;
   }
+  check_traceback(s, r, o);
+}
+
+// The `expect traceback:` lines, in order, after stderr's first line.
+void check_traceback(const Script& s, const ProcessResult& r, Outcome& o) {
+  auto lines = split_lines(r.err);
   size_t at = 1;
   for (const std::string& t : s.traceback) {
     while (at < lines.size() && trim(lines[at]) != trim(t)) at++;
@@ -267,7 +276,9 @@ void check_fatal_error(const Script& s, const ProcessResult& r, Outcome& o) {
   if (lines.empty() || lines[0] != want) {
     o.failures.push_back("stderr: expected " + quote(want) + ", got " +
                          quote(lines.empty() ? "" : lines[0]));
+    return;
   }
+  check_traceback(s, r, o);  // the deadlock report's goroutines
 }
 
 // Parses `FILE:L:C: error: MSG`; false for other lines (source, caret).

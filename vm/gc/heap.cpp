@@ -548,7 +548,7 @@ sched::Parked Heap::gc_wait() {
   waiters_mu_.lock();
   waiters_.push_back({g, started_.load(std::memory_order_acquire) + 1});
   request();
-  return sched::gopark(unlock_waiters, &waiters_mu_, "GC");  // unlock_waiters releases waiters_mu_
+  return sched::gopark(unlock_waiters, &waiters_mu_, sched::WaitReason::GC);  // unlock_waiters releases waiters_mu_
 }
 
 // Collector thread, after a cycle: readies the goroutines it satisfied

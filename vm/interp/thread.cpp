@@ -35,7 +35,31 @@ void append_frame(std::string& out, const Frame& f) {
   out += ")\n";
 }
 
+std::string frame_file_line(const Frame& f) {
+  const Proto* p = f.closure->proto;
+  size_t pc = size_t(f.pc - p->code.data());
+  unsigned line = pc < p->lines.size() ? p->lines[pc] : unsigned(p->line);
+  return (p->file ? *p->file : std::string("?")) + ':' + std::to_string(line);
+}
+
+const Frame* innermost_weft_frame(const std::vector<Frame>& frames) {
+  for (size_t i = frames.size(); i-- > 0;) {
+    if (frames[i].closure != nullptr) return &frames[i];
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::string Thread::where() const {
+  const Frame* f = innermost_weft_frame(frames);
+  return f == nullptr ? std::string() : "at " + f->closure->proto->name + " (" + frame_file_line(*f) + ")";
+}
+
+std::string Thread::file_line() const {
+  const Frame* f = innermost_weft_frame(frames);
+  return f == nullptr ? std::string() : frame_file_line(*f);
+}
 
 void Thread::raise(const char* fmt, ...) {
   char buf[256];

@@ -138,7 +138,7 @@ Parked enqueue_and_park(const Case* cases, const uint8_t* lockorder, int n) {
     waitq_enqueue(cases[k].elem ? &cases[k].c->sendq : &cases[k].c->recvq, sg);
   }
   *link = nullptr;
-  return gopark(selparkcommit, nullptr, "select");
+  return gopark(selparkcommit, nullptr, WaitReason::Select);
 }
 
 }  // namespace
@@ -151,7 +151,7 @@ ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, V
   n = shuffle(pollorder, cases, n);  // from here on, the non-nil cases only
   if (n == 0) {
     if (has_default) return ChanOp::Done;
-    if (gopark(park_forever, nullptr, "select (no cases)") == Parked::Unwound) return ChanOp::Unwound;
+    if (gopark(park_forever, nullptr, WaitReason::SelectNoCases) == Parked::Unwound) return ChanOp::Unwound;
     fatal("chan: a select with no cases was woken");
   }
   sort_by_address(lockorder, pollorder, cases, n);
