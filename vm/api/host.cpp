@@ -242,7 +242,37 @@ void Runtime::stop_scheduler() {
 }
 
 void Runtime::interrupt() {
-  if (sched::Sched* s = live_sched_.load()) sched::report_done(s, sched::Sched::Exit::Error, "interrupted", "");
+  sched::Sched* s = live_sched_.load();
+  if (s == nullptr) return;
+  sched::report_done(s, sched::Sched::Exit::Error, "interrupted", interrupted_traceback(s));
+}
+
+// Where interrupt() stopped the run: the calling goroutine's own traceback
+// when a native calls it; else main's, or that of the oldest goroutine a
+// host started, read while sched::suspendG holds it at a safe-point.
+// Without asynchronous preemption a call-free loop never stops for
+// suspendG (nor for the interrupt), so then there is none rather than a
+// hang.
+std::string Runtime::interrupted_traceback(sched::Sched* s) {
+  if (sched::G* self = sched::getg()) return self->owner == s ? thread_of(self)->stack_trace() : std::string();
+  if (!opts_.async_preempt) return {};
+  sched::G* pick = nullptr;
+  {
+    std::lock_guard lk(s->allglock);
+    for (sched::G* g : s->allgs) {
+      if ((sched::readgstatus(g) & ~sched::_Gscan) == sched::_Gdead || g->vm == nullptr) continue;
+      if (g->is_main) {
+        pick = g;
+        break;
+      }
+      if (g->host != nullptr && (pick == nullptr || g->goid < pick->goid)) pick = g;
+    }
+  }
+  if (pick == nullptr) return {};
+  sched::SuspendGState st = sched::suspendG(pick);
+  std::string tb = st.dead ? std::string() : thread_of(pick)->stack_trace();
+  sched::resumeG(st);
+  return tb;
 }
 
 // ---- requests ----

@@ -201,6 +201,7 @@ class Runtime : public CompileEnv, public gc::Roots {
   Mutex sched_mu_{LockRank::HostSched};
   std::unique_ptr<sched::Sched> sched_;
   std::atomic<sched::Sched*> live_sched_{nullptr};
+  std::string interrupted_traceback(sched::Sched* s);  // interrupt()'s, vm/api/host.cpp
   std::atomic<uint64_t> host_spawns_{0};  // goroutines host threads started (deadlock_confirmed)
   Mutex globals_mu_{LockRank::Globals};  // guards global_index_ and global_names (host lookups)
   std::unique_ptr<gc::Heap> heap_;

@@ -91,18 +91,23 @@ void Thread::raise_value(Value msg) {
     msg = Value::object(rt->new_string(s));
   }
   error = msg;
-  traceback.clear();
+  traceback = stack_trace();
+}
+
+std::string Thread::stack_trace() const {
+  std::string out;
   size_t n = frames.size();
   for (size_t i = n; i-- > 0;) {
     if (frames[i].closure == nullptr) continue;
     size_t depth = n - 1 - i;
     if (n > 2 * kTracebackKeep + 1 && depth == kTracebackKeep) {
-      traceback += "  ... " + std::to_string(n - 2 * kTracebackKeep) + " more frames ...\n";
+      out += "  ... " + std::to_string(n - 2 * kTracebackKeep) + " more frames ...\n";
       i = kTracebackKeep;
       continue;
     }
-    append_frame(traceback, frames[i]);
+    append_frame(out, frames[i]);
   }
+  return out;
 }
 
 void Thread::set_guard() {

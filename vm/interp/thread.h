@@ -81,6 +81,9 @@ struct Thread : sched::GoroutineVM {
   std::string where() const;
   // "FILE:LINE" of the innermost Weft frame's saved pc; "" if none.
   std::string file_line() const;
+  // The traceback of the frames now, innermost first, "  at NAME (FILE:LINE)"
+  // lines (long ones elided in the middle), as raise() captures it.
+  std::string stack_trace() const;
 
   // Raises a runtime error with a formatted message; the native that calls
   // it then returns Value::empty().
