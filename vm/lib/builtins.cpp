@@ -73,7 +73,22 @@ Value convert_error(Thread* t, Value v, const char* to) {
 
 // print and str build their text within string_budget (runtime.h): the
 // text of a shared DAG can be far larger than the heap holding it.
+// A text past kSmallText is formatted again into one buffer reserved at
+// its budget (at most kReserveCap), instead of one doubled step by step:
+// glibc serves a buffer that grows by doubling from a thread's arena once
+// its mmap threshold has risen, and keeps it there when freed, so every
+// retry on another thread (a goroutine moves between them) would add a
+// buffer's worth to RSS; a buffer of one size stays mmapped and is
+// returned on free.
+constexpr uint64_t kSmallText = 1 << 20;
+constexpr uint64_t kReserveCap = uint64_t(1) << 30;  // bounds the reservation when there is no limit
+
 bool format_within(Thread* t, std::string& s, Value v, uint64_t budget) {
+  size_t start = s.size();
+  if (format_value(s, v, false, std::min<uint64_t>(budget, start + kSmallText))) return true;
+  if (s.size() > budget) return string_room(t, s.size());  // raises
+  s.resize(start);
+  s.reserve(size_t(std::min(budget, kReserveCap)) + 64);
   return format_value(s, v, false, budget) || string_room(t, s.size());
 }
 
