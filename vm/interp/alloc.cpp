@@ -101,15 +101,25 @@ WeakRef* Runtime::new_weakref(Value target) {
 
 // ---- the size of a builtin's result (runtime.h) ----
 
+// The live figure is the last collection's, possibly stale: a program that
+// caught `out of memory` has usually dropped what it held, but the figure
+// still says over the limit until the next collection. So a figure over
+// the limit counts as 0 (the heap's own check at safe-points catches a
+// heap that really is over, after its next collection); an overshoot is
+// then bounded by one limit's worth.
 uint64_t heap_headroom(Runtime& rt) {
   gc::Heap& heap = rt.heap();
   uint64_t limit = heap.limit(), live = heap.last_live();
   if (limit == 0) return UINT64_MAX;
-  return live < limit ? limit - live : 0;
+  return live < limit ? limit - live : limit;
 }
 
+// Results this small are left to the heap's own check: they cannot take
+// the heap far past the limit before the next safe-point.
+constexpr uint64_t kSmallResult = 64 * 1024;
+
 bool heap_room(Thread* t, uint64_t bytes) {
-  if (bytes <= heap_headroom(*t->rt)) return true;
+  if (bytes <= kSmallResult || bytes <= heap_headroom(*t->rt)) return true;
   t->raise("out of memory");
   return false;
 }
@@ -123,7 +133,7 @@ bool string_room(Thread* t, uint64_t len) {
 }
 
 uint64_t string_budget(Runtime& rt) {
-  uint64_t room = heap_headroom(rt);
+  uint64_t room = std::max(heap_headroom(rt), kSmallResult);
   uint64_t fits = room > sizeof(String) + 1 ? room - sizeof(String) - 1 : 0;
   return std::min(fits, kMaxStringLen);
 }
