@@ -480,6 +480,7 @@ void Heap::run_cycle() {
   if (!gc_stress_) trigger_.store(limit_ != 0 ? limit_ : UINT64_MAX, std::memory_order_relaxed);
   sched::start_the_world();
   uint64_t live = measure_live_bytes();
+  last_live_.store(live, std::memory_order_relaxed);
   if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
   {
     std::lock_guard lock(stats_mu_);
@@ -547,7 +548,7 @@ sched::Parked Heap::gc_wait() {
   waiters_mu_.lock();
   waiters_.push_back({g, started_.load(std::memory_order_acquire) + 1});
   request();
-  return sched::gopark(unlock_waiters, &waiters_mu_, "GC");  // unlock_waiters releases waiters_mu_
+  return sched::gopark(unlock_waiters, &waiters_mu_, sched::WaitReason::GC);  // unlock_waiters releases waiters_mu_
 }
 
 // Collector thread, after a cycle: readies the goroutines it satisfied

@@ -44,7 +44,7 @@ Sudog* new_sudog(G* g, Channel* c, Value* elem) {
 
 // Parks the running G on c's queue q (the lock held; gopark's unlockf
 // releases it).
-Parked block_on(Channel* c, WaitQ* q, Value* elem, const char* reason) {
+Parked block_on(Channel* c, WaitQ* q, Value* elem, WaitReason reason) {
   G* g = getg();
   Sudog* sg = new_sudog(g, c, elem);
   g->waiting = sg;
@@ -175,7 +175,7 @@ ChanOp chansend(Channel* c, Value* v) {
     chan_unlock(c);
     return ChanOp::Done;
   }
-  if (block_on(c, &c->sendq, v, "chan send") == Parked::Unwound) return ChanOp::Unwound;
+  if (block_on(c, &c->sendq, v, WaitReason::ChanSend) == Parked::Unwound) return ChanOp::Unwound;
   return finish_send() ? ChanOp::Done : ChanOp::Closed;
 }
 
@@ -201,7 +201,7 @@ ChanOp chanrecv(Channel* c, Value* out, bool* ok) {
     *ok = false;
     return ChanOp::Done;
   }
-  if (block_on(c, &c->recvq, nullptr, "chan receive") == Parked::Unwound) return ChanOp::Unwound;
+  if (block_on(c, &c->recvq, nullptr, WaitReason::ChanReceive) == Parked::Unwound) return ChanOp::Unwound;
   finish_recv(out, ok);
   return ChanOp::Done;
 }

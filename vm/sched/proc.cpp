@@ -638,7 +638,16 @@ void preemptall(Sched* s) {
 
 // ---- the G-side API ----
 
-Parked gopark(bool (*unlockf)(G*, void*), void* arg, const char* reason) {
+const char* wait_reason_text(WaitReason r) {
+  static const char* const kText[] = {
+#define WEFT_WAIT_TEXT(name, text) text,
+      WEFT_WAIT_REASONS(WEFT_WAIT_TEXT)
+#undef WEFT_WAIT_TEXT
+  };
+  return kText[size_t(r)];
+}
+
+Parked gopark(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   M* m = getm();
   G* g = m->curg.load(std::memory_order_relaxed);
   if (g == nullptr || m->p == nullptr) fatal("sched: gopark outside a running goroutine");
