@@ -65,6 +65,7 @@ torture_gpr:
   ror x27, x0, #39
   ror x28, x0, #10
   ror x30, x0, #54
+  cmn x16, x22              // defined flags for the first adcs (not the caller's)
 2:
   adcs x0, x0, x1           // C from the previous iteration's subs
   eor x2, x2, x0, ror #7
