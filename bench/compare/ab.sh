@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 a=${1:?usage: ab.sh VM_A VM_B}
 b=${2:?usage: ab.sh VM_A VM_B}
 runs=${RUNS:-5}
-programs=(fib loop binary_trees gcbench)
+programs=(fib loop binary_trees gcbench format_floats)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Weft next to its peers on this machine, in one command.
 #
-# 1. Programs: fib, loop, binary_trees (depth 16) and gcbench (Boehm's
-#    GCBench) under Weft, C on bdwgc (gcc -O2 -lgc: binary_trees and
+# 1. Programs: fib, loop, binary_trees (depth 16), gcbench (Boehm's
+#    GCBench) and format_floats (1,000,000 strings.format("%.3f"); Lua and
+#    Python only) under Weft, C on bdwgc (gcc -O2 -lgc: binary_trees and
 #    gcbench only), Go, Lua 5.4 and Python 3. Each is timed as the best of
 #    RUNS wall-clock runs, the peers taking turns (one run of each per
 #    round, so a passing load hits them alike); every peer's output must equal Weft's (a
@@ -32,7 +33,7 @@ stw_n=${STW_N:-2 10}
 stw_rounds=${STW_ROUNDS:-20}
 stw_timeout=${STW_TIMEOUT:-120}
 only=${ONLY:-}
-programs=(fib loop binary_trees gcbench)
+programs=(fib loop binary_trees gcbench format_floats)
 langs_all=(weft c go lua python)
 
 if [[ ! -x $vm ]]; then

@@ -200,6 +200,17 @@ void cli_checks(Context& cx) {
     if (r.out != "[false, \"out of memory\"]\n100000000\n") return "stdout: '" + r.out + "'";
     return expect(r, 0, "", "");
   });
+  check(cx, "--heap-limit: strings functions refuse a result past it before making it", [&] {
+    std::string f = write_script(cx, "oom_strings.wf",
+                                 "let s = import(\"strings\")\nlet big = repeat(\"x\", 12000000)\n"
+                                 "print(pcall(s.format, \"%100000000d\", 1)[1])\n"
+                                 "print(pcall(s.pad_left, \"x\", 100000000)[1])\n"
+                                 "print(pcall(s.replace, big, \"x\", \"yyy\")[1])\n"
+                                 "print(pcall(s.bytes, big)[1])\nprint(len(s.replace(big, \"x\", \"y\")))\n");
+    ProcessResult r = vm(cx, {"--heap-limit", "32M", f});
+    if (r.out != "out of memory\nout of memory\nout of memory\nout of memory\n12000000\n") return "stdout: '" + r.out + "'";
+    return expect(r, 0, "", "");
+  });
   check(cx, "--heap-limit: bad values", [&] {
     std::string e = expect(vm(cx, {"--heap-limit", "12Q", "-e", "1"}), 1, "", "invalid --heap-limit value '12Q'");
     return e.empty() ? expect(vm(cx, {"--heap-limit", "0", "-e", "1"}), 1, "", "invalid --heap-limit") : e;
