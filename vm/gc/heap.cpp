@@ -336,6 +336,8 @@ void Heap::report(Cache* c) {
 // scheduler the flag is all: the host thread's next safe-point collects
 // synchronously (honor_stop), since nothing would stop it for the collector.
 void Heap::request() {
+  // Release / the collector's acquire: it sees the allocation counts and
+  // the trigger state that made us ask (relaxed counters, ordered by this).
   requested_.store(true, std::memory_order_release);
   if (sched::current_sched() != nullptr) g_collector->poke();
 }
@@ -494,6 +496,9 @@ void Heap::run_cycle() {
     stats_.total_pause_ns += pause;
   }
   update_trigger();
+  // Release (in acq_rel) / the waiters' acquire loads of cycles_: a thread
+  // that sees the cycle counted sees its results (stats_, the new trigger,
+  // finalized weak references) on arm64 too.
   cycles_.fetch_add(1, std::memory_order_acq_rel);
   ready_waiters();
   if (trace_ != nullptr) trace_line(heap_before, g_goroutines);

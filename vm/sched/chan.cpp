@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "vm/arch/cpu.h"
 #include "vm/core/fatal.h"
 #include "vm/sched/chan_internal.h"
 #include "vm/sched/os_linux.h"
@@ -24,7 +25,7 @@ __attribute__((noinline)) void lock_slow(std::atomic<uint32_t>* w) {
     if (w->load(std::memory_order_relaxed) == 0 &&
         w->compare_exchange_weak(free, 1, std::memory_order_acquire))
       return;
-    __builtin_ia32_pause();
+    arch::cpu_relax();
   }
   // Drepper's mutex: 2 marks "held, maybe with sleepers".
   while (w->exchange(2, std::memory_order_acquire) != 0) futexsleep(w, 2);
