@@ -91,7 +91,8 @@ Value run_native(HostNative* n, Thread* t, Value* args, int nargs) {
   if (n->blocking && t->g != nullptr) return run_blocking(n, t, args, nargs);
   // A copy: a callback into Weft may move the VM stack. The caller's
   // registers keep the objects alive.
-  NativeFrame f{n, t, std::vector<Value>(args, args + nargs), {}};
+  NativeFrame f{n, t, {}, {}};
+  f.values.assign(args, size_t(nargs));
   Arg r;
   std::string error;
   bool ok = invoke(f, &r, &error);
@@ -224,13 +225,20 @@ void NativeCall::raise(const std::string& message) const { throw NativeError(mes
 VM& NativeCall::vm() const { return *f_->native->host->vm; }
 
 Result NativeCall::call(const Handle& fn, std::vector<Arg> args) const {
-  Result r;
-  r.kind = Result::Misuse;
   if (blocking(f_)) {
+    Result r;
+    r.kind = Result::Misuse;
     r.message = "a blocking native cannot call back into Weft";
     return r;
   }
-  Thread* t = f_->thread;
+  return detail::call_on_thread(f_->thread, fn, std::move(args));
+}
+
+namespace detail {
+
+Result call_on_thread(Thread* t, const Handle& fn, std::vector<Arg> args) {
+  Result r;
+  r.kind = Result::Misuse;
   Runtime& rt = *t->rt;
   for (const Arg& a : args) r.message = r.message.empty() ? Access::check_arg(a, &rt.host()) : r.message;
   if (r.message.empty()) r.message = Access::check_arg(Arg(fn), &rt.host());
@@ -253,5 +261,7 @@ Result NativeCall::call(const Handle& fn, std::vector<Arg> args) const {
   r.value = Access::make_handle(st, v, st->hold(v));
   return r;
 }
+
+}  // namespace detail
 
 }  // namespace weft

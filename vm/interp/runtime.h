@@ -56,6 +56,7 @@ struct HostState;  // the embedding API's handles and requests (vm/api/host.h)
 }
 struct HostTask;
 class Arg;
+struct Result;
 
 // Globals the compiler may define: GETGLOBAL/SETGLOBAL's 16-bit operand.
 // Runtime::globals reserves them all up front, so defining one never moves
@@ -110,6 +111,14 @@ class Runtime : public CompileEnv, public gc::Roots {
   // GC root from the moment the caller made it (under the world stopped or
   // through a handle).
   Status spawn(HostTask* task);
+  // Runs fn(args) on the calling host thread (docs/design.md#host-calls)
+  // when a P is idle and fn is a closure taking args.size() arguments
+  // (with global >= 0, fn is that global's value, read with the P held).
+  // NotRun: nothing happened (spawn instead). Done: *out is the outcome.
+  // Waiting: the call parked and became a goroutine; *task is its request,
+  // for await and release_task.
+  enum class Here { NotRun, Done, Waiting };
+  Here call_here(Value fn, int global, const std::vector<Arg>& args, Result* out, HostTask** task);
   // Waits for the task's goroutine. Ok: the result is in task->result
   // (a GC root while the task is registered). Fatal: every goroutine is
   // asleep. RuntimeError: the goroutine failed, or the run ended (a
