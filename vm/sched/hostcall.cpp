@@ -106,21 +106,48 @@ G* host_g(Sched* s, M* m, Value fn, const Value* args, int nargs) {
   return g;
 }
 
+namespace {
+
+// A yield (sysmon's time slice, --preempt-stress) with nothing else to run
+// and no stop waiting: the host goes on running its G instead of handing
+// it over (a long call would otherwise move to a scheduler thread after
+// its first time slice).
+bool may_go_on(Sched* s, M* m, G* g) {
+  return !s->gcwaiting.load() && !s->stopping.load() && !g->preemptStop.load() && runqempty(m->p) &&
+         s->runqsize.load() == 0;
+}
+
+}  // namespace
+
 bool host_run(Sched* s, M* m, G* g, Value* result) {
-  (void)s;
-  m->action = M::Action::None;
-  g->parked_stackful = false;
-  g->stack = m->stacks->get();
-  arch::make_context(&g->stack->ctx, g->stack->lo, g->stack->size, g_entry, nullptr);
-  arch::FiberSwitch fs;
-  fs.start(g->stack->lo, g->stack->size, false);
-  weft_switch(&m->g0ctx, &g->stack->ctx);
-  fs.finish();
-  m = getm();  // g0 never migrates, but say so
-  if (m->action == M::Action::None) fatal("sched: goroutine switched to g0 without an action");
-  if (m->action != M::Action::Exit) return false;
-  *result = g->resume_value;
-  return true;
+  for (;;) {
+    m->action = M::Action::None;
+    if (g->parked_stackful) {  // it yielded inside a native or asynchronously: resume it there
+      g->parked_stackful = false;
+      g->ctx = nullptr;
+    } else {
+      g->stack = m->stacks->get();
+      arch::make_context(&g->stack->ctx, g->stack->lo, g->stack->size, g_entry, nullptr);
+    }
+    arch::FiberSwitch fs;
+    fs.start(g->stack->lo, g->stack->size, false);
+    weft_switch(&m->g0ctx, &g->stack->ctx);
+    fs.finish();
+    m = getm();  // g0 never migrates, but say so
+    switch (m->action) {
+      case M::Action::None: fatal("sched: goroutine switched to g0 without an action");
+      case M::Action::Exit: *result = g->resume_value; return true;
+      case M::Action::Gosched:
+        if (!may_go_on(s, m, g)) return false;
+        release_stack(m, g);  // a stackless yield's stack goes back to the pool
+        m->p->schedtick.fetch_add(1, std::memory_order_relaxed);
+        m->p->schedwhen_ns.store(nanotime(), std::memory_order_relaxed);
+        g->preempt.store(false);
+        set_guard(g->vm, g);
+        continue;
+      default: return false;
+    }
+  }
 }
 
 void host_finish(Sched* s, M* m, G* g) {
