@@ -146,6 +146,8 @@ struct Access {
   // Checks that every handle in `a` belongs to `st` and every map key is a
   // string, int or bool; the problem, or "".
   static std::string check_arg(const Arg& a, const HostState* st);
+  // Nil, a bool, a number or a string: nothing for check_arg to look at.
+  static bool is_plain(const Arg& a) { return a.kind_ < Arg::Kind::Array; }
   // A heap value for `a` (allocates: a goroutine, or the world stopped).
   static Value to_value(Runtime& rt, const Arg& a);
 };
