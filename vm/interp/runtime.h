@@ -188,6 +188,10 @@ class Runtime : public CompileEnv, public gc::Roots {
   // The 256 one-byte strings (s[i], chr, iterating a string), made once.
   // GC roots; immutable after the constructor.
   Value byte_strings[256];
+  // The standard modules' per-VM state (vm/lib/lib.h, lib::State), opaque
+  // below vm/lib: made by install_builtins, freed with the Runtime. Holds
+  // no GC references (module maps are rooted through a hidden global).
+  std::shared_ptr<void> lib_state;
 
  private:
   RuntimeOptions opts_;

@@ -19,6 +19,8 @@
 #include "vm/interp/runtime.h"
 #include "vm/interp/chanops.h"
 #include "vm/sched/preempt.h"
+#include "vm/lib/lib.h"
+#include "vm/lib/stdio.h"
 
 namespace weft {
 
@@ -84,7 +86,7 @@ Value b_print(Thread* t, Value* args, int n) {
     format_value(s, args[i], false);
   }
   s += '\n';
-  std::fwrite(s.data(), 1, s.size(), t->rt->options().out);
+  lib::out_write(t->rt->options().out, s);
   return Value::nil();
 }
 
@@ -95,8 +97,44 @@ Value b_str(Thread* t, Value* args, int) {
   return str_value(*t->rt, s);
 }
 
-Value b_int(Thread* t, Value* args, int) {
+// The value of digit c in bases up to 36, or 99.
+int digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+  return 99;
+}
+
+// int(s, base): [+-], then a 0x/0b/0o prefix if it names the base, then
+// digits; surrounding whitespace is allowed, as int(s) allows it.
+Value int_in_base(Thread* t, Value v, Value basev) {
+  if (!is_type(v, ObjType::String)) return bad_arg(t, "int", "string", v);
+  int64_t base;
+  if (!want_int(t, "int", basev, &base)) return Value::empty();
+  if (base < 2 || base > 36) {
+    t->raise("int: base %lld is out of range 2..36", (long long)base);
+    return Value::empty();
+  }
+  std::string_view s = trim(as_string(v)->view());
+  bool neg = !s.empty() && s[0] == '-';
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+  if (s.size() > 2 && s[0] == '0') {
+    char p = char(s[1] | 0x20);
+    if ((p == 'x' && base == 16) || (p == 'b' && base == 2) || (p == 'o' && base == 8)) s.remove_prefix(2);
+  }
+  uint64_t u = 0, max = neg ? uint64_t(1) << 63 : (uint64_t(1) << 63) - 1;
+  for (char c : s) {
+    int d = digit_value(c);
+    if (d >= base || u > (max - uint64_t(d)) / uint64_t(base)) return convert_error(t, v, "int");
+    u = u * uint64_t(base) + uint64_t(d);
+  }
+  if (s.empty()) return convert_error(t, v, "int");
+  return t->rt->make_int(neg ? int64_t(0 - u) : int64_t(u));
+}
+
+Value b_int(Thread* t, Value* args, int n) {
   Value v = args[0];
+  if (n > 1) return int_in_base(t, v, args[1]);
   if (is_int(v)) return v;
   if (v.is_double()) {
     double d = std::trunc(v.as_double());
@@ -535,24 +573,13 @@ Value b_args(Thread* t, Value*, int) {
   return obj(a);
 }
 
-// A system call (sched::entersyscall): while it waits for input its P runs
-// other goroutines. The line is read into C++ memory without a P and
-// copied into the heap after exitsyscall.
+// Reads through the shared input buffer (vm/lib/stdio.h): with a P while
+// the buffer holds a line, as a system call (sched::entersyscall) while it
+// waits for input, so its P runs other goroutines meanwhile.
 Value b_readline(Thread* t, Value*, int) {
-  std::string line;
-  int c;
-  bool any = false;
-  bool syscall = sched::getg() != nullptr;
-  std::fflush(t->rt->options().out);  // a prompt printed before must show (like C++'s cin tie)
-  if (syscall) sched::entersyscall();
-  while ((c = std::fgetc(stdin)) != EOF) {
-    any = true;
-    if (c == '\n') break;
-    line += char(c);
-  }
-  if (syscall) sched::exitsyscall();
-  if (!any) return Value::nil();
-  return str_value(*t->rt, line);
+  std::optional<std::string> line = lib::read_line(t->rt->options().out);
+  if (!line) return Value::nil();
+  return str_value(*t->rt, *line);
 }
 
 // ---- goroutines (vm/sched) ----
@@ -597,7 +624,7 @@ struct Builtin {
 };
 
 constexpr Builtin kBuiltins[] = {
-    {"print", b_print, 0, -1},     {"str", b_str, 1, 1},          {"int", b_int, 1, 1},
+    {"print", b_print, 0, -1},     {"str", b_str, 1, 1},          {"int", b_int, 1, 2},
     {"float", b_float, 1, 1},      {"type", b_type, 1, 1},        {"len", b_len, 1, 1},
     {"push", b_push, 2, -1},       {"pop", b_pop, 1, 1},          {"keys", b_keys, 1, 1},
     {"has", b_has, 2, 2},          {"delete", b_delete, 2, 2},    {"slice", b_slice, 2, 3},
@@ -619,6 +646,7 @@ void install_builtins(Runtime& rt) {
   for (const Builtin& b : kBuiltins) rt.define_native(b.name, b.fn, b.min_args, b.max_args);
   Value pcall = rt.globals[size_t(rt.find_global("pcall"))];
   pcall.as_obj()->flags |= kNativePcall;
+  lib::install_modules(rt);
 }
 
 }  // namespace weft
