@@ -191,6 +191,36 @@ TEST(HostCall, SeveralHostThreadsWithGoroutinesAndCollections) {
   EXPECT_TRUE(vm.wait_all().ok());
 }
 
+// Signals every ~50 us and collections all the time: calls stop anywhere,
+// are handed over or go on here, and every result stays right.
+TEST(HostCall, UnderPreemptAndGcStress) {
+  weft::Config config;
+  config.procs = 2;
+  config.preempt_stress = true;
+  config.gc_stress = true;
+  weft::VM vm(config);
+  setup(vm);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; t++) {
+    threads.emplace_back([&, t] {
+      for (int c = 0; c < 60; c++) {
+        Result r = vm.call("add", {"s" + std::to_string(t), std::to_string(c)});
+        if (!r.ok() || r.value.to_string() != "s" + std::to_string(t) + std::to_string(c)) failures++;
+        Result k = vm.call("churn", {2});
+        if (!k.ok() || k.value.to_int() != 2) failures++;
+        if (c % 20 == 0) {
+          Result f = vm.call("fan", {4});
+          if (!f.ok() || f.value.to_int() != 14) failures++;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(vm.wait_all().ok());
+}
+
 TEST(HostCall, InterruptStopsACallRunningHere) {
   weft::VM vm;
   setup(vm);

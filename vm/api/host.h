@@ -3,7 +3,9 @@
 // vm/api/host.cpp drives the scheduler for host threads; vm/api*.cpp implement
 // the public classes of include/weft/ on top of this.
 //
-// Model. Host threads never run goroutines (docs/design.md#host-threads). A host call is a
+// Model. A host thread runs a call itself when a P is free
+// (Runtime::call_here, docs/design.md#host-calls); otherwise, and when such
+// a call parks, it is a goroutine it waits for (docs/design.md#host-threads), a
 // HostTask: the host spawns a G for it (Runtime::spawn) and waits for its
 // result (Runtime::await), like a receive on a channel. Arguments cross as
 // weft::Arg trees, plain C++ data; the G converts them into heap values

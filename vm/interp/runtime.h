@@ -4,9 +4,9 @@
 //
 // Threads: host threads (any number at once) hand work to the scheduler
 // (vm/sched), whose Ms run it as goroutines while the host thread waits
-// (vm/api/host.cpp: the host side, for the embedding API and run()). Host
-// threads never run goroutines; loading code and defining globals stop the
-// world instead (with_world_stopped).
+// (vm/api/host.cpp: the host side, for the embedding API and run()), or run
+// a call themselves as an M holding a P (call_here, docs/design.md#host-calls);
+// loading code and defining globals stop the world instead (with_world_stopped).
 #pragma once
 
 #include <atomic>
