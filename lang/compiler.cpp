@@ -38,8 +38,20 @@ std::string_view source_line(std::string_view source, int line) {
   }
   size_t end = source.find('\n', start);
   std::string_view text = source.substr(start, end == std::string_view::npos ? source.size() - start : end - start);
+  if (line == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // columns start after a BOM
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
   return text;
+}
+
+// "FILE:LINE:COL: WHAT", the source line and a caret under COL.
+void located(std::string& out, std::string_view file, std::string_view source, int line, int col,
+             const std::string& what) {
+  out += std::string(file) + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + what + "\n";
+  std::string_view text = source_line(source, line);
+  out += text;
+  out += '\n';
+  for (int i = 0; i + 1 < col; i++) out += size_t(i) < text.size() && text[size_t(i)] == '\t' ? '\t' : ' ';
+  out += "^\n";
 }
 
 }  // namespace
@@ -70,13 +82,8 @@ std::string format_diagnostics(std::string_view file, std::string_view source,
                                const std::vector<Diagnostic>& errors) {
   std::string out;
   for (const Diagnostic& d : errors) {
-    out += std::string(file) + ":" + std::to_string(d.line) + ":" + std::to_string(d.col) +
-           ": error: " + d.message + "\n";
-    std::string_view text = source_line(source, d.line);
-    out += text;
-    out += '\n';
-    for (int i = 0; i + 1 < d.col; i++) out += size_t(i) < text.size() && text[size_t(i)] == '\t' ? '\t' : ' ';
-    out += "^\n";
+    located(out, file, source, d.line, d.col, "error: " + d.message);
+    if (!d.note.empty()) located(out, file, source, d.note_line, d.note_col, "note: " + d.note);
   }
   return out;
 }

@@ -18,6 +18,10 @@ struct Diagnostic {
   int line;  // 1-based
   int col;   // 1-based, in bytes
   std::string message;
+  // An optional note at a second place (an unclosed '{': where the input
+  // ends); printed after the error as "FILE:L:C: note: NOTE".
+  std::string note = {};
+  int note_line = 0, note_col = 0;
 };
 
 // Compiles a whole file. Returns its main proto (adopted by env), or nullptr
@@ -25,7 +29,8 @@ struct Diagnostic {
 Proto* compile(CompileEnv& env, std::string_view file, std::string_view source,
                std::vector<Diagnostic>& errors);
 
-// "file.wf:LINE:COL: error: MESSAGE", the source line, a caret; one per error.
+// "file.wf:LINE:COL: error: MESSAGE", the source line, a caret; one per
+// error, each followed by its note in the same form, if it has one.
 std::string format_diagnostics(std::string_view file, std::string_view source,
                                const std::vector<Diagnostic>& errors);
 

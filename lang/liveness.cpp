@@ -12,8 +12,9 @@
 // the whole body after its last use.
 //
 // Operands come from kOpInfo's modes; instructions with register ranges or
-// implicit registers (CALL, GO, NEWARRAY, APPENDN, NEWMAP, SETMAPN, LOADNIL,
-// FOR*, ITER*, SELECT, CLOSURE's captures, ARITH2's EXTRA word) are handled
+// implicit registers (CALL, CALLV, GO, GOV, NEWSPILL, NEWARRAY, APPENDN, NEWMAP,
+// SETMAPN, LOADNIL, FOR*, ITER*, SELECT, RECV2, CLOSURE's captures, the
+// instructions followed by an EXTRA word, JMP's 24-bit offset) are handled
 // by name.
 #include "lang/liveness.h"
 
@@ -40,12 +41,17 @@ void operand(Effects& e, Mode m, int reg) {
   if (m == Mode::W || m == Mode::X) e.fall_defs.push_back(reg);
 }
 
-Effects effects(const Proto& p, int pc) {
+// Fills e (cleared first: one Effects is reused for every pc, as a large
+// function has millions of instructions).
+void effects(const Proto& p, int pc, Effects& e) {
   Instr i = p.code[size_t(pc)];
   Op op = op_of(i);
   int a = arg_a(i), b = arg_b(i), c = arg_c(i);
   int target = pc + 1 + arg_sbx(i);
-  Effects e;
+  e.uses.clear();
+  e.fall_defs.clear();
+  e.jump_defs.clear();
+  e.jump = -1;
   e.fall = pc + 1;
   switch (op) {
     case Op::CALL:
@@ -57,6 +63,24 @@ Effects effects(const Proto& p, int pc) {
       e.fall_defs.push_back(a);
       break;
     case Op::GO: range(e.uses, a, b + 1); break;
+    case Op::CALLV:  // the argument array and the callee; the result in R[A+1]
+      range(e.uses, a, 2);
+      e.fall_defs.push_back(a + 1);
+      break;
+    case Op::GOV: range(e.uses, a, 2); break;
+    case Op::NEWSPILL:  // moves the parameters from R[A] on into the array
+      range(e.uses, a, p.nparams - a);
+      e.fall_defs.push_back(a);
+      break;
+    case Op::LOADKX:
+    case Op::GETGLOBALX:
+      e.fall_defs.push_back(a);
+      e.fall = pc + 2;  // past the EXTRA word
+      break;
+    case Op::SETGLOBALX:
+      e.uses.push_back(a);
+      e.fall = pc + 2;
+      break;
     case Op::NEWARRAY:
       range(e.uses, b, c);
       e.fall_defs.push_back(a);
@@ -74,8 +98,12 @@ Effects effects(const Proto& p, int pc) {
       range(e.uses, b, 2 * c);
       break;
     case Op::LOADNIL: range(e.fall_defs, a, b + 1); break;
-    case Op::SELECT:  // reads its case operands, writes the case taken and the value
+    case Op::SELECT:  // reads its case operands, writes the case taken, the value and ok
       range(e.uses, b, select_nregs(p.k[size_t(c)].as_inline_int()));
+      e.fall_defs = {a, a + 1, a + 2};
+      break;
+    case Op::RECV2:  // the value and ok
+      e.uses.push_back(b);
       e.fall_defs = {a, a + 1};
       break;
     case Op::ARITH2: {  // reads its EXTRA word's Z too, then goes past it
@@ -118,7 +146,7 @@ Effects effects(const Proto& p, int pc) {
       break;
     case Op::JMP:
       e.fall = -1;
-      e.jump = target;
+      e.jump = pc + 1 + arg_sj(i);
       break;
     case Op::JMPIF:
     case Op::JMPIFNOT:
@@ -141,45 +169,45 @@ Effects effects(const Proto& p, int pc) {
       break;
     }
   }
-  return e;
 }
 
 }  // namespace
 
-std::vector<std::vector<uint64_t>> live_in(Proto& p) {
+std::vector<uint64_t> live_in(Proto& p) {
   int n = int(p.code.size());
   int words = (p.nregs + 63) / 64;
   if (words == 0) words = 1;
   p.map_words = words;
-  std::vector<Effects> fx;
-  fx.reserve(size_t(n));
-  for (int pc = 0; pc < n; pc++) fx.push_back(effects(p, pc));
-
-  std::vector<std::vector<uint64_t>> live(size_t(n), std::vector<uint64_t>(size_t(words), 0));
-  auto set = [&](std::vector<uint64_t>& bits, int reg) {
-    if (reg >= 0 && reg < words * 64) bits[size_t(reg >> 6)] |= uint64_t(1) << (reg & 63);
+  size_t w = size_t(words);
+  // Flat: pc's bitset is live[pc * words ..]. Effects are recomputed on
+  // each pass rather than stored (memory, not time, bounds huge functions).
+  std::vector<uint64_t> live(size_t(n) * w, 0);
+  auto set = [&](uint64_t* bits, int reg) {
+    if (reg >= 0 && reg < words * 64) bits[reg >> 6] |= uint64_t(1) << (reg & 63);
   };
-  auto clear = [&](std::vector<uint64_t>& bits, int reg) {
-    if (reg >= 0 && reg < words * 64) bits[size_t(reg >> 6)] &= ~(uint64_t(1) << (reg & 63));
+  auto clear = [&](uint64_t* bits, int reg) {
+    if (reg >= 0 && reg < words * 64) bits[reg >> 6] &= ~(uint64_t(1) << (reg & 63));
   };
-  std::vector<uint64_t> in(static_cast<size_t>(words)), edge(static_cast<size_t>(words));
+  std::vector<uint64_t> in(w), edge(w);
+  Effects e;
   bool changed = true;
   while (changed) {
     changed = false;
     for (int pc = n - 1; pc >= 0; pc--) {
-      const Effects& e = fx[size_t(pc)];
+      effects(p, pc, e);
       std::fill(in.begin(), in.end(), 0);
       auto flow = [&](int succ, const std::vector<int>& defs) {
         if (succ < 0 || succ >= n) return;
-        edge = live[size_t(succ)];
-        for (int r : defs) clear(edge, r);
-        for (int w = 0; w < words; w++) in[size_t(w)] |= edge[size_t(w)];
+        std::copy_n(&live[size_t(succ) * w], w, edge.begin());
+        for (int r : defs) clear(edge.data(), r);
+        for (size_t k = 0; k < w; k++) in[k] |= edge[k];
       };
       flow(e.fall, e.fall_defs);
       flow(e.jump, e.jump_defs);
-      for (int r : e.uses) set(in, r);
-      if (in != live[size_t(pc)]) {
-        live[size_t(pc)] = in;
+      for (int r : e.uses) set(in.data(), r);
+      uint64_t* mine = &live[size_t(pc) * w];
+      if (!std::equal(in.begin(), in.end(), mine)) {
+        std::copy(in.begin(), in.end(), mine);
         changed = true;
       }
     }
@@ -188,13 +216,14 @@ std::vector<std::vector<uint64_t>> live_in(Proto& p) {
 }
 
 void compute_stack_maps(Proto& p) {
-  std::vector<std::vector<uint64_t>> live = live_in(p);
+  std::vector<uint64_t> live = live_in(p);
+  size_t w = size_t(p.map_words);
   p.maps.clear();
   p.live_bits.clear();
   for (size_t pc = 0; pc < p.code.size(); pc++) {
     if (!is_safe_point(op_of(p.code[pc]))) continue;
     p.maps.push_back({uint32_t(pc), uint32_t(p.live_bits.size())});
-    p.live_bits.insert(p.live_bits.end(), live[pc].begin(), live[pc].end());
+    p.live_bits.insert(p.live_bits.end(), &live[pc * w], &live[pc * w] + w);
   }
 }
 

@@ -9,9 +9,9 @@
 namespace weft::lang {
 
 // The registers live into each instruction (a bitset of p.map_words words
-// per pc), by a backward dataflow to a fixpoint over the proto's control
-// flow graph. Sets p.map_words.
-std::vector<std::vector<uint64_t>> live_in(Proto& p);
+// per pc, pc's at [pc * map_words]), by a backward dataflow to a fixpoint
+// over the proto's control flow graph. Sets p.map_words.
+std::vector<uint64_t> live_in(Proto& p);
 
 // Fills p.maps / p.live_bits / p.map_words: one map per safe-point pc.
 void compute_stack_maps(Proto& p);

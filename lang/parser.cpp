@@ -1,6 +1,7 @@
 // The parser: recursive descent for statements, precedence climbing for
 // binary operators (README.md#the-language-in-brief, lowest first: || && ==,!= <,<=,>,>=
-// +,- *,/,%; then unary - ! <-; then postfix call, index, field).
+// +,-,|,^ *,/,%,<<,>>,&, Go's levels; then unary - ! <- ~; then postfix
+// call, index, field).
 //
 // Error recovery: a syntax error records a diagnostic and unwinds (with a
 // private exception that never leaves this file) to the statement loop,
@@ -29,15 +30,22 @@ int precedence(Tok t) {
     case Tok::AndAnd: return 2;
     case Tok::Eq: case Tok::Ne: return 3;
     case Tok::Lt: case Tok::Le: case Tok::Gt: case Tok::Ge: return 4;
-    case Tok::Plus: case Tok::Minus: return 5;
-    case Tok::Star: case Tok::Slash: case Tok::Percent: return 6;
+    case Tok::Plus: case Tok::Minus: case Tok::Pipe: case Tok::Caret: return 5;
+    case Tok::Star: case Tok::Slash: case Tok::Percent:
+    case Tok::Shl: case Tok::Shr: case Tok::Amp: return 6;
     default: return 0;
   }
 }
 
 bool is_compound_assign(Tok t) {
-  return t == Tok::PlusAssign || t == Tok::MinusAssign || t == Tok::StarAssign ||
-         t == Tok::SlashAssign || t == Tok::PercentAssign;
+  switch (t) {
+    case Tok::PlusAssign: case Tok::MinusAssign: case Tok::StarAssign: case Tok::SlashAssign:
+    case Tok::PercentAssign: case Tok::AmpAssign: case Tok::PipeAssign: case Tok::CaretAssign:
+    case Tok::ShlAssign: case Tok::ShrAssign:
+      return true;
+    default:
+      return false;
+  }
 }
 
 class Parser {
@@ -78,6 +86,7 @@ class Parser {
   int depth_ = 0;            // recursion depth (kMaxDepth bounds it); see Deeper
   FuncLit* fn_ = nullptr;    // the function being parsed
   int last_error_line_ = 0, last_error_col_ = 0;
+  bool unclosed_reported_ = false;  // close_brace has reported an unclosed brace
 
   // ---- tokens
 
@@ -132,6 +141,23 @@ class Parser {
     }
     throw ParseError{};
   }
+  // The `}` that closes `open`. At the end of the input the error is put
+  // at `open` (what the reader must fix), with the end as a note; only the
+  // innermost unclosed brace is reported.
+  void close_brace(const Token& open, const char* what = nullptr) {
+    const Token& t = peek();
+    if (t.kind != Tok::Eof) {
+      expect(Tok::RBrace, what);
+      return;
+    }
+    if (!unclosed_reported_) {
+      errors_.push_back({open.line, open.col, "unclosed '{': unexpected end of file, expected '}'",
+                         "the file ends here", t.line, t.col});
+      unclosed_reported_ = true;
+    }
+    throw ParseError{};
+  }
+
   [[noreturn]] void fail_at(const Node* n, std::string msg) {
     error_at(n->line, n->col, std::move(msg));
     throw ParseError{};
@@ -231,7 +257,7 @@ class Parser {
     Block* b = node<Block>(open);
     while (peek().kind != Tok::RBrace && peek().kind != Tok::Eof) statement_into(b);
     b->end_line = peek().line;
-    expect(Tok::RBrace);
+    close_brace(open);
     nesting_ = saved;
     return b;
   }
@@ -282,6 +308,12 @@ class Parser {
     const Token& t = advance();
     LetStmt* s = node<LetStmt>(t);
     s->name = std::string(expect(Tok::Ident, "identifier").text);
+    if (accept(Tok::Comma)) {  // `let v, ok = <-ch`: the only two-name let
+      s->name2 = std::string(expect(Tok::Ident, "identifier").text);
+      expect(Tok::Assign);
+      s->init = comma_ok_receive();
+      return s;
+    }
     if (accept(Tok::Assign)) {
       s->init = expression();
       if (s->init->kind == ExprKind::Function) {
@@ -290,6 +322,14 @@ class Parser {
       }
     }
     return s;
+  }
+
+  // The right side of a comma-ok receive: exactly `<-ch`.
+  Expr* comma_ok_receive() {
+    if (peek().kind != Tok::Arrow) fail_here("unexpected " + describe(peek()) + ", expected '<-'");
+    Expr* e = expression();
+    if (e->kind != ExprKind::Recv) fail_at(e, "two variables need a receive: let v, ok = <-ch");
+    return e;
   }
 
   Stmt* fn_declaration() {
@@ -335,7 +375,7 @@ class Parser {
     SelectStmt* s = node<SelectStmt>(t);
     int saved = nesting_;
     nesting_ = 0;
-    expect(Tok::LBrace);
+    const Token& open = expect(Tok::LBrace);
     for (;;) {
       Tok k = peek().kind;
       if (k == Tok::Newline || k == Tok::Semicolon) {
@@ -345,7 +385,7 @@ class Parser {
       if (k == Tok::RBrace || k == Tok::Eof) break;
       s->cases.push_back(select_case());
     }
-    expect(Tok::RBrace);
+    close_brace(open);
     nesting_ = saved;
     return s;
   }
@@ -361,6 +401,7 @@ class Parser {
       expect(Tok::Case, "'case' or 'default'");
       if (accept(Tok::Let)) {
         c.bind = std::string(expect(Tok::Ident, "identifier").text);
+        if (accept(Tok::Comma)) c.bind_ok = std::string(expect(Tok::Ident, "identifier").text);
         expect(Tok::Assign);
         if (peek().kind != Tok::Arrow) fail_here("unexpected " + describe(peek()) + ", expected '<-'");
       }
@@ -456,7 +497,7 @@ class Parser {
 
   Expr* unary() {
     const Token& t = peek();
-    if (t.kind == Tok::Minus || t.kind == Tok::Bang || t.kind == Tok::Arrow) {
+    if (t.kind == Tok::Minus || t.kind == Tok::Bang || t.kind == Tok::Arrow || t.kind == Tok::Tilde) {
       advance();
       UnaryExpr* u = node<UnaryExpr>(t, t.kind == Tok::Arrow ? ExprKind::Recv : ExprKind::Unary);
       u->op = t.kind;
@@ -571,7 +612,7 @@ class Parser {
     const Token& t = advance();
     MapExpr* m = node<MapExpr>(t);
     nesting_++;
-    while (peek().kind != Tok::RBrace) {
+    while (peek().kind != Tok::RBrace && peek().kind != Tok::Eof) {
       const Token& k = peek();
       if (k.kind == Tok::Ident && toks_[pos_ + 1].kind == Tok::Colon) {
         advance();
@@ -585,7 +626,7 @@ class Parser {
       m->values.push_back(expression());
       if (!accept(Tok::Comma)) break;
     }
-    expect(Tok::RBrace, "',' or '}'");
+    close_brace(t, "',' or '}'");
     nesting_--;
     return m;
   }

@@ -23,6 +23,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace weft::lang {
 
@@ -87,6 +88,8 @@ class Resolver {
     for (Stmt* s : top->stmts) {
       const std::string* name = declared_name(s);
       if (name && !globals_.insert(*name).second) error(s, "'" + *name + "' already declared in this block");
+      const std::string* name2 = second_name(s);
+      if (name2 && !globals_.insert(*name2).second) error(s, "'" + *name2 + "' already declared in this block");
     }
   }
 
@@ -94,6 +97,11 @@ class Resolver {
     if (s->kind == StmtKind::Let) return &static_cast<LetStmt*>(s)->name;
     if (s->kind == StmtKind::FnDecl) return &static_cast<FnDeclStmt*>(s)->fn->name;
     return nullptr;
+  }
+  // `ok` of `let v, ok = <-ch`, or nullptr.
+  static const std::string* second_name(Stmt* s) {
+    if (s->kind != StmtKind::Let || static_cast<LetStmt*>(s)->name2.empty()) return nullptr;
+    return &static_cast<LetStmt*>(s)->name2;
   }
 
   // ---- scopes
@@ -167,6 +175,7 @@ class Resolver {
       if (s->kind == StmtKind::Let) {
         LetStmt* let = static_cast<LetStmt*>(s);
         let->var = declare(s, let->name, false);
+        if (!let->name2.empty()) let->var2 = declare(s, let->name2, false);
       } else if (s->kind == StmtKind::FnDecl) {
         FnDeclStmt* fd = static_cast<FnDeclStmt*>(s);
         fd->var = declare(s, fd->fn->name, true);
@@ -193,6 +202,7 @@ class Resolver {
         LetStmt* let = static_cast<LetStmt*>(s);
         if (let->init) expr(let->init);
         if (let->var) mark_declared(let->name, let->var);
+        if (let->var2) mark_declared(let->name2, let->var2);
         break;
       }
       case StmtKind::FnDecl: function(static_cast<FnDeclStmt*>(s)->fn); break;
@@ -269,6 +279,7 @@ class Resolver {
       if (c.value) expr(c.value);
       fs_->scopes.emplace_back();
       if (!c.bind.empty()) c.var = declare(c.body, c.bind, true);
+      if (!c.bind_ok.empty()) c.var_ok = declare(c.body, c.bind_ok, true);
       block(c.body);
       fs_->scopes.pop_back();
     }
@@ -296,6 +307,11 @@ class Resolver {
     depth_--;
   }
 
+  static bool is_operator(const Expr* e) {
+    return e->kind == ExprKind::Binary || e->kind == ExprKind::And || e->kind == ExprKind::Or ||
+           e->kind == ExprKind::Range;
+  }
+
   void expr_kind(Expr* e) {
     switch (e->kind) {
       case ExprKind::Nil: case ExprKind::True: case ExprKind::False:
@@ -305,9 +321,14 @@ class Resolver {
       case ExprKind::Unary:
       case ExprKind::Recv: expr(static_cast<UnaryExpr*>(e)->operand); break;
       case ExprKind::Binary: case ExprKind::And: case ExprKind::Or: case ExprKind::Range: {
-        BinaryExpr* b = static_cast<BinaryExpr*>(e);
-        expr(b->left);
-        expr(b->right);
+        // An operator chain (a + b + c ...) is flat, not nesting: its left
+        // spine is walked by a loop, so any length takes one level. The
+        // code generator walks such spines by loops too.
+        std::vector<Expr*> rights;
+        Expr* x = e;
+        for (; is_operator(x); x = static_cast<BinaryExpr*>(x)->left) rights.push_back(static_cast<BinaryExpr*>(x)->right);
+        expr(x);
+        for (auto it = rights.rbegin(); it != rights.rend(); ++it) expr(*it);
         break;
       }
       case ExprKind::Call: {

@@ -23,7 +23,7 @@ namespace {
 const std::vector<std::string>& builtin_names() {
   static const std::vector<std::string> names = [] {
     weft::Runtime rt;
-    return rt.global_names;
+    return rt.globals.names();
   }();
   return names;
 }

@@ -126,5 +126,16 @@ TEST(Parser, FormatDiagnostics) {
             "t.wf:2:10: error: invalid character '@'\n\tlet b = @\n\t        ^\n");
 }
 
+// A missing '}' is reported at the '{' it leaves open, with where the
+// input ends as a note (issue 14).
+TEST(Parser, UnclosedBraceNote) {
+  std::string src = "fn f() {\n  print(1)\n";
+  auto e = errors_of(src);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(format_diagnostics("t.wf", src, e),
+            "t.wf:1:8: error: unclosed '{': unexpected end of file, expected '}'\nfn f() {\n       ^\n"
+            "t.wf:2:11: note: the file ends here\n  print(1)\n          ^\n");
+}
+
 }  // namespace
 }  // namespace weft::lang

@@ -274,7 +274,9 @@ Result VM::set(std::string_view name, Arg value) {
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::set");
   Runtime& rt = *impl_->rt;
   if (std::string problem = Access::check_arg(value, &rt.host()); !problem.empty()) return misuse(problem);
-  rt.with_world_stopped([&] { rt.globals[size_t(rt.define_global(name))] = Access::to_value(rt, value); });
+  bool ok = true;
+  rt.with_world_stopped([&] { ok = rt.set_global(name, Access::to_value(rt, value)); });
+  if (!ok) return misuse("too many globals");
   return {};
 }
 
@@ -417,11 +419,11 @@ Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
       }
       Value v = Value::object(native);
       if (m != nullptr) map_set(rt->heap(), m, Value::object(rt->new_string(d.name)), v);
-      else rt->globals[size_t(rt->define_global(d.name))] = v;
+      else if (!rt->set_global(d.name, v)) r = misuse("too many globals");
       std::lock_guard lk(rt->host().mu);
       rt->host().natives.push_back(std::move(n));
     }
-    if (m != nullptr && r.ok()) rt->globals[size_t(rt->define_global(module))] = Value::object(m);
+    if (m != nullptr && r.ok() && !rt->set_global(module, Value::object(m))) r = misuse("too many globals");
   });
   return r;
 }

@@ -23,6 +23,7 @@
 
 #include "lang/compiler.h"
 #include "vm/api/host.h"
+#include "vm/core/fatal.h"
 #include "vm/gc/scan.h"
 #include "vm/interp/interp.h"
 #include "vm/interp/runtime.h"
@@ -34,7 +35,6 @@ namespace weft {
 Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
   host_ = std::make_shared<detail::HostState>();
   host_->rt = this;
-  globals.reserve(kMaxGlobals);
   heap_ = std::make_unique<gc::Heap>(this, opts_.gc_percent);
   heap_->set_gc_stress(opts_.gc_stress);
   heap_->set_gc_verify(opts_.gc_verify);
@@ -109,21 +109,15 @@ int default_procs() {
 
 Value Runtime::string_constant(std::string_view s) { return Value::object(new_string(s)); }
 
-int Runtime::find_global(std::string_view name) {
-  std::lock_guard lk(globals_mu_);
-  auto it = global_index_.find(std::string(name));
-  return it == global_index_.end() ? -1 : it->second;
-}
+int Runtime::find_global(std::string_view name) { return globals.find(name); }
 
-int Runtime::define_global(std::string_view name) {
-  int slot = find_global(name);
-  if (slot >= 0) return slot;
-  std::lock_guard lk(globals_mu_);
-  slot = int(globals.size());
-  globals.push_back(Value::nil());
-  global_names.emplace_back(name);
-  global_index_.emplace(std::string(name), slot);
-  return slot;
+int Runtime::define_global(std::string_view name) { return globals.define(name); }
+
+bool Runtime::set_global(std::string_view name, Value v) {
+  int slot = globals.define(name);
+  if (slot < 0) return false;
+  globals[size_t(slot)] = v;
+  return true;
 }
 
 Proto* Runtime::adopt(std::unique_ptr<Proto> p) {
@@ -133,7 +127,7 @@ Proto* Runtime::adopt(std::unique_ptr<Proto> p) {
 
 void Runtime::define_native(const char* name, NativeFn fn, int min_args, int max_args) {
   Native* n = new_native(name, fn, min_args, max_args);
-  globals[size_t(define_global(name))] = Value::object(n);
+  if (!set_global(name, Value::object(n))) fatal("runtime: no global slot left for a builtin");
 }
 
 // ---- collection ----
@@ -156,7 +150,7 @@ size_t Runtime::push_roots(gc::RootSink& sink) {
     scan_vm(sink, main_.get(), false);  // no scheduler: the host thread's goroutine
     goroutines = 1;
   }
-  if (!globals.empty()) sink.values(globals.data(), globals.data() + globals.size());
+  if (size_t n = globals.size(); n > 0) sink.values(globals.slots(), globals.slots() + n);
   for (auto& p : protos_) {
     if (!p->k.empty()) sink.values(p->k.data(), p->k.data() + p->k.size());
   }

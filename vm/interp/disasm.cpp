@@ -1,7 +1,7 @@
 // The disassembler (vm --disasm). (Proto::live_at is in vm/interp/proto.cpp.)
 //
 // One line per instruction, driven by the opcode table's operand modes:
-//     pc  [line] OPNAME     operands  ; constants, jump targets  live: r0 r3
+//     pc  [line] OPNAME     operands  ; constants, jump targets, operand names  live: r0 r3
 // A proto is followed by its children, depth first.
 #include <cstdio>
 #include <string>
@@ -47,6 +47,17 @@ void operands(const Proto& p, uint32_t pc, std::string& ops, std::string& note) 
       default: break;
     }
   };
+  if (op_of(i) == Op::JMP) {
+    add(arg_sj(i));
+    comment("-> " + std::to_string(int(pc) + 1 + arg_sj(i)));
+    return;
+  }
+  Op prev = pc > 0 ? op_of(p.code[pc - 1]) : Op::EXTRA;
+  if (op_of(i) == Op::EXTRA && prev != Op::ARITH2) {  // the index of a wide LOADKX, GETGLOBALX, SETGLOBALX
+    add(arg_ax(i));
+    if (prev == Op::LOADKX && size_t(arg_ax(i)) < p.k.size()) comment(constant(p.k[size_t(arg_ax(i))]));
+    return;
+  }
   if (op_of(i) == Op::EXTRA) {  // ARITH2's second word: op1 op2 Z
     add(arg_c(i));
     note.append(op_info(Op(arg_a(i))).name).append(" then ").append(op_info(Op(arg_b(i))).name);
@@ -73,6 +84,7 @@ void operands(const Proto& p, uint32_t pc, std::string& ops, std::string& note) 
   if (info.c != Mode::N) add(arg_c(i));
   describe(info.b, arg_b(i));
   describe(info.c, arg_c(i));
+  if (const OperandName* n = p.operand_name(pc)) comment(n->describe());  // what its errors name
 }
 
 void disassemble_into(const Proto& p, std::string& out) {

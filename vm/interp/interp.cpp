@@ -73,6 +73,11 @@ const char* op_text(Op op) {
     case Op::SUB: case Op::SUBK: return "-";
     case Op::MUL: case Op::MULK: return "*";
     case Op::DIV: case Op::DIVK: return "/";
+    case Op::BAND: case Op::BANDK: return "&";
+    case Op::BOR: case Op::BORK: return "|";
+    case Op::BXOR: case Op::BXORK: return "^";
+    case Op::SHL: case Op::SHLK: return "<<";
+    case Op::SHR: case Op::SHRK: return ">>";
     default: return "%";
   }
 }
@@ -305,6 +310,53 @@ inline bool int_step(Op op, int64_t a, int64_t b, int64_t* r) {
   }
 }
 
+// A bitwise operator on two int64s; false for a negative shift count.
+// Shifts of 64 or more are defined (0, or -1 for >> of a negative), where
+// C++ leaves them undefined.
+constexpr bool bit_step(Op op, int64_t a, int64_t b, int64_t* r) {
+  switch (op) {
+    case Op::BAND: case Op::BANDK: *r = a & b; return true;
+    case Op::BOR: case Op::BORK: *r = a | b; return true;
+    case Op::BXOR: case Op::BXORK: *r = a ^ b; return true;
+    case Op::SHL: case Op::SHLK:
+      if (b < 0) return false;
+      *r = b >= 64 ? 0 : int64_t(uint64_t(a) << b);
+      return true;
+    default:  // SHR, SHRK: arithmetic
+      if (b < 0) return false;
+      *r = a >> (b >= 64 ? 63 : b);
+      return true;
+  }
+}
+
+// Bitwise operators off the fast path: boxed operands or results, errors.
+// One instance per opcode.
+template <Op OP>
+NOINLINE bool bitwise_slow(Thread* t, Value* dst, Value a, Value b) {
+  if (!is_int(a) || !is_int(b)) {
+    t->raise("invalid operation: %s %s %s", type_name(a), op_text(OP), type_name(b));
+    return false;
+  }
+  int64_t r;
+  if (!bit_step(OP, int_of(a), int_of(b), &r)) {
+    t->raise("negative shift amount %lld", (long long)int_of(b));
+    return false;
+  }
+  if (!Value::fits_inline(r)) poll_alloc(t);
+  *dst = box_int(t->rt, r);
+  return true;
+}
+
+NOINLINE bool bnot_slow(Thread* t, Value* dst, Value a) {
+  if (!is_int(a)) {
+    t->raise("invalid operation: ~%s", type_name(a));
+    return false;
+  }
+  poll_alloc(t);
+  *dst = box_int(t->rt, ~int_of(a));
+  return true;
+}
+
 NOINLINE bool neg_slow(Thread* t, Value* dst, Value a) {
   poll_alloc(t);
   if (is_int(a)) {
@@ -317,6 +369,23 @@ NOINLINE bool neg_slow(Thread* t, Value* dst, Value a) {
   }
   t->raise("invalid operation: -%s", type_name(a));
   return false;
+}
+
+// " (global 'foo')": where the failing instruction's callee or object was
+// read from (Proto::operand_names), or "" when the compiler recorded
+// nothing for it. Only for errors raised by the top frame's instruction.
+std::string operand_where(Thread* t) {
+  const Frame& f = t->frames.back();
+  if (f.closure == nullptr) return "";
+  const Proto* p = f.closure->proto;
+  const OperandName* n = p->operand_name(uint32_t(f.pc - p->code.data()));
+  return n == nullptr ? std::string() : " (" + n->describe() + ")";
+}
+
+// `cannot call nil (global 'foo')`, `cannot index int (local 'x')`: what the
+// instruction at the top frame's saved pc cannot do to v.
+NOINLINE void raise_bad_operand(Thread* t, const char* what, Value v) {
+  t->raise("cannot %s %s%s", what, type_name(v), operand_where(t).c_str());
 }
 
 bool map_key_check(Thread* t, Value k) {
@@ -359,7 +428,7 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
     *out = t->rt->byte_strings[uint8_t(s->data[i])];
     return true;
   }
-  t->raise("cannot index a value of type %s", type_name(o));
+  raise_bad_operand(t, "index", o);
   return false;
 }
 
@@ -378,7 +447,7 @@ NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
     t->raise("cannot assign to an element of a string (strings are immutable)");
     return false;
   }
-  t->raise("cannot index a value of type %s", type_name(o));
+  raise_bad_operand(t, "index", o);
   return false;
 }
 
@@ -507,7 +576,7 @@ CallOutcome pcall_in_place(Thread* t, uint32_t base, int a, int nargs) {
       return kCallDone;
     }
   } else {
-    t->raise("cannot call a value of type %s", type_name(fn));
+    t->raise("cannot call %s", type_name(fn));
   }
   Value caught = pcall_catch(t);
   t->stack[slot] = caught;
@@ -519,7 +588,7 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   uint32_t base = t->frames.back().base;
   Value fn = t->stack[base + uint32_t(a)];
   if (!is_type(fn, ObjType::Native)) {
-    t->raise("cannot call a value of type %s", type_name(fn));
+    raise_bad_operand(t, "call", fn);
     return kCallError;
   }
   Native* n = as_native(fn);
@@ -541,12 +610,34 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   return kCallDone;
 }
 
+// CALLV (vm/interp/opcodes.h): R[A+1](the elements of the array R[A]),
+// copied to R[A+2 ..] first, where a CALL would have put them. The
+// caller's pc is saved. A stop honoured here re-executes the CALLV, which
+// finds its array again in R[A].
+NOINLINE CallOutcome callv_slow(Thread* t, int a) {
+  uint32_t nb = t->frames.back().base + uint32_t(a) + 2;  // the callee's frame, as CALL's
+  Array* args = as_array(t->stack[nb - 2]);  // the compiler made it: always an array
+  uint32_t n = args->len;
+  Value fn = t->stack[nb - 1];
+  Proto* p = is_type(fn, ObjType::Closure) ? as_closure(fn)->proto : nullptr;
+  SafepointOutcome so = call_safepoint(t, nb + size_t(n) + size_t(p ? p->nregs : 0));
+  if (so != kSafepointOk) return so == kSafepointParked ? kCallParked : kCallError;
+  for (uint32_t j = 0; j < n; j++) array_get(args, j, &t->stack[nb + j]);
+  if (p == nullptr) return call_slow(t, a + 1, int(n));
+  if (p->nparams != int(n)) {
+    raise_arity(t, p->name.c_str(), p->nparams, p->nparams, int(n));
+    return kCallError;
+  }
+  t->frames.push_back(Frame{as_closure(fn), p->code.data(), p->k.data(), nb, 0});
+  return kCallEnter;
+}
+
 // GO: starts R[A](R[A+1] .. R[A+B]) as a goroutine; errors as a call's.
 NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
   Value fn = ra[0];
   if (!is_type(fn, ObjType::Closure)) {
     if (is_type(fn, ObjType::Native)) t->raise("go: cannot start builtin %s as a goroutine", as_native(fn)->name);
-    else t->raise("cannot call a value of type %s", type_name(fn));
+    else raise_bad_operand(t, "call", fn);
     return false;
   }
   Proto* p = as_closure(fn)->proto;
@@ -562,6 +653,27 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
   return true;
 }
 
+// NEWSPILL: a function's spill array, n nils, the first ones the
+// parameters from R[a] on (those past its register file).
+NOINLINE Value new_spill(Thread* t, int a, int n) {
+  Runtime* rt = t->rt;
+  Array* arr = rt->new_array(uint32_t(n), uint32_t(n));
+  const Frame& f = t->frames.back();
+  int nparams = f.closure->proto->nparams;
+  for (int j = 0; j < n && a + j < nparams; j++) array_set_slow(rt->heap(), arr, j, t->stack[f.base + uint32_t(a + j)]);
+  return Value::object(arr);
+}
+
+// GOV: go R[A+1](the elements of the array R[A]), which stays rooted in
+// R[A] while the goroutine is made.
+NOINLINE bool gov_slow(Thread* t, Value* ra) {
+  Array* args = as_array(ra[0]);
+  std::vector<Value> call(size_t(args->len) + 1);  // callee, arguments: go_slow's layout
+  call[0] = ra[1];
+  for (uint32_t j = 0; j < args->len; j++) array_get(args, j, &call[j + 1]);
+  return go_slow(t, call.data(), int(args->len));
+}
+
 // The instruction at pc of a G re-entered with Resume::Complete: a CALL
 // of a native that parked (sleep, gosched, gc, a preempted native call)
 // takes its result from g->resume_value; a channel instruction is finished
@@ -569,8 +681,8 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
 // nullptr with an error raised.
 NOINLINE const Instr* complete_instruction(Thread* t, const Instr* pc, Value* R) {
   sched::G* g = t->g;
-  if (Op op = op_of(*pc); op == Op::CALL || op == Op::CALLG) {
-    R[arg_a(*pc)] = g->resume_value;
+  if (Op op = op_of(*pc); op == Op::CALL || op == Op::CALLG || op == Op::CALLV) {
+    R[arg_a(*pc) + (op == Op::CALLV ? 1 : 0)] = g->resume_value;  // CALLV's result: R[A+1]
     g->resume_value = Value::nil();
     return pc + 1;
   }
@@ -651,7 +763,7 @@ WEFT_ASYNC_SAFE WEFT_NO_CROSSJUMPING static Value interpret(Thread* t, bool comp
   };
 
   Runtime* const rt = t->rt;
-  Value* const G = rt->globals.data();  // globals are only defined while compiling
+  Value* const G = rt->globals.slots();  // never moves (vm/interp/globals.h)
   Frame* f;
   Closure* cl;
   const Instr* pc;
@@ -702,7 +814,7 @@ WEFT_ASYNC_SAFE WEFT_NO_CROSSJUMPING static Value interpret(Thread* t, bool comp
 // Compare-and-skip: the next instruction is a JMP taken iff cond == C.
 #define COND_JUMP(cond)                          \
   do {                                           \
-    if ((cond) == bool(C)) pc += arg_sbx(*pc) + 1; \
+    if ((cond) == bool(C)) pc += arg_sj(*pc) + 1; \
     else pc++;                                   \
   } while (0)
 
@@ -741,10 +853,10 @@ op_SETGLOBAL:
   G[arg_bx(i)] = RA;
   NEXT();
 op_GETUPVAL:
-  RA = cl->upvals[B]->value;
+  RA = cl->upvals[arg_bx(i)]->value;
   NEXT();
 op_SETUPVAL:
-  cl->upvals[B]->value = RA;
+  cl->upvals[arg_bx(i)]->value = RA;
   NEXT();
 op_NEWCELL:
   ALLOC_POLL();
@@ -762,7 +874,13 @@ op_CLOSURE: {
   Closure* c = rt->new_closure(p);
   for (uint32_t j = 0; j < c->nupvals; j++) {
     const Capture& cap = p->captures[j];
-    c->upvals[j] = cap.from_register ? as_cell(R[cap.index]) : cl->upvals[cap.index];
+    if (!cap.from_register) {
+      c->upvals[j] = cl->upvals[cap.index];
+    } else {
+      Value v = R[cap.index];
+      if (UNLIKELY(cap.slot >= 0)) array_get(as_array(v), cap.slot, &v);  // a spilled local's cell
+      c->upvals[j] = as_cell(v);
+    }
   }
   RA = Value::object(c);
   NEXT();
@@ -922,8 +1040,23 @@ op_ARITH2: {
   THROW_IF(!arith2_slow(t, &RA, extra, x, y, z));
   NEXT();
 }
-op_EXTRA:  // never dispatched: ARITH2 consumes it
+op_EXTRA:  // never dispatched: the instruction before it consumes it
   fatal("interp: EXTRA executed");
+op_NEWSPILL:
+  ALLOC_POLL();
+  SAVEPC();
+  RA = new_spill(t, A, arg_bx(i));
+  NEXT();
+// The wide forms: the index is the next (EXTRA) word's Ax.
+op_LOADKX:
+  RA = K[arg_ax(*pc++)];
+  NEXT();
+op_GETGLOBALX:
+  RA = G[arg_ax(*pc++)];
+  NEXT();
+op_SETGLOBALX:
+  G[arg_ax(*pc++)] = RA;
+  NEXT();
 op_NEG: {
   Value x = RB;
   if (LIKELY(x.is_inline_int()) && x.as_inline_int() != Value::kMinInline) {
@@ -938,6 +1071,48 @@ op_NEG: {
 op_NOT:
   RA = Value::boolean(!RB.truthy());
   NEXT();
+
+// Bitwise operators: two inline ints give an inline int, except a shift
+// left that leaves the range; shift counts outside 0..63 (defined by
+// bit_step, negative ones an error), boxed operands and errors take the
+// slow path.
+#define BITWISE(NAME, OPERAND_C, SHIFT)                                  \
+  op_##NAME: {                                                          \
+    Value x = RB, y = OPERAND_C;                                        \
+    if (LIKELY(both_inline(x, y)) && (!SHIFT || uint64_t(y.as_inline_int()) < 64)) { \
+      int64_t r;                                                        \
+      bit_step(Op::NAME, x.as_inline_int(), y.as_inline_int(), &r);     \
+      if (LIKELY(Value::fits_inline(r))) {                              \
+        RA = Value::inline_int(r);                                      \
+        NEXT();                                                         \
+      }                                                                 \
+    }                                                                   \
+    ALLOC_POLL(); /* the slow path may allocate: a full safe-point */   \
+    SAVEPC();                                                           \
+    THROW_IF(!bitwise_slow<Op::NAME>(t, &RA, x, y));                    \
+    NEXT();                                                             \
+  }
+  BITWISE(BAND, RC, false)
+  BITWISE(BOR, RC, false)
+  BITWISE(BXOR, RC, false)
+  BITWISE(SHL, RC, true)
+  BITWISE(SHR, RC, true)
+  BITWISE(BANDK, K[C], false)
+  BITWISE(BORK, K[C], false)
+  BITWISE(BXORK, K[C], false)
+  BITWISE(SHLK, K[C], true)
+  BITWISE(SHRK, K[C], true)
+op_BNOT: {
+  Value x = RB;
+  if (LIKELY(x.is_inline_int())) {  // ~ of an inline int is inline
+    RA = Value::inline_int(~x.as_inline_int());
+    NEXT();
+  }
+  ALLOC_POLL();
+  SAVEPC();
+  THROW_IF(!bnot_slow(t, &RA, x));
+  NEXT();
+}
 op_EQ:
   RA = Value::boolean(values_equal(RB, RC));
   NEXT();
@@ -1013,7 +1188,7 @@ op_JGEK: {
   NEXT();
 }
 op_JMP:
-  pc += arg_sbx(i);
+  pc += arg_sj(i);
   NEXT();
 op_JMPIF:
   if (RA.truthy()) pc += arg_sbx(i);
@@ -1141,6 +1316,20 @@ op_CALL: {
 op_CALLG:
   RA = G[C];
   goto op_CALL;
+op_CALLV: {
+  f->pc = pc - 1;  // the caller is suspended in this CALLV
+  CallOutcome o = callv_slow(t, A);
+  THROW_IF(o == kCallError);
+  if (o == kCallParked) goto parked;
+  LOAD_FRAME();
+  pc = o == kCallEnter ? f->pc : f->pc + 1;
+  NEXT();
+}
+op_GOV:
+  ALLOC_POLL();
+  SAVEPC();
+  THROW_IF(!gov_slow(t, &RA));
+  NEXT();
 op_GO:
   ALLOC_POLL();
   SAVEPC();
@@ -1201,15 +1390,31 @@ op_RECV: {
   THROW_IF(r == ChanStep::Error);
   goto parked;
 }
+op_RECV2: {
+  ALLOC_POLL();
+  SAVEPC();
+  Value v;
+  bool ok;
+  ChanStep r = chan_recv(t, RB, &v, &ok);
+  if (LIKELY(r == ChanStep::Done)) {
+    RA = v;
+    R[A + 1] = Value::boolean(ok);
+    NEXT();
+  }
+  THROW_IF(r == ChanStep::Error);
+  goto parked;
+}
 op_SELECT: {
   ALLOC_POLL();
   SAVEPC();
   int chosen;
   Value v;
-  ChanStep r = chan_select(t, &RB, K[C].as_inline_int(), &chosen, &v);
+  bool ok;
+  ChanStep r = chan_select(t, &RB, K[C].as_inline_int(), &chosen, &v, &ok);
   if (LIKELY(r == ChanStep::Done)) {
     RA = Value::inline_int(chosen);
     R[A + 1] = v;
+    R[A + 2] = Value::boolean(ok);
     NEXT();
   }
   THROW_IF(r == ChanStep::Error);
@@ -1255,6 +1460,7 @@ parked:
 #undef THROW_IF
 #undef COND_JUMP
 #undef ARITH
+#undef BITWISE
 #undef COMPARE
 }
 
@@ -1286,7 +1492,7 @@ Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
     return r;
   }
   if (!is_type(fn, ObjType::Closure)) {
-    t->raise("cannot call a value of type %s", type_name(fn));
+    t->raise("cannot call %s", type_name(fn));
     return Value::empty();
   }
   Closure* c = as_closure(fn);

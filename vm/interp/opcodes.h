@@ -3,8 +3,11 @@
 // instruction reads and writes) and safe-point bookkeeping.
 //
 // Instructions are 32 bits: op:8 | A:8 | B:8 | C:8, or op:8 | A:8 | Bx:16
-// (sBx = Bx - kBxBias). R[x] is register x of the current frame, K[x]
-// constant x, G[x] global slot x, U[x] upvalue cell x of the running closure.
+// (sBx = Bx - kBxBias), or JMP's op:8 | sJ:24. An operand too wide for its
+// field goes in an EXTRA word after the instruction (op:8 | Ax:24), as
+// Lua's OP_EXTRAARG: LOADKX, GETGLOBALX, SETGLOBALX (vm/interp/bytecode.h).
+// R[x] is register x of the current frame, K[x] constant x, G[x] global
+// slot x, U[x] upvalue cell x of the running closure.
 //
 // Columns: name, A, B, C operand modes, flags.
 //   Operand modes: N unused · R register read · W register written ·
@@ -38,9 +41,9 @@
   /* R[A] = G[Bx]; G[Bx] = R[A] */                                              \
   OP(GETGLOBAL, W, G, B16, 0)                                                   \
   OP(SETGLOBAL, R, G, B16, 0)                                                   \
-  /* R[A] = U[B].value; U[B].value = R[A] */                                    \
-  OP(GETUPVAL,  W, U, N, 0)                                                     \
-  OP(SETUPVAL,  R, U, N, 0)                                                     \
+  /* R[A] = U[Bx].value; U[Bx].value = R[A] */                                  \
+  OP(GETUPVAL,  W, U, B16, 0)                                                   \
+  OP(SETUPVAL,  R, U, B16, 0)                                                   \
   /* R[A] = new Cell(R[B]): a captured variable's box */                        \
   OP(NEWCELL,   W, R, N, SP)                                                    \
   /* R[A] = cell(R[B]).value; cell(R[A]).value = R[B] */                        \
@@ -85,6 +88,19 @@
   /* R[A] = -R[B] (may box); R[A] = !R[B] */                                   \
   OP(NEG,       W, R, N, SP)                                                    \
   OP(NOT,       W, R, N, 0)                                                     \
+  /* R[A] = R[B] op R[C] / op K[C]: & | ^ << >> on ints only (a box for */      \
+  /* a wide result); R[A] = ~R[B] */                                           \
+  OP(BAND,      W, R, R, SP)                                                    \
+  OP(BOR,       W, R, R, SP)                                                    \
+  OP(BXOR,      W, R, R, SP)                                                    \
+  OP(SHL,       W, R, R, SP)                                                    \
+  OP(SHR,       W, R, R, SP)                                                    \
+  OP(BANDK,     W, R, K, SP)                                                    \
+  OP(BORK,      W, R, K, SP)                                                    \
+  OP(BXORK,     W, R, K, SP)                                                    \
+  OP(SHLK,      W, R, K, SP)                                                    \
+  OP(SHRK,      W, R, K, SP)                                                    \
+  OP(BNOT,      W, R, N, SP)                                                    \
   /* R[A] = R[B] op R[C] as a bool */                                           \
   OP(EQ,        W, R, R, 0)                                                     \
   OP(NE,        W, R, R, 0)                                                     \
@@ -100,7 +116,8 @@
   OP(JLEK,      R, K, I, JX)                                                    \
   OP(JGTK,      R, K, I, JX)                                                    \
   OP(JGEK,      R, K, I, JX)                                                    \
-  /* pc += sBx; JMPIF / JMPIFNOT jump when R[A] is truthy / falsy */           \
+  /* pc += sJ (24 bits, no A); JMPIF / JMPIFNOT: pc += sBx when R[A] is */      \
+  /* truthy / falsy */                                                          \
   OP(JMP,       N, S, B16, 0)                                                   \
   OP(JMPIF,     R, S, B16, 0)                                                   \
   OP(JMPIFNOT,  R, S, B16, 0)                                                   \
@@ -128,14 +145,31 @@
   /* return R[A]; return nil */                                                 \
   OP(RETURN,    R, N, N, 0)                                                     \
   OP(RETURNNIL, N, N, N, 0)                                                     \
-  /* R[A] <- R[B] (send); R[A] = <-R[B] (receive) */                           \
+  /* R[A] <- R[B] (send); R[A] = <-R[B] (receive); RECV2 also sets */         \
+  /* R[A+1] = ok (false once the channel is closed and drained) */              \
   OP(SEND,      R, R, N, SP)                                                    \
   OP(RECV,      W, R, N, SP)                                                    \
+  OP(RECV2,     W, R, N, SP)                                                    \
   /* SELECT: a select over the cases whose operands are R[B ..] (a */           \
   /* receive: its channel; a send: channel, value), described by the int */     \
   /* K[C] (select_desc below: count, default, send mask). R[A] = the case */     \
-  /* taken (-1: default), R[A+1] = the value received (else nil) */             \
-  OP(SELECT,    W, R, K, SP)
+  /* taken (-1: default), R[A+1] = the value received (else nil), */          \
+  /* R[A+2] = ok (a receive's: false from a closed channel; else true) */     \
+  OP(SELECT,    W, R, K, SP)                                                    \
+  /* LOADK, GETGLOBAL and SETGLOBAL with the index in the next EXTRA word */    \
+  OP(LOADKX,    W, N, N, 0)                                                     \
+  OP(GETGLOBALX, W, N, N, 0)                                                    \
+  OP(SETGLOBALX, R, N, N, 0)                                                    \
+  /* A call with more arguments than CALL's 8 bits can count: R[A] is an */    \
+  /* array of the arguments, R[A+1] the callee; the arguments are copied to */ \
+  /* R[A+2 ..] and R[A+1] = R[A+1](R[A+2] ..). The array stays in R[A] so */   \
+  /* that a native's arguments stay rooted and a re-executed CALLV (after a */ \
+  /* stop) finds them again. GOV: go R[A+1](the elements of R[A]) */          \
+  OP(CALLV,     R, N, N, SP)                                                    \
+  OP(GOV,       R, N, N, SP)                                                    \
+  /* R[A] = a function's spill array (its locals past the register file, */   \
+  /* lang/codegen.cpp): Bx nils, the first ones the parameters R[A ..] */       \
+  OP(NEWSPILL,  W, I, B16, SP)
 // clang-format on
 
 namespace weft {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "vm/interp/bytecode.h"
+#include "vm/interp/globals.h"
 #include "vm/gc/heap.h"
 #include "vm/core/object.h"
 #include "vm/interp/thread.h"
@@ -57,11 +58,6 @@ struct HostState;  // the embedding API's handles and requests (vm/api/host.h)
 struct HostTask;
 class Arg;
 struct Result;
-
-// Globals the compiler may define: GETGLOBAL/SETGLOBAL's 16-bit operand.
-// Runtime::globals reserves them all up front, so defining one never moves
-// the vector under a goroutine that reads it (interpret() caches its data).
-constexpr size_t kMaxGlobals = 1u << 16;
 
 // The outcome of loading or running something.
 struct Status {
@@ -145,7 +141,9 @@ class Runtime : public CompileEnv, public gc::Roots {
   // CompileEnv
   Value string_constant(std::string_view s) override;
   int find_global(std::string_view name) override;
-  int define_global(std::string_view name) override;
+  int define_global(std::string_view name) override;  // -1 when the table is full
+  // Defines (if needed) and sets a global; false when the table is full.
+  bool set_global(std::string_view name, Value v);
   Proto* adopt(std::unique_ptr<Proto> p) override;
 
   // Allocation (never collects; see vm/gc/heap.h).
@@ -183,8 +181,7 @@ class Runtime : public CompileEnv, public gc::Roots {
   const RuntimeOptions& options() const { return opts_; }
   Thread* main_thread() { return main_.get(); }
 
-  std::vector<Value> globals;             // GC roots
-  std::vector<std::string> global_names;
+  GlobalTable globals;                    // GC roots up to globals.size()
   // The 256 one-byte strings (s[i], chr, iterating a string), made once.
   // GC roots; immutable after the constructor.
   Value byte_strings[256];
@@ -215,9 +212,7 @@ class Runtime : public CompileEnv, public gc::Roots {
   std::unique_ptr<sched::Sched> sched_;
   std::atomic<sched::Sched*> live_sched_{nullptr};
   std::atomic<uint64_t> host_spawns_{0};  // goroutines host threads started (deadlock_confirmed)
-  Mutex globals_mu_{LockRank::Globals};  // guards global_index_ and global_names (host lookups)
   std::unique_ptr<gc::Heap> heap_;
-  std::unordered_map<std::string, int> global_index_;
   std::vector<std::unique_ptr<Proto>> protos_;
   std::unique_ptr<Thread> main_;
   // Handles, requests and natives of the embedding API. Shared with every
