@@ -224,11 +224,17 @@ TEST(HostCall, UnderPreemptAndGcStress) {
 TEST(HostCall, InterruptStopsACallRunningHere) {
   weft::VM vm;
   setup(vm);
-  std::thread killer([&vm] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    vm.interrupt();
+  // Again and again until the call returns: on a loaded machine the first
+  // interrupt may land before the call began (and then ends nothing).
+  std::atomic<bool> returned{false};
+  std::thread killer([&vm, &returned] {
+    while (!returned.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      vm.interrupt();
+    }
   });
   Result r = vm.call("spin", {4'000'000'000});
+  returned.store(true);
   killer.join();
   EXPECT_EQ(r.kind, Result::Runtime);
   EXPECT_EQ(r.message, "interrupted");
