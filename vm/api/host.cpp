@@ -265,7 +265,8 @@ std::string Runtime::interrupted_traceback(sched::Sched* s) {
         pick = g;
         break;
       }
-      if (g->host != nullptr && (pick == nullptr || g->goid < pick->goid)) pick = g;
+      bool from_host = g->host != nullptr || g->hostcall;  // spawned for a host, or running on its thread
+      if (from_host && (pick == nullptr || g->goid < pick->goid)) pick = g;
     }
   }
   if (pick == nullptr) return {};
