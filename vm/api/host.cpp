@@ -265,7 +265,7 @@ std::string Runtime::interrupted_traceback(sched::Sched* s) {
         pick = g;
         break;
       }
-      bool from_host = g->host != nullptr || g->hostcall;  // spawned for a host, or running on its thread
+      bool from_host = g->host != nullptr || g->hostcall.load(std::memory_order_relaxed);  // spawned for a host, or running on its thread
       if (from_host && (pick == nullptr || g->goid < pick->goid)) pick = g;
     }
   }

@@ -53,7 +53,7 @@ void g_entry(void*) {
   m->preemptoff = nullptr;  // park_common's, if the interpreter unwound to park
   if (r != kParked) {
     m->action = M::Action::Exit;
-    if (g->hostcall) g->resume_value = r;  // the host thread's g0 takes it (host_run)
+    if (g->hostcall.load(std::memory_order_relaxed)) g->resume_value = r;  // the host thread's g0 takes it (host_run)
     else hooks.exited(hooks.vm, g, r);
   }
   switch_to_g0(g, true);

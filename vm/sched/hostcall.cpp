@@ -90,7 +90,7 @@ M* host_acquire(Sched* s) {
 G* host_g(Sched* s, M* m, Value fn, const Value* args, int nargs) {
   G* g = newproc1(s, fn, args, nargs, nullptr, false, m->hostg);
   m->hostg = nullptr;
-  g->hostcall = true;
+  g->hostcall.store(true, std::memory_order_relaxed);
   // execute()'s first half: g runs on m from here (it may allocate: its
   // caller converts the arguments into its registers).
   casgstatus(g, _Grunnable, _Grunning);
@@ -156,7 +156,7 @@ void host_finish(Sched* s, M* m, G* g) {
   dropg(m, g);
   g->preempt.store(false);
   g->preemptStop.store(false);
-  g->hostcall = false;
+  g->hostcall.store(false, std::memory_order_relaxed);
   g->resume_value = Value::nil();
   casgstatus(g, _Grunning, _Gdead);
   s->ngoroutines.fetch_sub(1);
@@ -165,7 +165,7 @@ void host_finish(Sched* s, M* m, G* g) {
 }
 
 void host_detach(Sched* s, M* m, G* g) {
-  g->hostcall = false;  // before anyone else can run it: its end goes to Hooks::exited
+  g->hostcall.store(false, std::memory_order_relaxed);  // before anyone else can run it: its end goes to Hooks::exited
   M::Action action = m->action;
   m->action = M::Action::None;
   switch (action) {

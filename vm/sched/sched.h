@@ -258,8 +258,10 @@ struct G {
   // when it returns, g_entry leaves the result in resume_value for that
   // thread instead of calling Hooks::exited. Set and cleared by the host M
   // while the G is off every run queue (before it runs, or when the host
-  // hands a parked call over to the scheduler).
-  bool hostcall = false;
+  // hands a parked call over to the scheduler). Atomic: interrupt() reads
+  // it from another thread to find the call's traceback (relaxed: it then
+  // suspends the G, which orders what it reads of the G).
+  std::atomic<bool> hostcall{false};
 };
 
 // A G waiting on a channel (Go's sudog): on that channel's recvq or sendq.
