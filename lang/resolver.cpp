@@ -88,6 +88,7 @@ class Resolver {
     for (Stmt* s : top->stmts) {
       const std::string* name = declared_name(s);
       if (name && !globals_.insert(*name).second) error(s, "'" + *name + "' already declared in this block");
+      if (name) env_.top_level(*name);
     }
   }
 
