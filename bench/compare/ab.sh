@@ -5,15 +5,17 @@
 # within every round (so a passing load hits both alike); prints the best
 # wall-clock seconds of each and the ratio B/A. Outputs must be equal.
 #
-# usage: bench/compare/ab.sh VM_A VM_B      RUNS=5 (default)
+# usage: bench/compare/ab.sh VM_A VM_B      RUNS=5 (default), PROGRAMS="echo" (some only)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 a=${1:?usage: ab.sh VM_A VM_B}
 b=${2:?usage: ab.sh VM_A VM_B}
 runs=${RUNS:-5}
-programs=(fib loop binary_trees gcbench format_floats)
+read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench format_floats echo}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# echo reads 1,000,000 lines (as run.sh gives it) and writes into a pipe.
+awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "%d the quick brown fox %d\n", i, i * 7919 % 1000003 }' >"$tmp/echo.in"
 
 best() {  # best FILE: the smallest number in FILE
   sort -g "$1" | head -n 1
@@ -28,7 +30,9 @@ for p in "${programs[@]}"; do
       vm=$a
       [[ $side == b ]] && vm=$b
       start=$(date +%s.%N)
-      "$vm" "$here/$p.wf" >"$tmp/out.$side" 2>&1 || { echo "$p: $vm failed" >&2; status=1; }
+      in=/dev/null
+      [[ $p == echo ]] && in=$tmp/echo.in
+      (set -o pipefail; "$vm" "$here/$p.wf" <"$in" 2>&1 | cat >"$tmp/out.$side") || { echo "$p: $vm failed" >&2; status=1; }
       end=$(date +%s.%N)
       awk -v s="$start" -v e="$end" 'BEGIN { print e - s }' >>"$tmp/$side"
     done

@@ -2,8 +2,10 @@
 # Weft next to its peers on this machine, in one command.
 #
 # 1. Programs: fib, loop, binary_trees (depth 16), gcbench (Boehm's
-#    GCBench) and format_floats (1,000,000 strings.format("%.3f"); Lua and
-#    Python only) under Weft, C on bdwgc (gcc -O2 -lgc: binary_trees and
+#    GCBench), format_floats (1,000,000 strings.format("%.3f"); Lua and
+#    Python only) and echo (1,000,000 lines of standard input echoed with
+#    readline/print into a pipe: `prog <input | cat >out`) under Weft, C on
+#    bdwgc (gcc -O2 -lgc: binary_trees and
 #    gcbench only), Go, Lua 5.4 and Python 3. Each is timed as the best of
 #    RUNS wall-clock runs, the peers taking turns (one run of each per
 #    round, so a passing load hits them alike); every peer's output must equal Weft's (a
@@ -25,6 +27,7 @@
 #                   seconds per call with 100 spinners)
 #   STW_ROUNDS=20   collections per STW run (default 20)
 #   ONLY=programs|stw   one part only
+#   PROGRAMS="echo"     some of the programs only
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 vm=${1:-build/vm}
@@ -33,7 +36,7 @@ stw_n=${STW_N:-2 10}
 stw_rounds=${STW_ROUNDS:-20}
 stw_timeout=${STW_TIMEOUT:-120}
 only=${ONLY:-}
-programs=(fib loop binary_trees gcbench format_floats)
+read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench format_floats echo}"
 langs_all=(weft c go lua python)
 
 if [[ ! -x $vm ]]; then
@@ -71,18 +74,36 @@ command_for() {  # command_for LANG PROGRAM: prints the command line, or nothing
     weft) [[ -f $here/$p.wf ]] && echo "$vm $here/$p.wf" ;;
     c | go) [[ -x $tmp/$l.$p ]] && echo "$tmp/$l.$p" ;;
     lua) [[ -f $here/$p.lua ]] && echo "lua5.4 $here/$p.lua" ;;
-    python) [[ -f $here/$p.py ]] && echo "python3 $here/$p.py" ;;
+    # PYTHONUNBUFFERED (set in some shells) would make Python write per print
+    python) [[ -f $here/$p.py ]] && echo "env -u PYTHONUNBUFFERED python3 $here/$p.py" ;;
   esac
 }
 
-# time_once CMD OUT: one run's wall time in seconds, or "-" if it failed;
-# leaves stdout in OUT.
+# make_input PROGRAM: writes the standard input a program reads to
+# $tmp/PROGRAM.in, or nothing for programs that read none.
+make_input() {
+  case $1 in
+    echo) [[ -f $tmp/echo.in ]] ||
+      awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "%d the quick brown fox %d\n", i, i * 7919 % 1000003 }' \
+        >"$tmp/echo.in" ;;
+  esac
+}
+
+# time_once CMD OUT [IN]: one run's wall time in seconds, or "-" if it
+# failed; leaves stdout in OUT. With IN, the program reads IN and writes
+# into a pipe (to cat), as a filter in a shell pipeline does.
 time_once() {
-  local cmd=$1 out=$2 t
+  local cmd=$1 out=$2 in=${3:-} t
   TIMEFORMAT=%R
-  # shellcheck disable=SC2086
-  t=$( { time $cmd >"$out" 2>"$out.err"; } 2>&1 ) || {
-    echo "failed: $cmd" >&2; head -5 "$out.err" >&2; echo "-"; return; }
+  if [[ -n $in ]]; then
+    # shellcheck disable=SC2086
+    t=$( { time (set -o pipefail; $cmd <"$in" 2>"$out.err" | cat >"$out"); } 2>&1 ) || {
+      echo "failed: $cmd" >&2; head -5 "$out.err" >&2; echo "-"; return; }
+  else
+    # shellcheck disable=SC2086
+    t=$( { time $cmd >"$out" 2>"$out.err"; } 2>&1 ) || {
+      echo "failed: $cmd" >&2; head -5 "$out.err" >&2; echo "-"; return; }
+  fi
   echo "$t"
 }
 
@@ -103,12 +124,15 @@ run_programs() {
       build "$l" "$p" 2>"$tmp/build.err" || { [[ -s $tmp/build.err ]] && cat "$tmp/build.err" >&2; continue; }
       cmds[$l.$p]=$(command_for "$l" "$p")
     done
+    make_input "$p"
+    local in=
+    [[ -f $tmp/$p.in ]] && in=$tmp/$p.in
     # Round-robin: every peer runs once per round, so a load that comes and
     # goes on a shared machine hits them alike and the ratios hold.
     for ((r = 0; r < runs; r++)); do
       for l in "${langs_all[@]}"; do
         [[ -n ${cmds[$l.$p]} ]] || continue
-        t=$(time_once "${cmds[$l.$p]}" "$tmp/$l.$p.out")
+        t=$(time_once "${cmds[$l.$p]}" "$tmp/$l.$p.out" "$in")
         if [[ $t == - ]]; then cmds[$l.$p]=; continue; fi
         if [[ ${secs[$l.$p]} == - ]] || awk -v a="$t" -v b="${secs[$l.$p]}" 'BEGIN { exit !(a < b) }'; then
           secs[$l.$p]=$t

@@ -4,7 +4,11 @@
 //   cli_runner VM EXAMPLES_DIR EXPECTED_DIR
 //
 // Covers --help, --version, unknown options, a missing file, -e, --check,
-// --disasm (stack maps shown as `live:`), --trace=gc, script arguments; then
+// --disasm (stack maps shown as `live:`), --trace=gc, script arguments;
+// `vm -` and piped stdin; standard output's flush on SIGTERM, SIGINT and
+// SIGHUP and status 141 when its reader goes; standard input shared by
+// readline and io, and a goroutine blocked on it while others collect; the
+// REPL through a pseudo-terminal (tests/runner/child.h); then
 // `vm --check` on every examples/*.wf, and a real run of each example that
 // has an EXPECTED_DIR/NAME.out file, compared byte for byte.
 // The last line is `N passed, N failed`.
@@ -12,14 +16,18 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "tests/runner/child.h"
 #include "tests/runner/subprocess.h"
 
 #ifndef WEFT_VERSION
@@ -27,6 +35,7 @@
 #endif
 
 namespace fs = std::filesystem;
+using weft::testing::Child;
 using weft::testing::ProcessResult;
 
 namespace {
@@ -105,7 +114,15 @@ void cli_checks(Context& cx) {
   check(cx, "unknown option", [&] {
     return expect(vm(cx, {"--foo", "x.wf"}), 1, "", "vm: unknown option '--foo' (see vm --help)");
   });
-  check(cx, "no script", [&] { return expect(vm(cx, {}), 1, "", ""); });
+  check(cx, "no script, stdin not a terminal: the script is read from stdin", [&] {
+    ProcessResult r = vm(cx, {}, "print(\"from stdin\", 6 * 7)\n");
+    if (r.out != "from stdin 42\n") return "stdout: '" + r.out + "'";
+    return expect(r, 0, "", "");
+  });
+  check(cx, "empty stdin is an empty program", [&] { return expect(vm(cx, {}), 0, "", ""); });
+  check(cx, "--check reads the script from stdin too", [&] {
+    return expect(vm(cx, {"--check"}, "print(1)"), 0, "", "");
+  });
   check(cx, "missing file", [&] {
     return expect(vm(cx, {"no_such_file.wf"}), 1, "",
                   "vm: cannot open 'no_such_file.wf': No such file or directory");
@@ -236,6 +253,211 @@ void cli_checks(Context& cx) {
   });
 }
 
+std::vector<std::string> vm_argv(const Context& cx, std::vector<std::string> args) {
+  args.insert(args.begin(), cx.vm);
+  return args;
+}
+
+// "" if the child ended by `sig` (as an unhandled signal would end it).
+std::string died_by(Child& c, int sig) {
+  if (!c.finish(20)) return "still running after the signal";
+  if (c.signal() != sig) return "expected death by signal " + std::to_string(sig) + ", got " + c.describe();
+  return "";
+}
+
+// Standard output's buffering and its flush on signals (docs/language.md,
+// "The vm command"): block-buffered into a pipe, yet every line printed
+// before SIGTERM, SIGINT or SIGHUP arrives, and the process then dies by
+// that signal. The script says it is ready on stderr (unbuffered) once its
+// 1,000 lines sit in the buffer.
+void signal_checks(Context& cx) {
+  const std::string script =
+      "let io = import(\"io\")\nfor i in 0..1000 { print(\"line\", i) }\n"
+      "io.eprint(\"ready\")\nsleep(100000)\n";
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    check(cx, std::string("stdout flushed on ") + sigabbrev_np(sig) + ", then death by it", [&] {
+      Child c(Child::Io::Pipes, vm_argv(cx, {"-e", script}), cx.tmp.string());
+      if (!c.wait_err("ready", 20)) return "no 'ready' on stderr: '" + c.err() + "'";
+      if (!c.out().empty()) return std::string("stdout was not block-buffered");
+      kill(c.pid(), sig);
+      std::string why = died_by(c, sig);
+      if (!why.empty()) return why + "; stderr: " + c.err();
+      auto lines = weft::testing::split_lines(c.out());
+      if (lines.size() != 1000 || lines.back() != "line 999")
+        return "expected 1000 lines, got " + std::to_string(lines.size());
+      return std::string();
+    });
+  }
+  check(cx, "print then sleep, piped: the line arrives on SIGTERM", [&] {
+    Child c(Child::Io::Pipes,
+            vm_argv(cx, {"-e", "print(\"start\")\nimport(\"io\").eprint(\"ready\")\nsleep(100000)"}),
+            cx.tmp.string());
+    if (!c.wait_err("ready", 20)) return "no 'ready' on stderr: '" + c.err() + "'";
+    kill(c.pid(), SIGTERM);
+    std::string why = died_by(c, SIGTERM);
+    if (!why.empty()) return why;
+    return c.out() == "start\n" ? std::string() : "stdout: '" + c.out() + "'";
+  });
+  check(cx, "stdout's reader gone: status 141, quietly", [&] {
+    Child c(Child::Io::Pipes, vm_argv(cx, {"-e", "let i = 0\nwhile true { print(\"x\", i)\n i += 1 }"}),
+            cx.tmp.string());
+    if (!c.wait_out("x 1\n", 20)) return std::string("no output");
+    c.close_stdout();
+    if (!c.finish(20)) return std::string("still running with its reader gone");
+    if (!c.exited() || c.signal() != 0 || c.exit_code() != 141) return "expected exit 141, got " + c.describe();
+    return c.err().empty() ? std::string() : "stderr: '" + c.err() + "'";
+  });
+  check(cx, "reader gone before the last flush: status 141", [&] {
+    Child c(Child::Io::Pipes, vm_argv(cx, {"-e", "let io = import(\"io\")\nprint(\"a\")\nio.eprint(\"ready\")\n"
+                                                 "readline()\nprint(\"b\")"}),
+            cx.tmp.string());
+    if (!c.wait_err("ready", 20)) return "no 'ready': " + c.err();
+    c.close_stdout();
+    c.close_stdin();
+    if (!c.finish(20)) return std::string("still running");
+    return c.exit_code() == 141 ? std::string() : "expected exit 141, got " + c.describe();
+  });
+}
+
+// Standard input: one buffer for readline, io.read and io.read_all; a
+// goroutine waiting on it gives up its P (one P here), so others run and
+// collections complete meanwhile.
+void stdin_checks(Context& cx) {
+  check(cx, "readline, io.read and io.read_all share one buffer", [&] {
+    ProcessResult r = vm(cx, {"-e", "let io = import(\"io\")\nprint(readline())\nprint(io.read(3))\n"
+                                    "print(readline())\nprint(io.read_all())\nprint(io.read(1), readline())"},
+                         "first\nabcdef\nlast line\nno newline");
+    if (r.out != "first\nabc\ndef\nlast line\nno newline\nnil nil\n") return "stdout: '" + r.out + "'";
+    return expect(r, 0, "", "");
+  });
+  check(cx, "a goroutine blocked on readline from a pipe does not stop others or gc()", [&] {
+    const std::string script =
+        "let io = import(\"io\")\nlet got = chan(1)\ngo fn() { got <- readline() }()\nsleep(50)\n"
+        "let before = gcstats().collections\nfor i in 0..3 { gc() }\nlet n = 0\n"
+        "for i in 0..100000 { n += 1 }\n"
+        "print(\"while blocked:\", gcstats().collections - before >= 3, n, len(got))\n"
+        "io.eprint(\"ready\")\nprint(<-got)\n";
+    Child c(Child::Io::Pipes, vm_argv(cx, {"--procs", "1", "-e", script}), cx.tmp.string());
+    if (!c.wait_err("ready", 20)) return "no 'ready' (blocked?): '" + c.err() + "'";
+    c.send("hello\n");
+    if (!c.finish(20)) return std::string("did not end");
+    if (c.out() != "while blocked: true 100000 0\nhello\n") return "stdout: '" + c.out() + "'";
+    return c.exit_code() == 0 ? std::string() : c.describe();
+  });
+  check(cx, "readline into a pipe makes no write per line", [&] {
+    // 20,000 lines echoed: the block buffer writes them in a few chunks,
+    // so output is all there and in order (strace is not on CI; the
+    // benchmark bench/compare/echo.* measures the cost).
+    std::string in;
+    for (int i = 0; i < 20000; i++) in += "line " + std::to_string(i) + "\n";
+    ProcessResult r = vm(cx, {"-e", "let l = readline()\nwhile l != nil { print(l)\n l = readline() }"}, in);
+    if (r.out != in) return std::string("echo differs");
+    return expect(r, 0, "", "");
+  });
+  check(cx, "io.eprint and io.ewrite write to stderr", [&] {
+    ProcessResult r = vm(cx, {"-e", "let io = import(\"io\")\nio.eprint(\"a\", 1)\nio.ewrite(\"b\", 2, \"\\n\")\n"
+                                    "print(\"out\")"});
+    if (r.out != "out\n" || r.err != "a 1\nb2\n") return "stdout: '" + r.out + "', stderr: '" + r.err + "'";
+    return expect(r, 0, "", "");
+  });
+  check(cx, "vm - reads the script from stdin; args follow", [&] {
+    ProcessResult r = vm(cx, {"-", "a", "b"}, "print(args(), readline())\n");
+    if (r.out != "[\"a\", \"b\"] nil\n") return "stdout: '" + r.out + "'";
+    return expect(r, 0, "", "");
+  });
+  check(cx, "vm - compile error names <stdin>", [&] {
+    return expect(vm(cx, {"-"}, "let = 1\n"), 1, "", "<stdin>:1:");
+  });
+  check(cx, "exit statuses: deadlock 2", [&] {
+    return expect(vm(cx, {"-e", "let c = chan(0)\n<-c"}), 2, "", "fatal error: all goroutines are asleep");
+  });
+  check(cx, "--help lists every option", [&] {
+    ProcessResult r = vm(cx, {"--help"});
+    for (const char* opt : {"-e CODE", "--check", "--disasm", "--gc-percent", "--gc-stress", "--procs",
+                            "--heap-limit", "--gc-verify", "--no-async-preempt", "--preempt-stress",
+                            "--trace=gc", "--trace=sched", "--version", "--help", "  -  "})
+      if (!contains(r.out, opt)) return std::string("no '") + opt + "' in --help";
+    return expect(r, 0, "", "");
+  });
+}
+
+// The REPL, typed at through a pseudo-terminal.
+struct Repl {
+  Child c;
+  explicit Repl(const Context& cx)
+      : c(Child::Io::Pty, vm_argv(cx, {}), cx.tmp.string(), {"HOME=" + cx.tmp.string(), "TERM=dumb"}) {}
+  bool prompt() { return c.wait_out("> ", 20); }
+  // Types a line and waits for `want` in what the terminal shows after it,
+  // then for the next prompt (typing ahead of it would race libedit's
+  // switch of the terminal's mode).
+  std::string line(const std::string& text, const std::string& want) {
+    c.send(text + "\r");
+    if (!c.wait_out(want, 20)) return "after '" + text + "' no '" + want + "' in: '" + c.out() + "'";
+    if (want != "> " && want != "... " && !c.wait_out("> ", 20)) return "no prompt after '" + text + "'";
+    return "";
+  }
+};
+
+void repl_checks(Context& cx) {
+  check(cx, "repl: state between lines, expression echo, Ctrl-D", [&] {
+    Repl r(cx);
+    if (!r.prompt()) return "no prompt: '" + r.c.out() + "'";
+    std::string why = r.line("let x = 40", "> ");
+    if (why.empty()) why = r.line("x + 2", "42\r\n");
+    if (why.empty()) why = r.line("\"a\" + \"b\"", "\"ab\"\r\n");
+    if (why.empty()) why = r.line("print(x * 10)", "400\r\n");
+    if (!why.empty()) return why;
+    r.c.send("\x04");
+    if (!r.c.finish(20)) return std::string("Ctrl-D did not end the REPL");
+    if (!r.c.exited() || r.c.exit_code() != 0) return "expected exit 0, got " + r.c.describe();
+    if (contains(r.c.out(), "nil")) return "nil was echoed: " + r.c.out();
+    // libedit's history file escapes spaces (strvis): look for a part without.
+    if (!contains(read_file(cx.tmp / ".weft_history"), "print(x")) return std::string("no history file");
+    return std::string();
+  });
+  check(cx, "repl: multi-line input while brackets are open", [&] {
+    Repl r(cx);
+    if (!r.prompt()) return "no prompt: '" + r.c.out() + "'";
+    std::string why = r.line("fn twice(a) {", "... ");
+    if (why.empty()) why = r.line("  return a * 2", "... ");
+    if (why.empty()) why = r.line("}", "> ");
+    if (why.empty()) why = r.line("twice(", "... ");
+    if (why.empty()) why = r.line("  21)", "42\r\n");
+    return why;
+  });
+  check(cx, "repl: errors are reported and the REPL goes on", [&] {
+    Repl r(cx);
+    if (!r.prompt()) return "no prompt: '" + r.c.out() + "'";
+    std::string why = r.line("error(\"bo\" + \"om\")", "runtime error: boom");
+    if (why.empty()) why = r.line("let = 3", "error: ");
+    if (why.empty()) why = r.line("6 * 7", "42\r\n");
+    return why;
+  });
+  check(cx, "repl: Ctrl-C abandons the line, and interrupts running code", [&] {
+    Repl r(cx);
+    if (!r.prompt()) return "no prompt: '" + r.c.out() + "'";
+    r.c.send("print(9000 + 1");
+    if (!r.c.wait_out("1", 20)) return std::string("no echo of the typing");
+    r.c.send("\x03");
+    if (!r.c.wait_out("> ", 20)) return "no prompt after Ctrl-C: '" + r.c.out() + "'";
+    std::string why = r.line("3 + 4", "7\r\n");
+    if (!why.empty()) return why;
+    if (contains(r.c.out(), "9001")) return "the abandoned line ran: " + r.c.out();
+    why = r.line("let n = 0", "> ");
+    if (!why.empty()) return why;
+    r.c.send("while true { n += 1 }\r");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    r.c.send("\x03");
+    if (!r.c.wait_out("interrupted", 20) || !r.c.wait_out("> ", 20))
+      return "Ctrl-C did not interrupt: '" + r.c.out() + "'";
+    why = r.line("n > 0", "true\r\n");
+    if (!why.empty()) return why;
+    r.c.send("\x04");
+    if (!r.c.finish(20) || r.c.exit_code() != 0) return "after Ctrl-D: " + r.c.describe() + ": " + r.c.out();
+    return std::string();
+  });
+}
+
 void example_checks(Context& cx) {
   std::vector<fs::path> examples;
   for (const auto& e : fs::directory_iterator(cx.examples))
@@ -279,6 +501,9 @@ int main(int argc, char** argv) {
   }
   cx.tmp = tmpl;
   cli_checks(cx);
+  signal_checks(cx);
+  stdin_checks(cx);
+  repl_checks(cx);
   example_checks(cx);
   fs::remove_all(cx.tmp);
   std::printf("%d passed, %d failed\n", cx.passed, cx.failed);

@@ -1,10 +1,16 @@
-// The `vm` binary: parses the command line and drives the embedding API.
-// All logic lives in the library; this file only maps options to a Config,
-// results to messages and exit statuses (0 ok, 1 usage or compile error,
-// 2 runtime error or fatal error such as a deadlock, or a flag this build
-// cannot honour).
+// The `vm` binary: parses the command line and drives the embedding API
+// (docs/language.md, "The vm command"). All logic lives in the library;
+// this file maps options to a Config, chooses where the script comes from
+// (a file, -e, standard input, or the REPL on a terminal: repl.h), and maps
+// results to messages and exit statuses: 0 ok, 1 usage or compile error,
+// 2 runtime error or fatal error such as a deadlock (or a flag this build
+// cannot honour), 128+N after signal N (signals.h), 141 when standard
+// output's reader has gone (vm/lib/stdio.h).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,18 +18,34 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/vm/repl.h"
+#include "tools/vm/signals.h"
 #include "weft/weft.h"
 
 namespace {
 
+constexpr size_t kStdoutBuffer = 64 * 1024;  // stdout's block buffer off a terminal: 16 pipe pages per write
+
 constexpr const char* kUsage =
     "usage: vm [options] script.wf [args...]\n"
     "       vm [options] -e CODE [args...]\n"
+    "       vm [options] - [args...]\n"
+    "       vm [options]\n"
     "\n"
     "Runs a Weft script. Arguments after the script are the script's args().\n"
+    "With `-`, or with no script while standard input is not a terminal, the\n"
+    "script is read from standard input. With no script on a terminal, vm\n"
+    "starts an interactive prompt (history in ~/.weft_history; Ctrl-C\n"
+    "abandons the line or interrupts the code running, Ctrl-D ends).\n"
+    "\n"
+    "Exit status: 0 success, 1 compile error or bad command line, 2 runtime\n"
+    "error or deadlock, os.exit's code, 128+N on signal N, 141 when standard\n"
+    "output's reader has gone.\n"
     "\n"
     "options:\n"
     "  -e CODE           run CODE instead of a file (named -e in messages)\n"
+    "  -                 read the script from standard input\n"
+    "  --                end of options: the next argument is the script\n"
     "  --check           compile only; exit 0, or 1 on a compile error\n"
     "  --disasm          print the bytecode with lines and stack maps\n"
     "  --gc-percent N    collect when the heap grows by N% over live data, and\n"
@@ -47,12 +69,13 @@ constexpr const char* kUsage =
     "  --help            print this help and exit\n";
 
 enum class Mode { Run, Check, Disasm };
+enum class Source { File, Inline, Stdin, Repl };  // where the script comes from
 
 struct Options {
   Mode mode = Mode::Run;
   weft::Config config;
-  bool inline_code = false;  // -e
-  std::string script;        // a path, or the code of -e
+  Source source = Source::File;
+  std::string script;  // a path, or the code of -e
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -166,8 +189,12 @@ Options parse(int argc, char** argv) {
       o.config.procs = parse_procs(option_value(argc, argv, i, arg, "--procs"));
     } else if (arg == "-e") {
       if (i + 1 >= argc) usage_error("option '-e' needs code");
-      o.inline_code = true;
+      o.source = Source::Inline;
       o.script = argv[++i];
+      i++;
+      break;
+    } else if (arg == "-") {
+      o.source = Source::Stdin;
       i++;
       break;
     } else if (arg == "--") {
@@ -179,10 +206,11 @@ Options parse(int argc, char** argv) {
       break;
     }
   }
-  if (!o.inline_code) {
-    if (i >= argc) usage_error("no script given");
-    o.script = argv[i++];
+  if (o.source == Source::File) {
+    if (i < argc) o.script = argv[i++];
+    else o.source = isatty(0) == 1 ? Source::Repl : Source::Stdin;
   }
+  if (o.source == Source::Repl && o.mode != Mode::Run) usage_error("no script given");
   for (; i < argc; i++) o.config.args.push_back(argv[i]);
   return o;
 }
@@ -194,10 +222,55 @@ void put_lines(const std::string& text) {
   if (text.back() != '\n') std::fputc('\n', stderr);
 }
 
+// Reads all of standard input (vm -): the script.
+bool read_stdin(std::string* code) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n > 0) code->append(buf, size_t(n));
+    else if (n == 0) return true;
+    else if (errno != EINTR) return false;
+  }
+}
+
+bool g_stdout_broken = false;  // a flush of ours found stdout's reader gone (main thread)
+
+// Flushes standard output; notes a reader that has gone.
+void flush_stdout() {
+  errno = 0;
+  if (std::fflush(stdout) != 0 && errno == EPIPE) g_stdout_broken = true;
+}
+
+// The exit status once standard output is flushed: 141 if its reader has
+// gone (vm/lib/stdio.h), whatever else happened.
+int finish(int status) {
+  flush_stdout();
+  return g_stdout_broken ? 128 + SIGPIPE : status;
+}
+
+int run(const Options& o, weft::VM& vm, const std::string& name, const std::string& code) {
+  weft::Result r;
+  switch (o.mode) {
+    case Mode::Run: r = vm.run_source(name, code); break;
+    case Mode::Check: r = vm.check_source(name, code); break;
+    case Mode::Disasm: {
+      std::string listing;
+      r = vm.disassemble_source(name, code, &listing);
+      std::fwrite(listing.data(), 1, listing.size(), stdout);
+      break;
+    }
+  }
+  return weft::tool::report(r);
+}
+
+}  // namespace
+
+namespace weft::tool {
+
 // Writes a failed result as README.md#the-language-in-brief says (errors)
 // and README.md#command-line (exit status); returns the exit status.
 int report(const weft::Result& r) {
-  std::fflush(stdout);
+  flush_stdout();
   switch (r.kind) {
     case weft::Result::Ok: return 0;
     case weft::Result::Io:
@@ -212,30 +285,31 @@ int report(const weft::Result& r) {
   return 1;
 }
 
-}  // namespace
+}  // namespace weft::tool
 
 int main(int argc, char** argv) {
+  weft::tool::install_signals();  // first: every thread inherits its mask
   Options o = parse(argc, argv);
+  static char stdout_buffer[kStdoutBuffer];  // glibc ignores the size unless given the buffer
+  if (isatty(1) != 1) setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
   std::string code;
-  std::string name = o.inline_code ? "-e" : o.script;
-  if (o.inline_code) {
+  std::string name = o.script;
+  if (o.source == Source::Inline) {
+    name = "-e";
     code = o.script;
-  } else if (weft::Result r = weft::VM::read_file(o.script, &code); !r.ok()) {
-    return report(r);
-  }
-  weft::VM vm(o.config);
-  weft::Result r;
-  switch (o.mode) {
-    case Mode::Run: r = vm.run_source(name, code); break;
-    case Mode::Check: r = vm.check_source(name, code); break;
-    case Mode::Disasm: {
-      std::string listing;
-      r = vm.disassemble_source(name, code, &listing);
-      std::fwrite(listing.data(), 1, listing.size(), stdout);
-      break;
+  } else if (o.source == Source::Stdin) {
+    name = "<stdin>";
+    if (!read_stdin(&code)) {
+      std::fprintf(stderr, "vm: cannot read the script from standard input: %s\n", std::strerror(errno));
+      return 1;
     }
+  } else if (o.source == Source::File) {
+    if (weft::Result r = weft::VM::read_file(o.script, &code); !r.ok()) return weft::tool::report(r);
   }
-  int status = report(r);
-  std::fflush(stdout);
-  return status;
+  int status;
+  {
+    weft::VM vm(o.config);
+    status = o.source == Source::Repl ? weft::tool::run_repl(vm, argv[0]) : run(o, vm, name, code);
+  }
+  return finish(status);
 }

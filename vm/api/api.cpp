@@ -20,6 +20,7 @@
 
 #include "vm/api/host.h"
 #include "vm/core/objops.h"
+#include "vm/lib/stdio.h"
 #include "vm/sched/sched.h"
 
 namespace weft {
@@ -177,7 +178,7 @@ Result VM::read_file(const std::string& path, std::string* contents) {
 Result VM::run_source(std::string_view name, std::string_view code) {
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::run_source");
   Result r = to_result(impl_->rt->run(name, code));
-  std::fflush(impl_->out_stream());
+  lib::out_flush(impl_->out_stream());  // stdout's reader gone: the program ends with 141 (vm/lib/stdio.h)
   return r;
 }
 

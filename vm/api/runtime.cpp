@@ -27,6 +27,7 @@
 #include "vm/gc/scan.h"
 #include "vm/interp/interp.h"
 #include "vm/interp/runtime.h"
+#include "vm/lib/sys.h"
 #include "vm/sched/sched.h"
 
 namespace weft {
@@ -52,6 +53,7 @@ Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
 
 Runtime::~Runtime() {
   stop_scheduler();
+  lib::close_files(*this);
   std::vector<std::unique_ptr<HostTask>> tasks;  // destroyed unlocked: their handles take mu
   {
     std::lock_guard lk(host_->mu);  // handles expire from here on
@@ -87,7 +89,10 @@ Status Runtime::run(std::string_view file, std::string_view source) {
   st = spawn(task);
   if (st.ok()) st = await(task);
   release_task(task);
+  lib::kill_children();  // an os.run waiting on one returns, and its goroutine stops
   stop_scheduler();  // the program is over: every goroutine stops (Go's exit)
+  lib::kill_children();  // any started meanwhile
+  lib::close_files(*this);
   return st;
 }
 

@@ -35,6 +35,9 @@ namespace weft {
   X(Collector, "gc: collector mailbox")                                                \
   X(HeapCaches, "gc: caches")                                                          \
   X(HeapStats, "gc: stats")                                                            \
+  X(LibFile, "lib: a file's I/O")         /* fs.open's files; held across a read (no P) */ \
+  X(LibEnv, "lib: environment")           /* getenv/setenv/environ, os.run's spawn */  \
+  X(LibChildren, "lib: child processes")  /* os.run's live children */                 \
   X(Leaf, "leaf")                         /* tables that take nothing under them */
 
 enum class LockRank : uint8_t {

@@ -148,11 +148,15 @@ constexpr uint8_t kNativePcall = 1;  // Obj::flags of pcall's Native: CALL runs 
 // inline int, a float). A native that needs more brackets only its
 // blocking part with entersyscall/exitsyscall itself, as readline() does.
 constexpr uint8_t kNativeBlocking = 2;
+// Every call path leaves the callee just below the arguments (args[-1] is
+// the Native), so a native bound to a value (fs.open's file methods) finds
+// its `data` through native_self(args).
 struct Native : Obj {
   NativeFn fn;
   const char* name;
   int16_t min_args;
   int16_t max_args;  // -1: any number
+  Value data;        // what the native is bound to, or nil; traced (a Native is scanned)
 };
 
 // The target is held as a bdwgc "disappearing link": stored hidden (bit
@@ -173,6 +177,8 @@ inline bool is_type(Value v, ObjType t) { return v.is_obj() && v.as_obj()->type 
 inline String* as_string(Value v) { return static_cast<String*>(v.as_obj()); }
 inline Array* as_array(Value v) { return static_cast<Array*>(v.as_obj()); }
 inline Map* as_map(Value v) { return static_cast<Map*>(v.as_obj()); }
+// The running native, from inside its NativeFn (see Native).
+inline Native* native_self(const Value* args) { return static_cast<Native*>(args[-1].as_obj()); }
 inline Closure* as_closure(Value v) { return static_cast<Closure*>(v.as_obj()); }
 inline Native* as_native(Value v) { return static_cast<Native*>(v.as_obj()); }
 inline Cell* as_cell(Value v) { return static_cast<Cell*>(v.as_obj()); }

@@ -113,7 +113,8 @@ class Walker {
   void fields(const Obj* o) {
     const char* from = kind_name(o->type);
     switch (o->type) {
-      case ObjType::String: case ObjType::BigInt: case ObjType::Native: break;
+      case ObjType::String: case ObjType::BigInt: break;
+      case ObjType::Native: value(static_cast<const Native*>(o)->data, from); break;
       case ObjType::Array: {
         const Array* a = static_cast<const Array*>(o);
         word(uintptr_t(a->store), from, true);

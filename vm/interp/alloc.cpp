@@ -73,6 +73,7 @@ Native* Runtime::new_native(const char* name, NativeFn fn, int min_args, int max
   n->name = name;
   n->min_args = int16_t(min_args);
   n->max_args = int16_t(max_args);
+  n->data = Value::nil();
   return n;
 }
 

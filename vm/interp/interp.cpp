@@ -461,9 +461,9 @@ enum CallOutcome { kCallDone, kCallEnter, kCallError, kCallParked };
 // of its arguments, between entersyscall and exitsyscall, without a P.
 NOINLINE Value call_blocking(Thread* t, Native* n, uint32_t slot, int nargs) {
   if (t->g == nullptr) return n->fn(t, t->stack + slot + 1, nargs);  // no scheduler
-  std::vector<Value> copy(t->stack + slot + 1, t->stack + slot + 1 + nargs);
+  std::vector<Value> copy(t->stack + slot, t->stack + slot + 1 + nargs);  // the callee first (Native)
   sched::entersyscall();
-  Value r = n->fn(t, copy.data(), nargs);
+  Value r = n->fn(t, copy.data() + 1, nargs);
   sched::exitsyscall();
   return r;
 }
@@ -1346,7 +1346,8 @@ Value execute_goroutine(Thread* t) {
 }
 
 Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
-  std::vector<Value> copy(args, args + nargs);  // args may point into the VM stack
+  std::vector<Value> copy{fn};  // the callee first (Native), then the arguments
+  copy.insert(copy.end(), args, args + nargs);  // args may point into the VM stack
   if (t->depth >= kMaxNesting) {
     t->raise("stack overflow");
     return Value::empty();
@@ -1358,7 +1359,7 @@ Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
       return Value::empty();
     }
     t->depth++;  // counts as an activation: a park inside keeps the stack
-    Value r = n->fn(t, copy.data(), nargs);
+    Value r = n->fn(t, copy.data() + 1, nargs);
     t->depth--;
     return r;
   }
@@ -1379,7 +1380,7 @@ Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
   }
   if (!t->ensure_stack(slot + 1 + size_t(p->nregs))) return Value::empty();
   t->stack[slot] = fn;
-  for (int j = 0; j < nargs; j++) t->stack[slot + 1 + size_t(j)] = copy[size_t(j)];
+  for (int j = 0; j < nargs; j++) t->stack[slot + 1 + size_t(j)] = copy[size_t(j) + 1];
   t->frames.push_back(Frame{c, p->code.data(), p->k.data(), uint32_t(slot + 1), kFrameReentry});
   return execute(t);
 }

@@ -20,6 +20,7 @@
 #include "vm/interp/chanops.h"
 #include "vm/sched/preempt.h"
 #include "vm/lib/lib.h"
+#include "vm/lib/stdio.h"
 
 namespace weft {
 
@@ -85,7 +86,7 @@ Value b_print(Thread* t, Value* args, int n) {
     format_value(s, args[i], false);
   }
   s += '\n';
-  std::fwrite(s.data(), 1, s.size(), t->rt->options().out);
+  lib::out_write(t->rt->options().out, s);
   return Value::nil();
 }
 
@@ -572,24 +573,13 @@ Value b_args(Thread* t, Value*, int) {
   return obj(a);
 }
 
-// A system call (sched::entersyscall): while it waits for input its P runs
-// other goroutines. The line is read into C++ memory without a P and
-// copied into the heap after exitsyscall.
+// Reads through the shared input buffer (vm/lib/stdio.h): with a P while
+// the buffer holds a line, as a system call (sched::entersyscall) while it
+// waits for input, so its P runs other goroutines meanwhile.
 Value b_readline(Thread* t, Value*, int) {
-  std::string line;
-  int c;
-  bool any = false;
-  bool syscall = sched::getg() != nullptr;
-  std::fflush(t->rt->options().out);  // a prompt printed before must show (like C++'s cin tie)
-  if (syscall) sched::entersyscall();
-  while ((c = std::fgetc(stdin)) != EOF) {
-    any = true;
-    if (c == '\n') break;
-    line += char(c);
-  }
-  if (syscall) sched::exitsyscall();
-  if (!any) return Value::nil();
-  return str_value(*t->rt, line);
+  std::optional<std::string> line = lib::read_line(t->rt->options().out);
+  if (!line) return Value::nil();
+  return str_value(*t->rt, *line);
 }
 
 // ---- goroutines (vm/sched) ----

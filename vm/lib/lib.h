@@ -84,8 +84,11 @@ struct Module {
 };
 
 // The standard modules (one file each under vm/lib/).
+extern const Module kIoModule;
 extern const Module kMathModule;
 extern const Module kStringsModule;
+extern const Module kFsModule;   // fs.cpp
+extern const Module kOsModule;   // os.cpp
 // The v2 array builtins (arrays.cpp): globals, not a module.
 extern const Module kArrayBuiltins;
 

@@ -20,7 +20,7 @@ namespace weft::lib {
 namespace {
 
 // Every standard module, by the name import() takes.
-const Module* const kModules[] = {&kMathModule, &kStringsModule};
+const Module* const kModules[] = {&kIoModule, &kMathModule, &kStringsModule, &kFsModule, &kOsModule};
 
 // The hidden global holding {name: exports} for the standard modules.
 constexpr std::string_view kModulesGlobal = " modules";
