@@ -75,7 +75,7 @@ struct NameExpr : Expr {
   NameExpr() : Expr(ExprKind::Name) {}
 };
 
-struct UnaryExpr : Expr {  // Unary: op is Minus or Bang; Recv: op is Arrow
+struct UnaryExpr : Expr {  // Unary: op is Minus, Bang or Tilde; Recv: op is Arrow
   Tok op;
   Expr* operand = nullptr;
   using Expr::Expr;
@@ -141,8 +141,10 @@ struct Block : Stmt {
 
 struct LetStmt : Stmt {
   std::string name;
+  std::string name2;     // `let v, ok = <-ch`: "ok" (init is then a Recv); else empty
   Expr* init = nullptr;  // nullptr: `let x` alone
   Var* var = nullptr;    // nullptr for a global
+  Var* var2 = nullptr;   // name2's; nullptr for a global
   LetStmt() : Stmt(StmtKind::Let) {}
 };
 
@@ -206,7 +208,9 @@ struct SelectCase {
   enum Kind : uint8_t { Recv, Send, Default } kind = Default;
   int line = 0, col = 0;
   std::string bind;         // Recv: `case let v = <-ch` (empty if none)
+  std::string bind_ok;      // Recv: `case let v, ok = <-ch` (empty if none)
   Var* var = nullptr;
+  Var* var_ok = nullptr;
   Expr* channel = nullptr;  // Recv, Send
   Expr* value = nullptr;    // Send
   Block* body = nullptr;    // the case's statements

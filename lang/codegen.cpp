@@ -219,6 +219,27 @@ class FuncGen {
     emit_abc(Op::LOADNIL, dst, 0, 0);
   }
 
+  // Records where the operand of the call or index instruction at pc was
+  // read from, when it is a named variable or a field, for the error that
+  // instruction may raise (Proto::operand_names).
+  void note_operand(int pc, Expr* e) {
+    OperandName n{uint32_t(pc), OperandName::Field, {}};
+    if (e->kind == ExprKind::Name) {
+      NameExpr* name = static_cast<NameExpr*>(e);
+      n.kind = name->binding == Binding::Local     ? OperandName::Local
+               : name->binding == Binding::Upvalue ? OperandName::Upvalue
+                                                   : OperandName::Global;
+      n.name = name->name;
+    } else if (e->kind == ExprKind::Field) {
+      n.name = static_cast<FieldExpr*>(e)->name;
+    } else if (e->kind == ExprKind::Index && static_cast<IndexExpr*>(e)->index->kind == ExprKind::String) {
+      n.name = static_cast<LiteralExpr*>(static_cast<IndexExpr*>(e)->index)->str;  // m["k"] is m.k
+    } else {
+      return;
+    }
+    p_->operand_names.push_back(std::move(n));
+  }
+
   void patch(int at, int target) {
     int offset = target - (at + 1);
     Instr i = p_->code[size_t(at)];
@@ -506,10 +527,13 @@ class FuncGen {
     std::vector<Var*> cells;
     std::vector<FnDeclStmt*> fns;
     for (Stmt* s : b->stmts) {
-      if (s->kind == StmtKind::Let && static_cast<LetStmt*>(s)->var->captured)
-        cells.push_back(static_cast<LetStmt*>(s)->var);
-      else if (s->kind == StmtKind::FnDecl)
+      if (s->kind == StmtKind::Let) {
+        LetStmt* let = static_cast<LetStmt*>(s);
+        if (let->var->captured) cells.push_back(let->var);
+        if (let->var2 && let->var2->captured) cells.push_back(let->var2);
+      } else if (s->kind == StmtKind::FnDecl) {
         fns.push_back(static_cast<FnDeclStmt*>(s));
+      }
     }
     for (FnDeclStmt* fd : fns)
       if (fd->var->captured) cells.push_back(fd->var);
@@ -582,6 +606,10 @@ class FuncGen {
   }
 
   void let_statement(LetStmt* s) {
+    if (!s->name2.empty()) {
+      comma_ok_let(s);
+      return;
+    }
     if (!s->var) {  // a global
       int t = alloc();
       value_or_nil(s->init, t);
@@ -603,6 +631,37 @@ class FuncGen {
       value_or_nil(s->init, r);
       bind_reg(s->var, r);
     }
+  }
+
+  // `let v, ok = <-ch`: one RECV2 into two consecutive registers, which
+  // stay the variables' own when both are plain locals; otherwise each
+  // value goes to its cell or global, as a one-name let's would.
+  void comma_ok_let(LetStmt* s) {
+    int r = alloc(2);
+    int ch = expr_any(static_cast<UnaryExpr*>(s->init)->operand);
+    line_ = s->line;
+    emit_abc(Op::RECV2, r, ch, 0);
+    free_to(r + 2);
+    Var* vars[] = {s->var, s->var2};
+    const std::string* names[] = {&s->name, &s->name2};
+    bool keep = false;
+    for (int j = 0; j < 2; j++) {
+      Var* v = vars[j];
+      int saved = free_;
+      if (!v) {
+        global_access(false, r + j, *names[j]);
+      } else if (v->captured) {
+        emit_abc(Op::SETCELL, cell_of(v), r + j, 0);
+      } else if (spills_now()) {
+        bind_spill(v);
+        spill_store(v->spill, r + j);
+      } else {
+        bind_reg(v, r + j);
+        keep = true;
+      }
+      free_to(saved);
+    }
+    if (!keep) free_to(r);
   }
 
   void value_or_nil(Expr* e, int dst) {
@@ -631,12 +690,19 @@ class FuncGen {
     }
   }
 
+  // The instruction of a binary arithmetic or bitwise operator, or of its
+  // compound assignment; `k`: its form with a constant right operand.
   static Op arith_op(Tok t, bool k) {
     switch (t) {
       case Tok::Plus: case Tok::PlusAssign: return k ? Op::ADDK : Op::ADD;
       case Tok::Minus: case Tok::MinusAssign: return k ? Op::SUBK : Op::SUB;
       case Tok::Star: case Tok::StarAssign: return k ? Op::MULK : Op::MUL;
       case Tok::Slash: case Tok::SlashAssign: return k ? Op::DIVK : Op::DIV;
+      case Tok::Amp: case Tok::AmpAssign: return k ? Op::BANDK : Op::BAND;
+      case Tok::Pipe: case Tok::PipeAssign: return k ? Op::BORK : Op::BOR;
+      case Tok::Caret: case Tok::CaretAssign: return k ? Op::BXORK : Op::BXOR;
+      case Tok::Shl: case Tok::ShlAssign: return k ? Op::SHLK : Op::SHL;
+      case Tok::Shr: case Tok::ShrAssign: return k ? Op::SHRK : Op::SHR;
       default: return k ? Op::MODK : Op::MOD;
     }
   }
@@ -689,11 +755,11 @@ class FuncGen {
           v = expr_any(s->value);
         } else {
           v = alloc();
-          emit_abc(imm >= 0 ? Op::GETINDEXI : Op::GETINDEX, v, obj, key);
+          note_operand(emit_abc(imm >= 0 ? Op::GETINDEXI : Op::GETINDEX, v, obj, key), ix->object);
           arith(s->op, v, v, s->value);
         }
         line_ = s->line;
-        emit_abc(imm >= 0 ? Op::SETINDEXI : Op::SETINDEX, obj, key, v);
+        note_operand(emit_abc(imm >= 0 ? Op::SETINDEXI : Op::SETINDEX, obj, key, v), ix->object);
         break;
       }
       case ExprKind::Field: {
@@ -710,13 +776,13 @@ class FuncGen {
           v = expr_any(s->value);
         } else {
           v = alloc();
-          if (key >= 0) emit_abc(Op::GETINDEX, v, obj, key);
-          else emit_abc(Op::GETFIELD, v, obj, k);
+          int get = key >= 0 ? emit_abc(Op::GETINDEX, v, obj, key) : emit_abc(Op::GETFIELD, v, obj, k);
+          note_operand(get, f->object);
           arith(s->op, v, v, s->value);
         }
         line_ = s->line;
-        if (key >= 0) emit_abc(Op::SETINDEX, obj, key, v);
-        else emit_abc(Op::SETFIELD, obj, k, v);
+        int set = key >= 0 ? emit_abc(Op::SETINDEX, obj, key, v) : emit_abc(Op::SETFIELD, obj, k, v);
+        note_operand(set, f->object);
         break;
       }
       default: break;  // the parser allows no other target
@@ -847,9 +913,10 @@ class FuncGen {
 
   // select: the case operands in source order (a receive's channel; a
   // send's channel and value) into consecutive registers, one SELECT that
-  // leaves the case taken in R[res] (-1: default) and the received value in
-  // R[res+1], then a compare-and-skip chain to the case bodies. A case's
-  // binding is R[res+1] itself (boxed in place when captured).
+  // leaves the case taken in R[res] (-1: default), the received value in
+  // R[res+1] and its ok in R[res+2], then a compare-and-skip chain to the
+  // case bodies. A case's bindings are R[res+1] and R[res+2] themselves
+  // (boxed in place when captured).
   void select_statement(SelectStmt* s) {
     int saved = free_;
     std::vector<SelectCase*> cases;
@@ -864,7 +931,7 @@ class FuncGen {
       sh_.errors.push_back({s->line, s->col, "select has too many cases (more than 32)"});
       return;
     }
-    int res = alloc(2);
+    int res = alloc(3);
     int base = free_;
     uint64_t sendmask = 0;
     for (int i = 0; i < n; i++) {
@@ -948,9 +1015,11 @@ class FuncGen {
 
   void case_body(SelectCase* c, int value) {
     line_ = c->line;
-    if (c->var) {
-      bind_reg(c->var, value);
-      if (c->var->captured) emit_abc(Op::NEWCELL, value, value, 0);
+    for (Var* v : {c->var, c->var_ok}) {
+      if (!v) continue;
+      bind_reg(v, value);
+      if (v->captured) emit_abc(Op::NEWCELL, value, value, 0);
+      value++;
     }
     block(c->body);
   }
@@ -981,7 +1050,7 @@ class FuncGen {
     int base = alloc();
     int n = call_frame(s->call, base);
     line_ = s->line;
-    emit_abc(Op::GO, base, n, 0);
+    note_operand(emit_abc(Op::GO, base, n, 0), s->call->callee);
     free_to(saved);
   }
 
@@ -1138,10 +1207,10 @@ class FuncGen {
         IndexExpr* ix = static_cast<IndexExpr*>(e);
         int obj = expr_any(ix->object);
         if (int imm = small_index(ix->index); imm >= 0) {
-          emit_abc(Op::GETINDEXI, dst, obj, imm);
+          note_operand(emit_abc(Op::GETINDEXI, dst, obj, imm), ix->object);
         } else {
           int key = expr_any(ix->index);
-          emit_abc(Op::GETINDEX, dst, obj, key);
+          note_operand(emit_abc(Op::GETINDEX, dst, obj, key), ix->object);
         }
         break;
       }
@@ -1150,11 +1219,11 @@ class FuncGen {
         int obj = expr_any(f->object);
         int k = string_k(f->name);
         if (k <= kMaxK8) {
-          emit_abc(Op::GETFIELD, dst, obj, k);
+          note_operand(emit_abc(Op::GETFIELD, dst, obj, k), f->object);
         } else {
           int key = alloc();
           emit_loadk(key, k);
-          emit_abc(Op::GETINDEX, dst, obj, key);
+          note_operand(emit_abc(Op::GETINDEX, dst, obj, key), f->object);
         }
         break;
       }
@@ -1197,7 +1266,7 @@ class FuncGen {
       return;
     }
     int r = expr_any(u->operand);
-    emit_abc(u->op == Tok::Minus ? Op::NEG : Op::NOT, dst, r, 0);
+    emit_abc(u->op == Tok::Minus ? Op::NEG : u->op == Tok::Tilde ? Op::BNOT : Op::NOT, dst, r, 0);
   }
 
   // A left spine of binary operators deeper than this compiles through
@@ -1238,6 +1307,9 @@ class FuncGen {
       case Tok::Plus: case Tok::Minus: case Tok::Star: case Tok::Slash: case Tok::Percent:
         if (left < 0 && is_arith(b->left)) fused_arith(static_cast<BinaryExpr*>(b->left), b->op, dst, b->right);
         else arith(b->op, dst, left >= 0 ? left : expr_any(b->left), b->right);
+        return;
+      case Tok::Amp: case Tok::Pipe: case Tok::Caret: case Tok::Shl: case Tok::Shr:
+        arith(b->op, dst, left >= 0 ? left : expr_any(b->left), b->right);
         return;
       case Tok::Gt: case Tok::Ge:
         // There is no GT/GE: `a > 1` as a value goes through JGTK so that a
@@ -1290,10 +1362,10 @@ class FuncGen {
     if (int g = global_callee(c); g >= 0) {  // CALLG: the global is loaded by the call itself
       for (Expr* a : c->args) expr_to(a, alloc());
       line_ = c->line;
-      emit_abc(Op::CALLG, base, int(c->args.size()), g);
+      note_operand(emit_abc(Op::CALLG, base, int(c->args.size()), g), c->callee);
     } else {
       int n = call_frame(c, base);
-      emit_abc(Op::CALL, base, n, 0);
+      note_operand(emit_abc(Op::CALL, base, n, 0), c->callee);
     }
     if (base != dst) emit_abc(Op::MOVE, dst, base, 0);
   }

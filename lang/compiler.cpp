@@ -38,6 +38,7 @@ std::string_view source_line(std::string_view source, int line) {
   }
   size_t end = source.find('\n', start);
   std::string_view text = source.substr(start, end == std::string_view::npos ? source.size() - start : end - start);
+  if (line == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // columns start after a BOM
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
   return text;
 }

@@ -148,6 +148,7 @@ class Lexer {
     begin_ = cur_;
     end_ = begin_ + buf_.size();
     line_start_ = begin_;
+    skip_file_header();
   }
 
   std::vector<Token> run() {
@@ -169,6 +170,20 @@ class Lexer {
   std::vector<Token> tokens_;
 
   int col_of(const uchar* p) const { return int(p - line_start_) + 1; }
+
+  // A UTF-8 byte order mark at the very start, then a `#!` first line
+  // (`#!/usr/bin/env vm` scripts), are not part of the program. Columns on line 1
+  // count from after the mark, as an editor shows them; the `#!` line's
+  // newline stays, and makes no token since nothing precedes it.
+  void skip_file_header() {
+    if (end_ - cur_ >= 3 && cur_[0] == 0xEF && cur_[1] == 0xBB && cur_[2] == 0xBF) {
+      cur_ += 3;
+      line_start_ = cur_;
+    }
+    if (cur_[0] == '#' && cur_[1] == '!') {
+      while (cur_ < end_ && *cur_ != '\n') cur_++;
+    }
+  }
 
   void error_at(const uchar* p, std::string msg) {
     errors_.push_back({line_, col_of(p), std::move(msg)});
@@ -421,6 +436,17 @@ class Lexer {
       "*=" { push(Tok::StarAssign); return true; }
       "/=" { push(Tok::SlashAssign); return true; }
       "%=" { push(Tok::PercentAssign); return true; }
+      "&=" { push(Tok::AmpAssign); return true; }
+      "|=" { push(Tok::PipeAssign); return true; }
+      "^=" { push(Tok::CaretAssign); return true; }
+      "<<=" { push(Tok::ShlAssign); return true; }
+      ">>=" { push(Tok::ShrAssign); return true; }
+      "<<" { push(Tok::Shl); return true; }
+      ">>" { push(Tok::Shr); return true; }
+      "&" { push(Tok::Amp); return true; }
+      "|" { push(Tok::Pipe); return true; }
+      "^" { push(Tok::Caret); return true; }
+      "~" { push(Tok::Tilde); return true; }
       "+" { push(Tok::Plus); return true; }
       "-" { push(Tok::Minus); return true; }
       "*" { push(Tok::Star); return true; }

@@ -13,7 +13,7 @@
 //
 // Operands come from kOpInfo's modes; instructions with register ranges or
 // implicit registers (CALL, CALLV, GO, GOV, NEWSPILL, NEWARRAY, APPENDN, NEWMAP,
-// SETMAPN, LOADNIL, FOR*, ITER*, SELECT, CLOSURE's captures, the
+// SETMAPN, LOADNIL, FOR*, ITER*, SELECT, RECV2, CLOSURE's captures, the
 // instructions followed by an EXTRA word, JMP's 24-bit offset) are handled
 // by name.
 #include "lang/liveness.h"
@@ -98,8 +98,12 @@ void effects(const Proto& p, int pc, Effects& e) {
       range(e.uses, b, 2 * c);
       break;
     case Op::LOADNIL: range(e.fall_defs, a, b + 1); break;
-    case Op::SELECT:  // reads its case operands, writes the case taken and the value
+    case Op::SELECT:  // reads its case operands, writes the case taken, the value and ok
       range(e.uses, b, select_nregs(p.k[size_t(c)].as_inline_int()));
+      e.fall_defs = {a, a + 1, a + 2};
+      break;
+    case Op::RECV2:  // the value and ok
+      e.uses.push_back(b);
       e.fall_defs = {a, a + 1};
       break;
     case Op::ARITH2: {  // reads its EXTRA word's Z too, then goes past it

@@ -1,6 +1,7 @@
 // The parser: recursive descent for statements, precedence climbing for
 // binary operators (README.md#the-language-in-brief, lowest first: || && ==,!= <,<=,>,>=
-// +,- *,/,%; then unary - ! <-; then postfix call, index, field).
+// +,-,|,^ *,/,%,<<,>>,&, Go's levels; then unary - ! <- ~; then postfix
+// call, index, field).
 //
 // Error recovery: a syntax error records a diagnostic and unwinds (with a
 // private exception that never leaves this file) to the statement loop,
@@ -29,15 +30,22 @@ int precedence(Tok t) {
     case Tok::AndAnd: return 2;
     case Tok::Eq: case Tok::Ne: return 3;
     case Tok::Lt: case Tok::Le: case Tok::Gt: case Tok::Ge: return 4;
-    case Tok::Plus: case Tok::Minus: return 5;
-    case Tok::Star: case Tok::Slash: case Tok::Percent: return 6;
+    case Tok::Plus: case Tok::Minus: case Tok::Pipe: case Tok::Caret: return 5;
+    case Tok::Star: case Tok::Slash: case Tok::Percent:
+    case Tok::Shl: case Tok::Shr: case Tok::Amp: return 6;
     default: return 0;
   }
 }
 
 bool is_compound_assign(Tok t) {
-  return t == Tok::PlusAssign || t == Tok::MinusAssign || t == Tok::StarAssign ||
-         t == Tok::SlashAssign || t == Tok::PercentAssign;
+  switch (t) {
+    case Tok::PlusAssign: case Tok::MinusAssign: case Tok::StarAssign: case Tok::SlashAssign:
+    case Tok::PercentAssign: case Tok::AmpAssign: case Tok::PipeAssign: case Tok::CaretAssign:
+    case Tok::ShlAssign: case Tok::ShrAssign:
+      return true;
+    default:
+      return false;
+  }
 }
 
 class Parser {
@@ -300,6 +308,12 @@ class Parser {
     const Token& t = advance();
     LetStmt* s = node<LetStmt>(t);
     s->name = std::string(expect(Tok::Ident, "identifier").text);
+    if (accept(Tok::Comma)) {  // `let v, ok = <-ch`: the only two-name let
+      s->name2 = std::string(expect(Tok::Ident, "identifier").text);
+      expect(Tok::Assign);
+      s->init = comma_ok_receive();
+      return s;
+    }
     if (accept(Tok::Assign)) {
       s->init = expression();
       if (s->init->kind == ExprKind::Function) {
@@ -308,6 +322,14 @@ class Parser {
       }
     }
     return s;
+  }
+
+  // The right side of a comma-ok receive: exactly `<-ch`.
+  Expr* comma_ok_receive() {
+    if (peek().kind != Tok::Arrow) fail_here("unexpected " + describe(peek()) + ", expected '<-'");
+    Expr* e = expression();
+    if (e->kind != ExprKind::Recv) fail_at(e, "two variables need a receive: let v, ok = <-ch");
+    return e;
   }
 
   Stmt* fn_declaration() {
@@ -379,6 +401,7 @@ class Parser {
       expect(Tok::Case, "'case' or 'default'");
       if (accept(Tok::Let)) {
         c.bind = std::string(expect(Tok::Ident, "identifier").text);
+        if (accept(Tok::Comma)) c.bind_ok = std::string(expect(Tok::Ident, "identifier").text);
         expect(Tok::Assign);
         if (peek().kind != Tok::Arrow) fail_here("unexpected " + describe(peek()) + ", expected '<-'");
       }
@@ -474,7 +497,7 @@ class Parser {
 
   Expr* unary() {
     const Token& t = peek();
-    if (t.kind == Tok::Minus || t.kind == Tok::Bang || t.kind == Tok::Arrow) {
+    if (t.kind == Tok::Minus || t.kind == Tok::Bang || t.kind == Tok::Arrow || t.kind == Tok::Tilde) {
       advance();
       UnaryExpr* u = node<UnaryExpr>(t, t.kind == Tok::Arrow ? ExprKind::Recv : ExprKind::Unary);
       u->op = t.kind;

@@ -89,6 +89,9 @@ class Resolver {
       const std::string* name = declared_name(s);
       if (name && !globals_.insert(*name).second) error(s, "'" + *name + "' already declared in this block");
       if (name) env_.top_level(*name);
+      const std::string* name2 = second_name(s);
+      if (name2 && !globals_.insert(*name2).second) error(s, "'" + *name2 + "' already declared in this block");
+      if (name2) env_.top_level(*name2);
     }
   }
 
@@ -96,6 +99,11 @@ class Resolver {
     if (s->kind == StmtKind::Let) return &static_cast<LetStmt*>(s)->name;
     if (s->kind == StmtKind::FnDecl) return &static_cast<FnDeclStmt*>(s)->fn->name;
     return nullptr;
+  }
+  // `ok` of `let v, ok = <-ch`, or nullptr.
+  static const std::string* second_name(Stmt* s) {
+    if (s->kind != StmtKind::Let || static_cast<LetStmt*>(s)->name2.empty()) return nullptr;
+    return &static_cast<LetStmt*>(s)->name2;
   }
 
   // ---- scopes
@@ -169,6 +177,7 @@ class Resolver {
       if (s->kind == StmtKind::Let) {
         LetStmt* let = static_cast<LetStmt*>(s);
         let->var = declare(s, let->name, false);
+        if (!let->name2.empty()) let->var2 = declare(s, let->name2, false);
       } else if (s->kind == StmtKind::FnDecl) {
         FnDeclStmt* fd = static_cast<FnDeclStmt*>(s);
         fd->var = declare(s, fd->fn->name, true);
@@ -195,6 +204,7 @@ class Resolver {
         LetStmt* let = static_cast<LetStmt*>(s);
         if (let->init) expr(let->init);
         if (let->var) mark_declared(let->name, let->var);
+        if (let->var2) mark_declared(let->name2, let->var2);
         break;
       }
       case StmtKind::FnDecl: function(static_cast<FnDeclStmt*>(s)->fn); break;
@@ -271,6 +281,7 @@ class Resolver {
       if (c.value) expr(c.value);
       fs_->scopes.emplace_back();
       if (!c.bind.empty()) c.var = declare(c.body, c.bind, true);
+      if (!c.bind_ok.empty()) c.var_ok = declare(c.body, c.bind_ok, true);
       block(c.body);
       fs_->scopes.pop_back();
     }

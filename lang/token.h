@@ -29,6 +29,10 @@ namespace weft::lang {
   T(Slash, "'/'") T(Percent, "'%'") T(Bang, "'!'") T(Assign, "'='")      \
   T(PlusAssign, "'+='") T(MinusAssign, "'-='") T(StarAssign, "'*='")     \
   T(SlashAssign, "'/='") T(PercentAssign, "'%='")                        \
+  T(Amp, "'&'") T(Pipe, "'|'") T(Caret, "'^'") T(Tilde, "'~'")          \
+  T(Shl, "'<<'") T(Shr, "'>>'") T(AmpAssign, "'&='")                     \
+  T(PipeAssign, "'|='") T(CaretAssign, "'^='") T(ShlAssign, "'<<='")     \
+  T(ShrAssign, "'>>='")                                                  \
   T(Eq, "'=='") T(Ne, "'!='") T(Lt, "'<'") T(Le, "'<='") T(Gt, "'>'")    \
   T(Ge, "'>='") T(AndAnd, "'&&'") T(OrOr, "'||'")
 // clang-format on

@@ -127,7 +127,7 @@ TEST_F(Calls, ScalarsNeedNoVM) {
   EXPECT_EQ(r.message, "invalid operation: bool + int");
   EXPECT_EQ(vm.call("add", std::vector<Arg>(101, 1)).kind, Result::Misuse);
   EXPECT_EQ(vm.call("add", {1, 2, 3}).message, "add expects 2 arguments, got 3");
-  EXPECT_EQ(vm.call("counter").message, "cannot call a value of type int");
+  EXPECT_EQ(vm.call("counter").message, "cannot call int");
 }
 
 TEST_F(Calls, SpawnedTasksAndWaitAll) {

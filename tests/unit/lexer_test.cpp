@@ -94,6 +94,28 @@ TEST(Lexer, OperatorsAndPositions) {
   EXPECT_EQ(t[5].col, 3);
 }
 
+TEST(Lexer, BitwiseOperatorsLongestMatch) {
+  EXPECT_EQ(kinds("& | ^ ~ << >> &= |= ^= <<= >>= && || <- <= >= < >"),
+            (std::vector<Tok>{Tok::Amp, Tok::Pipe, Tok::Caret, Tok::Tilde, Tok::Shl, Tok::Shr, Tok::AmpAssign,
+                              Tok::PipeAssign, Tok::CaretAssign, Tok::ShlAssign, Tok::ShrAssign, Tok::AndAnd,
+                              Tok::OrOr, Tok::Arrow, Tok::Le, Tok::Ge, Tok::Lt, Tok::Gt, Tok::Eof}));
+  EXPECT_EQ(kinds("a <<-b"), (std::vector<Tok>{Tok::Ident, Tok::Shl, Tok::Minus, Tok::Ident, Tok::Newline, Tok::Eof}));
+  EXPECT_EQ(kinds("a &\nb"), (std::vector<Tok>{Tok::Ident, Tok::Amp, Tok::Ident, Tok::Newline, Tok::Eof}));
+}
+
+TEST(Lexer, ByteOrderMarkAndShebangLine) {
+  auto t = tokens("\xEF\xBB\xBFlet x");
+  EXPECT_EQ(t[0].kind, Tok::Let);
+  EXPECT_EQ(t[0].col, 1);  // columns count from after the mark
+  EXPECT_EQ(t[1].col, 5);
+  t = tokens("#!/usr/bin/env vm \"'\nx");
+  EXPECT_EQ(t[0].kind, Tok::Ident);
+  EXPECT_EQ(t[0].line, 2);
+  EXPECT_EQ(kinds("\xEF\xBB\xBF#!vm\n\ny"), (std::vector<Tok>{Tok::Ident, Tok::Newline, Tok::Eof}));
+  EXPECT_EQ(kinds("#!"), (std::vector<Tok>{Tok::Eof}));
+  EXPECT_EQ(errors_of("x\n#!vm").size(), 1u);  // only on the first line: here an invalid '#'
+}
+
 TEST(Lexer, Keywords) {
   EXPECT_EQ(kinds("fn go select case default in letter"),
             (std::vector<Tok>{Tok::Fn, Tok::Go, Tok::Select, Tok::Case, Tok::Default, Tok::In, Tok::Ident,

@@ -56,6 +56,26 @@ TEST_F(Liveness, EverySafePointHasAMap) {
   EXPECT_EQ(p.map_words, 1);
 }
 
+// RECV2 and SELECT write registers beyond A (ok, and SELECT's value): they
+// are not live into the instruction, though read after it.
+TEST_F(Liveness, CommaOkReceiveWritesBothRegisters) {
+  const Proto& p = function("fn f(c) {\n  let v, ok = <-c\n  print(v, ok)\n}");
+  auto recv = find(p, Op::RECV2);
+  ASSERT_EQ(recv.size(), 1u);
+  int a = arg_a(p.code[recv[0]]);
+  EXPECT_TRUE(live(p, recv[0], 0));  // the channel
+  EXPECT_FALSE(live(p, recv[0], a));
+  EXPECT_FALSE(live(p, recv[0], a + 1));
+}
+
+TEST_F(Liveness, SelectWritesCaseValueAndOk) {
+  const Proto& p = function("fn f(c) {\n  select {\n  case let v, ok = <-c:\n    print(v, ok)\n  }\n}");
+  auto sel = find(p, Op::SELECT);
+  ASSERT_EQ(sel.size(), 1u);
+  int a = arg_a(p.code[sel[0]]);
+  for (int r = a; r < a + 3; r++) EXPECT_FALSE(live(p, sel[0], r)) << r;
+}
+
 TEST_F(Liveness, DeadLocalIsNotLiveAtALaterCall) {
   const Proto& p = function("fn f() {\n  let a = [1]\n  let b = 2\n  print(b)\n  return nil\n}");
   auto calls = calls_in(p);

@@ -240,7 +240,7 @@ Result NativeCall::call(const Handle& fn, std::vector<Arg> args) const {
   Value v = rt.call(t, Access::value_of(fn), values.data(), int(values.size()));
   if (v.is_empty()) {
     r.kind = Result::Runtime;
-    r.message = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
+    r.message = t->error_text();
     r.traceback = std::move(t->traceback);
     t->error = Value::nil();
     t->traceback.clear();

@@ -280,7 +280,7 @@ Status Runtime::spawn(HostTask* task) {
   if (!is_type(fn, ObjType::Closure) && !is_type(fn, ObjType::Native)) {
     Status st;
     st.kind = Status::RuntimeError;
-    st.message = std::string("cannot call a value of type ") + type_name(fn);
+    st.message = std::string("cannot call ") + type_name(fn);
     return st;
   }
   std::lock_guard lk(sched_mu_);
@@ -422,7 +422,7 @@ void Runtime::host_goexit(sched::G* g, Value r) {
   if (r.is_empty()) {
     Thread* t = thread_of(g);
     st.kind = Status::RuntimeError;
-    st.message = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
+    st.message = t->error_text();
     st.traceback = strip_entry_frames(t->traceback);
     r = Value::nil();
   }

@@ -74,6 +74,24 @@ struct StackMap {
   uint32_t offset;  // into Proto::live_bits, map_words words
 };
 
+// Where the callee of a CALL, CALLG or GO, or the object of an index or
+// field instruction, was read from: the compiler records it for operands
+// that are a named variable or a field, so an error can say `cannot call
+// nil (global 'foo')` (Lua's varinfo, but from the syntax tree rather than
+// by decoding the bytecode). Read only when such an instruction raises, so
+// the interpreter's fast paths never see it.
+struct OperandName {
+  enum Kind : uint8_t { Global, Local, Upvalue, Field };
+  uint32_t pc;
+  Kind kind;
+  std::string name;
+  // "global 'foo'", as messages and the disassembler show it.
+  std::string describe() const {
+    static constexpr const char* kKinds[] = {"global", "local", "upvalue", "field"};
+    return std::string(kKinds[kind]) + " '" + name + "'";
+  }
+};
+
 struct Proto {
   std::string name;                           // "main", a function's name, or "<anonymous>"
   std::shared_ptr<const std::string> file;    // source name, shared by a file's protos
@@ -88,10 +106,13 @@ struct Proto {
   std::vector<StackMap> maps;                 // sorted by pc
   std::vector<uint64_t> live_bits;
   int map_words = 0;                          // (nregs + 63) / 64
+  std::vector<OperandName> operand_names;     // sorted by pc; at most one per pc
 
   // The live-register bitset at safe-point pc, or nullptr if pc is not one.
   const uint64_t* live_at(uint32_t pc) const;
   bool is_live(const uint64_t* bits, int reg) const { return bits[reg >> 6] >> (reg & 63) & 1; }
+  // The operand name recorded for the instruction at pc, or nullptr.
+  const OperandName* operand_name(uint32_t pc) const;
 };
 
 // What the compiler needs from the runtime it compiles for.

@@ -46,7 +46,7 @@ bool chan_close(Thread* t, Value ch) {
   return false;
 }
 
-ChanStep chan_select(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv) {
+ChanStep chan_select(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv, bool* ok) {
   int n = select_ncases(desc);
   if (n > kMaxSelectCases) fatal("chan: select descriptor out of range");
   sched::SelectCase cases[kMaxSelectCases];
@@ -58,7 +58,7 @@ ChanStep chan_select(Thread* t, Value* regs, int64_t desc, int* chosen, Value* r
     cases[i] = sched::SelectCase{c, send ? &regs[r + 1] : nullptr};
     r += send ? 2 : 1;
   }
-  return step(t, sched::selectgo(cases, n, select_has_default(desc), chosen, recv));
+  return step(t, sched::selectgo(cases, n, select_has_default(desc), chosen, recv, ok));
 }
 
 const Instr* chan_complete(Thread* t, const Instr* pc, Value* R) {
@@ -68,11 +68,13 @@ const Instr* chan_complete(Thread* t, const Instr* pc, Value* R) {
       if (sched::finish_send()) return pc + 1;
       t->raise("send on closed channel");
       return nullptr;
-    case Op::RECV: {
+    case Op::RECV:
+    case Op::RECV2: {
       Value v;
       bool ok;
       sched::finish_recv(&v, &ok);
       R[arg_a(i)] = v;
+      if (op_of(i) == Op::RECV2) R[arg_a(i) + 1] = Value::boolean(ok);
       return pc + 1;
     }
     case Op::ITERNEXT1: {  // over a channel: into the body, or past the loop once closed
@@ -86,12 +88,14 @@ const Instr* chan_complete(Thread* t, const Instr* pc, Value* R) {
     case Op::SELECT: {
       int chosen;
       Value v;
-      if (!sched::finish_select(&chosen, &v)) {
+      bool ok;
+      if (!sched::finish_select(&chosen, &v, &ok)) {
         t->raise("send on closed channel");
         return nullptr;
       }
       R[arg_a(i)] = Value::inline_int(chosen);
       R[arg_a(i) + 1] = v;
+      R[arg_a(i) + 2] = Value::boolean(ok);
       return pc + 1;
     }
     default: fatal("chan: chan_complete on a non-channel instruction");

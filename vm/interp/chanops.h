@@ -25,10 +25,11 @@ ChanStep chan_recv(Thread* t, Value ch, Value* out, bool* ok);
 bool chan_close(Thread* t, Value ch);
 // The SELECT instruction over its operands at regs (the descriptor's
 // layout: vm/interp/opcodes.h). On Done: *chosen is the case taken (-1 for
-// default) and *recv the value received (nil otherwise).
-ChanStep chan_select(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv);
+// default), *recv the value received (nil otherwise) and *ok false for a
+// receive from a closed channel (as chan_recv's).
+ChanStep chan_select(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv, bool* ok);
 
-// Finishes the channel instruction at *pc (SEND, RECV, SELECT, ITERNEXT1)
+// Finishes the channel instruction at *pc (SEND, RECV, RECV2, SELECT, ITERNEXT1)
 // for a G re-entered with g->resume == Complete after a stackless park:
 // writes its results into the frame's registers R and returns the pc to
 // continue at, or nullptr with an error raised (a send woken by close).

@@ -1,7 +1,7 @@
 // The disassembler (vm --disasm). (Proto::live_at is in vm/interp/proto.cpp.)
 //
 // One line per instruction, driven by the opcode table's operand modes:
-//     pc  [line] OPNAME     operands  ; constants, jump targets  live: r0 r3
+//     pc  [line] OPNAME     operands  ; constants, jump targets, operand names  live: r0 r3
 // A proto is followed by its children, depth first.
 #include <cstdio>
 #include <string>
@@ -84,6 +84,7 @@ void operands(const Proto& p, uint32_t pc, std::string& ops, std::string& note) 
   if (info.c != Mode::N) add(arg_c(i));
   describe(info.b, arg_b(i));
   describe(info.c, arg_c(i));
+  if (const OperandName* n = p.operand_name(pc)) comment(n->describe());  // what its errors name
 }
 
 void disassemble_into(const Proto& p, std::string& out) {

@@ -49,7 +49,7 @@ void exited(void* vm, sched::G* g, Value r) {
   }
   if (!r.is_empty()) return;
   Thread* t = thread_of(g);
-  std::string msg = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
+  std::string msg = t->error_text();
   sched::report_done(g->owner, sched::Sched::Exit::Error, std::move(msg), std::move(t->traceback));
 }
 

@@ -73,6 +73,11 @@ const char* op_text(Op op) {
     case Op::SUB: case Op::SUBK: return "-";
     case Op::MUL: case Op::MULK: return "*";
     case Op::DIV: case Op::DIVK: return "/";
+    case Op::BAND: case Op::BANDK: return "&";
+    case Op::BOR: case Op::BORK: return "|";
+    case Op::BXOR: case Op::BXORK: return "^";
+    case Op::SHL: case Op::SHLK: return "<<";
+    case Op::SHR: case Op::SHRK: return ">>";
     default: return "%";
   }
 }
@@ -305,6 +310,53 @@ inline bool int_step(Op op, int64_t a, int64_t b, int64_t* r) {
   }
 }
 
+// A bitwise operator on two int64s; false for a negative shift count.
+// Shifts of 64 or more are defined (0, or -1 for >> of a negative), where
+// C++ leaves them undefined.
+constexpr bool bit_step(Op op, int64_t a, int64_t b, int64_t* r) {
+  switch (op) {
+    case Op::BAND: case Op::BANDK: *r = a & b; return true;
+    case Op::BOR: case Op::BORK: *r = a | b; return true;
+    case Op::BXOR: case Op::BXORK: *r = a ^ b; return true;
+    case Op::SHL: case Op::SHLK:
+      if (b < 0) return false;
+      *r = b >= 64 ? 0 : int64_t(uint64_t(a) << b);
+      return true;
+    default:  // SHR, SHRK: arithmetic
+      if (b < 0) return false;
+      *r = a >> (b >= 64 ? 63 : b);
+      return true;
+  }
+}
+
+// Bitwise operators off the fast path: boxed operands or results, errors.
+// One instance per opcode.
+template <Op OP>
+NOINLINE bool bitwise_slow(Thread* t, Value* dst, Value a, Value b) {
+  if (!is_int(a) || !is_int(b)) {
+    t->raise("invalid operation: %s %s %s", type_name(a), op_text(OP), type_name(b));
+    return false;
+  }
+  int64_t r;
+  if (!bit_step(OP, int_of(a), int_of(b), &r)) {
+    t->raise("negative shift amount %lld", (long long)int_of(b));
+    return false;
+  }
+  if (!Value::fits_inline(r)) poll_alloc(t);
+  *dst = box_int(t->rt, r);
+  return true;
+}
+
+NOINLINE bool bnot_slow(Thread* t, Value* dst, Value a) {
+  if (!is_int(a)) {
+    t->raise("invalid operation: ~%s", type_name(a));
+    return false;
+  }
+  poll_alloc(t);
+  *dst = box_int(t->rt, ~int_of(a));
+  return true;
+}
+
 NOINLINE bool neg_slow(Thread* t, Value* dst, Value a) {
   poll_alloc(t);
   if (is_int(a)) {
@@ -317,6 +369,23 @@ NOINLINE bool neg_slow(Thread* t, Value* dst, Value a) {
   }
   t->raise("invalid operation: -%s", type_name(a));
   return false;
+}
+
+// " (global 'foo')": where the failing instruction's callee or object was
+// read from (Proto::operand_names), or "" when the compiler recorded
+// nothing for it. Only for errors raised by the top frame's instruction.
+std::string operand_where(Thread* t) {
+  const Frame& f = t->frames.back();
+  if (f.closure == nullptr) return "";
+  const Proto* p = f.closure->proto;
+  const OperandName* n = p->operand_name(uint32_t(f.pc - p->code.data()));
+  return n == nullptr ? std::string() : " (" + n->describe() + ")";
+}
+
+// `cannot call nil (global 'foo')`, `cannot index int (local 'x')`: what the
+// instruction at the top frame's saved pc cannot do to v.
+NOINLINE void raise_bad_operand(Thread* t, const char* what, Value v) {
+  t->raise("cannot %s %s%s", what, type_name(v), operand_where(t).c_str());
 }
 
 bool map_key_check(Thread* t, Value k) {
@@ -359,7 +428,7 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
     *out = t->rt->byte_strings[uint8_t(s->data[i])];
     return true;
   }
-  t->raise("cannot index a value of type %s", type_name(o));
+  raise_bad_operand(t, "index", o);
   return false;
 }
 
@@ -378,7 +447,7 @@ NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
     t->raise("cannot assign to an element of a string (strings are immutable)");
     return false;
   }
-  t->raise("cannot index a value of type %s", type_name(o));
+  raise_bad_operand(t, "index", o);
   return false;
 }
 
@@ -507,7 +576,7 @@ CallOutcome pcall_in_place(Thread* t, uint32_t base, int a, int nargs) {
       return kCallDone;
     }
   } else {
-    t->raise("cannot call a value of type %s", type_name(fn));
+    t->raise("cannot call %s", type_name(fn));
   }
   Value caught = pcall_catch(t);
   t->stack[slot] = caught;
@@ -519,7 +588,7 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   uint32_t base = t->frames.back().base;
   Value fn = t->stack[base + uint32_t(a)];
   if (!is_type(fn, ObjType::Native)) {
-    t->raise("cannot call a value of type %s", type_name(fn));
+    raise_bad_operand(t, "call", fn);
     return kCallError;
   }
   Native* n = as_native(fn);
@@ -568,7 +637,7 @@ NOINLINE bool go_slow(Thread* t, Value* ra, int nargs) {
   Value fn = ra[0];
   if (!is_type(fn, ObjType::Closure)) {
     if (is_type(fn, ObjType::Native)) t->raise("go: cannot start builtin %s as a goroutine", as_native(fn)->name);
-    else t->raise("cannot call a value of type %s", type_name(fn));
+    else raise_bad_operand(t, "call", fn);
     return false;
   }
   Proto* p = as_closure(fn)->proto;
@@ -1002,6 +1071,48 @@ op_NEG: {
 op_NOT:
   RA = Value::boolean(!RB.truthy());
   NEXT();
+
+// Bitwise operators: two inline ints give an inline int, except a shift
+// left that leaves the range; shift counts outside 0..63 (defined by
+// bit_step, negative ones an error), boxed operands and errors take the
+// slow path.
+#define BITWISE(NAME, OPERAND_C, SHIFT)                                  \
+  op_##NAME: {                                                          \
+    Value x = RB, y = OPERAND_C;                                        \
+    if (LIKELY(both_inline(x, y)) && (!SHIFT || uint64_t(y.as_inline_int()) < 64)) { \
+      int64_t r;                                                        \
+      bit_step(Op::NAME, x.as_inline_int(), y.as_inline_int(), &r);     \
+      if (LIKELY(Value::fits_inline(r))) {                              \
+        RA = Value::inline_int(r);                                      \
+        NEXT();                                                         \
+      }                                                                 \
+    }                                                                   \
+    ALLOC_POLL(); /* the slow path may allocate: a full safe-point */   \
+    SAVEPC();                                                           \
+    THROW_IF(!bitwise_slow<Op::NAME>(t, &RA, x, y));                    \
+    NEXT();                                                             \
+  }
+  BITWISE(BAND, RC, false)
+  BITWISE(BOR, RC, false)
+  BITWISE(BXOR, RC, false)
+  BITWISE(SHL, RC, true)
+  BITWISE(SHR, RC, true)
+  BITWISE(BANDK, K[C], false)
+  BITWISE(BORK, K[C], false)
+  BITWISE(BXORK, K[C], false)
+  BITWISE(SHLK, K[C], true)
+  BITWISE(SHRK, K[C], true)
+op_BNOT: {
+  Value x = RB;
+  if (LIKELY(x.is_inline_int())) {  // ~ of an inline int is inline
+    RA = Value::inline_int(~x.as_inline_int());
+    NEXT();
+  }
+  ALLOC_POLL();
+  SAVEPC();
+  THROW_IF(!bnot_slow(t, &RA, x));
+  NEXT();
+}
 op_EQ:
   RA = Value::boolean(values_equal(RB, RC));
   NEXT();
@@ -1279,15 +1390,31 @@ op_RECV: {
   THROW_IF(r == ChanStep::Error);
   goto parked;
 }
+op_RECV2: {
+  ALLOC_POLL();
+  SAVEPC();
+  Value v;
+  bool ok;
+  ChanStep r = chan_recv(t, RB, &v, &ok);
+  if (LIKELY(r == ChanStep::Done)) {
+    RA = v;
+    R[A + 1] = Value::boolean(ok);
+    NEXT();
+  }
+  THROW_IF(r == ChanStep::Error);
+  goto parked;
+}
 op_SELECT: {
   ALLOC_POLL();
   SAVEPC();
   int chosen;
   Value v;
-  ChanStep r = chan_select(t, &RB, K[C].as_inline_int(), &chosen, &v);
+  bool ok;
+  ChanStep r = chan_select(t, &RB, K[C].as_inline_int(), &chosen, &v, &ok);
   if (LIKELY(r == ChanStep::Done)) {
     RA = Value::inline_int(chosen);
     R[A + 1] = v;
+    R[A + 2] = Value::boolean(ok);
     NEXT();
   }
   THROW_IF(r == ChanStep::Error);
@@ -1333,6 +1460,7 @@ parked:
 #undef THROW_IF
 #undef COND_JUMP
 #undef ARITH
+#undef BITWISE
 #undef COMPARE
 }
 
@@ -1364,7 +1492,7 @@ Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
     return r;
   }
   if (!is_type(fn, ObjType::Closure)) {
-    t->raise("cannot call a value of type %s", type_name(fn));
+    t->raise("cannot call %s", type_name(fn));
     return Value::empty();
   }
   Closure* c = as_closure(fn);

@@ -88,6 +88,19 @@
   /* R[A] = -R[B] (may box); R[A] = !R[B] */                                   \
   OP(NEG,       W, R, N, SP)                                                    \
   OP(NOT,       W, R, N, 0)                                                     \
+  /* R[A] = R[B] op R[C] / op K[C]: & | ^ << >> on ints only (a box for */      \
+  /* a wide result); R[A] = ~R[B] */                                           \
+  OP(BAND,      W, R, R, SP)                                                    \
+  OP(BOR,       W, R, R, SP)                                                    \
+  OP(BXOR,      W, R, R, SP)                                                    \
+  OP(SHL,       W, R, R, SP)                                                    \
+  OP(SHR,       W, R, R, SP)                                                    \
+  OP(BANDK,     W, R, K, SP)                                                    \
+  OP(BORK,      W, R, K, SP)                                                    \
+  OP(BXORK,     W, R, K, SP)                                                    \
+  OP(SHLK,      W, R, K, SP)                                                    \
+  OP(SHRK,      W, R, K, SP)                                                    \
+  OP(BNOT,      W, R, N, SP)                                                    \
   /* R[A] = R[B] op R[C] as a bool */                                           \
   OP(EQ,        W, R, R, 0)                                                     \
   OP(NE,        W, R, R, 0)                                                     \
@@ -132,13 +145,16 @@
   /* return R[A]; return nil */                                                 \
   OP(RETURN,    R, N, N, 0)                                                     \
   OP(RETURNNIL, N, N, N, 0)                                                     \
-  /* R[A] <- R[B] (send); R[A] = <-R[B] (receive) */                           \
+  /* R[A] <- R[B] (send); R[A] = <-R[B] (receive); RECV2 also sets */         \
+  /* R[A+1] = ok (false once the channel is closed and drained) */              \
   OP(SEND,      R, R, N, SP)                                                    \
   OP(RECV,      W, R, N, SP)                                                    \
+  OP(RECV2,     W, R, N, SP)                                                    \
   /* SELECT: a select over the cases whose operands are R[B ..] (a */           \
   /* receive: its channel; a send: channel, value), described by the int */     \
   /* K[C] (select_desc below: count, default, send mask). R[A] = the case */     \
-  /* taken (-1: default), R[A+1] = the value received (else nil) */             \
+  /* taken (-1: default), R[A+1] = the value received (else nil), */          \
+  /* R[A+2] = ok (a receive's: false from a closed channel; else true) */     \
   OP(SELECT,    W, R, K, SP)                                                    \
   /* LOADK, GETGLOBAL and SETGLOBAL with the index in the next EXTRA word */    \
   OP(LOADKX,    W, N, N, 0)                                                     \

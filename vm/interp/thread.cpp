@@ -1,7 +1,8 @@
 // Thread: raising script errors, capturing tracebacks, and the VM stack's
 // guard and growth (see vm/interp/thread.h for the model).
 //
-// An error is a value on the thread (Thread::error, a String) plus the
+// An error is a value on the thread (Thread::error: a String for the VM's
+// own, any value for error(v), which pcall returns unchanged) plus the
 // traceback captured when it was raised; the interpreter then unwinds to the
 // nearest pcall or re-entry frame. No C++ exception ever crosses the
 // interpreter. The traceback is captured eagerly because the frames are
@@ -55,13 +56,8 @@ void Thread::raise(const char* fmt, ...) {
   raise_value(Value::object(rt->new_string(big)));
 }
 
-void Thread::raise_value(Value msg) {
-  if (!is_type(msg, ObjType::String)) {
-    std::string s;
-    format_value(s, msg, false);
-    msg = Value::object(rt->new_string(s));
-  }
-  error = msg;
+void Thread::raise_value(Value v) {
+  error = v;
   traceback.clear();
   size_t n = frames.size();
   for (size_t i = n; i-- > 0;) {
@@ -74,6 +70,12 @@ void Thread::raise_value(Value msg) {
     }
     append_frame(traceback, frames[i]);
   }
+}
+
+std::string Thread::error_text() const {
+  std::string s;
+  format_value(s, error, false);
+  return s;
 }
 
 void Thread::set_guard() {

@@ -68,13 +68,17 @@ struct Thread : sched::GoroutineVM {
   std::vector<Value> pins;
 
   // The pending error: set by raise(), consumed by the unwinder. GC roots.
+  // Any value (error(v) raises v as it is); the VM's own are strings.
   Value error = Value::nil();
   std::string traceback;        // captured when raised, innermost first
 
   // Raises a runtime error with a formatted message; the native that calls
   // it then returns Value::empty().
   void raise(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-  void raise_value(Value msg);
+  // Raises v itself: pcall catches it unchanged (error(v)).
+  void raise_value(Value v);
+  // The pending error as an uncaught one is reported: str(error).
+  std::string error_text() const;
 
   void set_guard();             // the unpoisoned guard for the current stack
   void grow_stack(size_t need); // makes room for `need` more Values above the top frame

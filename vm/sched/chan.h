@@ -132,14 +132,15 @@ ChanOp chanrecv(Channel* c, Value* out, bool* ok);
 bool closechan(Channel* c);
 
 // select over n cases (at most kMaxSelectCases). On Done: *chosen is the
-// case taken (-1: the default) and *recv the value received (nil
-// otherwise). Closed: the case *chosen is a send on a closed channel.
+// case taken (-1: the default), *recv the value received (nil otherwise)
+// and *recv_ok false iff a receive found the channel closed and drained.
+// Closed: the case *chosen is a send on a closed channel.
 constexpr int kMaxSelectCases = 32;
 struct SelectCase {
   Channel* c;
   Value* elem;  // send: the value's VM register (as chansend); receive: nullptr
 };
-ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, Value* recv);
+ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, Value* recv, bool* recv_ok);
 
 // The woken G's half, after a stackless park in the operation above (the
 // G runs again with g->resume == Resume::Complete): frees its Sudogs and
@@ -147,7 +148,7 @@ ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, V
 // finish_select: the send was woken by close (nothing was sent).
 bool finish_send();
 void finish_recv(Value* out, bool* ok);
-bool finish_select(int* chosen, Value* recv);
+bool finish_select(int* chosen, Value* recv, bool* recv_ok);
 
 // Frees the Sudogs of a G that will never run again (blocked when its
 // Runtime shuts down). Its channels are not touched: they die with the heap.

@@ -83,8 +83,8 @@ bool selparkcommit(G* g, void*) {
 bool park_forever(G*, void*) { return true; }
 
 // Step 2 for one case: proceeds if it can. 1: done; 0: not ready; -1: a
-// send on a closed channel.
-int try_case(const Case& cs, Value* recv, G** wake) {
+// send on a closed channel. A receive from a closed channel clears *recv_ok.
+int try_case(const Case& cs, Value* recv, bool* recv_ok, G** wake) {
   Channel* c = cs.c;
   if (cs.elem != nullptr) {  // send
     if (c->closed) return -1;
@@ -108,7 +108,10 @@ int try_case(const Case& cs, Value* recv, G** wake) {
     *recv = chanbuf_take(c);
     return 1;
   }
-  if (c->closed) return 1;  // *recv stays nil
+  if (c->closed) {  // *recv stays nil
+    *recv_ok = false;
+    return 1;
+  }
   return 0;
 }
 
@@ -134,10 +137,11 @@ Parked enqueue_and_park(const Case* cases, const uint8_t* lockorder, int n) {
 
 }  // namespace
 
-ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, Value* recv) {
+ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, Value* recv, bool* recv_ok) {
   if (n < 0 || n > kMaxSelectCases) fatal("chan: select of too many cases");
   *chosen = -1;
   *recv = Value::nil();
+  *recv_ok = true;
   if (n == 0) {
     if (has_default) return ChanOp::Done;
     if (gopark(park_forever, nullptr, "select (no cases)") == Parked::Unwound) return ChanOp::Unwound;
@@ -151,7 +155,7 @@ ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, V
   for (int i = 0; i < n; i++) {
     int k = pollorder[i];
     G* wake = nullptr;
-    int r = try_case(cases[k], recv, &wake);
+    int r = try_case(cases[k], recv, recv_ok, &wake);
     if (r == 0) continue;
     selunlock(cases, lockorder, n);
     *chosen = k;
@@ -164,10 +168,10 @@ ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, V
     return ChanOp::Done;
   }
   if (enqueue_and_park(cases, lockorder, n) == Parked::Unwound) return ChanOp::Unwound;
-  return finish_select(chosen, recv) ? ChanOp::Done : ChanOp::Closed;
+  return finish_select(chosen, recv, recv_ok) ? ChanOp::Done : ChanOp::Closed;
 }
 
-bool finish_select(int* chosen, Value* recv) {
+bool finish_select(int* chosen, Value* recv, bool* recv_ok) {
   G* g = getg();
   int win = g->resume_index;
   // Step 4: the list is in lock order, so it locks in order.
@@ -194,6 +198,7 @@ bool finish_select(int* chosen, Value* recv) {
   bool ok = winner->success;
   *chosen = win;
   *recv = send ? Value::nil() : g->resume_value;
+  *recv_ok = send || ok;
   g->resume_value = Value::nil();
   chan_free_waiting(g);
   return !send || ok;
