@@ -20,12 +20,24 @@
 #       bytes from the frame's lowest address, contiguous from 0, sizes a
 #       whole number of 8-byte words. Kinds:
 #         gpr    an integer register, named as the assembler names it
-#         flags  the flags register (amd64: rflags)
+#         flags  the flags register (amd64: rflags; arm64: nzcv)
 #         fpctl  floating-point control (amd64: MXCSR in bytes 0-3, the
-#                x87 control word in bytes 4-5)
+#                x87 control word in bytes 4-5; arm64: fpcr)
 #         ret    WEFT_CONTEXT only: the return address, the topmost slot
+#                (arm64: x30, stored by weft_switch itself)
 #         pc     WEFT_SPILL only: the pc the interrupted code resumes at,
 #                the topmost slot
+#       and for arm64 only:
+#         fpr    the low 64 bits of a vector register (d8-d15, callee-saved)
+#         vec    a whole 128-bit vector register (q0-q31), 16 bytes
+#         fpstat floating-point status (fpsr)
+#         pad    an unused word, for the 16-byte alignment of sp and of q slots
+#         lr     WEFT_SPILL: the interrupted x30, stored below the pc slot by
+#                the signal handler's injection (the handler sets x30 to the
+#                resume pc), reloaded by the trampoline
+#         rsv    WEFT_SPILL: the register reserved for the return jump
+#                (x18): saved for the collector's scan, never reloaded
+#       System registers (flags, fpctl, fpstat) are named as mrs/msr name them.
 #   WEFT_SPILL_RED_ZONE  bytes between the pc slot and the interrupted sp
 #   WEFT_XSAVE_ALIGN, WEFT_XSAVE_HEADER_OFFSET, WEFT_XSAVE_HEADER_BYTES
 #       optional: the separate XSAVE image's alignment and header (amd64)
@@ -46,17 +58,10 @@
 # architecture's gen/ on the include path), the rest by their full path
 # from vm/arch/<arch>/, which only that architecture's files include.
 #
-# arm64 (a later port; not written yet). Its table would list:
-#   WEFT_CONTEXT  x19-x28, x29 (fp) and d8-d15 (the callee-saved low
-#                 halves of v8-v15), FPCR, and x30 (lr) as the ret slot
-#   WEFT_SPILL    x0-x30 (x30 is live in leaf code), NZCV, FPSR, FPCR (one
-#                 word each), q0-q31 at 16 bytes (128 bits) each (the vector
-#                 state, which amd64 leaves to XSAVE), the resume pc; red zone 0
-#                 (AAPCS64 has none), no WEFT_XSAVE_*
-# and the port adds a `vec` kind to the checks below and an assembler
-# emitter beside amd64_asm_macros (stp/ldp at the table's offsets rather
-# than pushes). The C and C++ outputs need nothing new: struct Spill
-# already declares wider slots as arrays of words.
+# arm64 (vm/arch/arm64/layout.cmake) lists x19-x28, x29, d8-d15, FPCR and
+# x30 as WEFT_CONTEXT, and x0-x30, NZCV, FPSR, FPCR and q0-q31 as
+# WEFT_SPILL (red zone 0: AAPCS64 has none); its emitter (arm64_asm_macros)
+# stores with stp/str at the table's offsets instead of pushing.
 
 cmake_minimum_required(VERSION 3.20)
 
@@ -133,8 +138,10 @@ function(parse_frame frame allowed_kinds top_kind)
   set(${frame}_SIZE ${next} PARENT_SCOPE)
 endfunction()
 
-parse_frame(WEFT_CONTEXT "gpr;fpctl;ret" ret)
-parse_frame(WEFT_SPILL "gpr;flags;pc" pc)
+# The union of every architecture's kinds; each emitter rejects the ones its
+# CPU has no use for.
+parse_frame(WEFT_CONTEXT "gpr;fpr;fpctl;pad;ret" ret)
+parse_frame(WEFT_SPILL "gpr;rsv;lr;vec;flags;fpctl;fpstat;pad;pc" pc)
 if(NOT DEFINED WEFT_SPILL_RED_ZONE OR NOT WEFT_SPILL_RED_ZONE MATCHES "^[0-9]+$")
   fail("WEFT_SPILL_RED_ZONE must be a number of bytes (0 if the ABI has no red zone)")
 endif()
@@ -260,6 +267,14 @@ if(DEFINED WEFT_XSAVE_ALIGN)
   set(xsave "inline constexpr size_t kXsaveAlign = ${WEFT_XSAVE_ALIGN};  // the XSAVE image's alignment\n")
 endif()
 
+set(fpctl_note "")
+if(ARCH STREQUAL "amd64")
+  set(fpctl_note "// In an fpctl slot, the bytes holding MXCSR and the x87 control word.
+inline constexpr size_t kFpctlMxcsr = ${fpctl_mxcsr};
+inline constexpr size_t kFpctlX87cw = ${fpctl_x87cw};
+")
+endif()
+
 set(cxx "${generated_by}//
 // The layout for C++ (vm/arch). The collector scans the spill area
 // conservatively with the rest of an async-preempted G's stack, so what it
@@ -283,10 +298,7 @@ static_assert(sizeof(Spill) == kSpillBytes && offsetof(Spill, ${spill_pc}) == ${
 ${xsave}
 // weft_switch's frame, in words from the saved sp (make_context builds it).
 ${ctx}inline constexpr size_t kContextWords = ${ctx_words};
-// In an fpctl slot, the bytes holding MXCSR and the x87 control word.
-inline constexpr size_t kFpctlMxcsr = ${fpctl_mxcsr};
-inline constexpr size_t kFpctlX87cw = ${fpctl_x87cw};
-
+${fpctl_note}
 }  // namespace weft::arch
 ")
 
@@ -301,6 +313,11 @@ function(amd64_asm_macros out)
     foreach(b IN LISTS ${frame}_BYTES)
       if(NOT b EQUAL 8)
         fail("${frame}: amd64 pushes words; every slot must have 8 bytes")
+      endif()
+    endforeach()
+    foreach(name kind IN ZIP_LISTS ${frame}_NAMES ${frame}_KINDS)
+      if(NOT kind MATCHES "^(gpr|flags|fpctl|ret|pc)$")
+        fail("${frame}: ${name} has kind ${kind}, which amd64 does not use")
       endif()
     endforeach()
   endforeach()
@@ -359,8 +376,217 @@ function(amd64_asm_macros out)
   set(${out} "${s}" PARENT_SCOPE)
 endfunction()
 
+# arm64: each frame is one sp adjustment and stores at the table's offsets
+# (stp/ldp for neighbouring registers of one class), so slots may be wider
+# than a word (q0-q31). Integer registers move first on the way in and last
+# on the way out, so that the system registers can pass through a scratch
+# integer register already saved. The spill area's top two slots (lr, pc)
+# are written by the signal handler's injection, not by the trampoline.
+function(arm64_class out kind)
+  if(kind MATCHES "^(gpr|rsv|lr|ret)$")
+    set(c x)
+  elseif(kind STREQUAL "fpr")
+    set(c d)
+  elseif(kind STREQUAL "vec")
+    set(c q)
+  elseif(kind MATCHES "^(flags|fpctl|fpstat)$")
+    set(c sys)
+  else()  # pad, pc
+    set(c none)
+  endif()
+  set(${out} ${c} PARENT_SCOPE)
+endfunction()
+
+# The slots of `frame` among `kinds`, in table order.
+function(arm64_select out frame kinds)
+  set(idx "")
+  list(LENGTH ${frame}_NAMES n)
+  math(EXPR last "${n} - 1")
+  foreach(i RANGE ${last})
+    list(GET ${frame}_KINDS ${i} k)
+    if(k IN_LIST kinds)
+      list(APPEND idx ${i})
+    endif()
+  endforeach()
+  set(${out} ${idx} PARENT_SCOPE)
+endfunction()
+
+# Loads (op ld) or stores (op st) the register slots at `indices`, pairing
+# neighbours of one register class that stp/ldp's scaled 7-bit offset reaches.
+function(arm64_moves out frame op indices)
+  set(s "")
+  list(LENGTH indices n)
+  set(i 0)
+  while(i LESS n)
+    list(GET indices ${i} a)
+    list(GET ${frame}_NAMES ${a} ra)
+    list(GET ${frame}_OFFSETS ${a} oa)
+    list(GET ${frame}_BYTES ${a} ba)
+    list(GET ${frame}_KINDS ${a} ka)
+    arm64_class(ca ${ka})
+    math(EXPR rem "${oa} % ${ba}")
+    if(NOT rem EQUAL 0)
+      fail("${frame}: ${ra} at ${oa} is not a multiple of its ${ba} bytes, which ${op}r needs")
+    endif()
+    math(EXPR j "${i} + 1")
+    set(paired OFF)
+    if(j LESS n)
+      list(GET indices ${j} b)
+      list(GET ${frame}_NAMES ${b} rb)
+      list(GET ${frame}_OFFSETS ${b} ob)
+      list(GET ${frame}_KINDS ${b} kb)
+      arm64_class(cb ${kb})
+      math(EXPR end "${oa} + ${ba}")
+      math(EXPR reach "63 * ${ba}")
+      if(ca STREQUAL cb AND ob EQUAL end AND oa LESS_EQUAL reach)
+        set(paired ON)
+      endif()
+    endif()
+    if(paired)
+      string(APPEND s "  ${op}p ${ra}, ${rb}, [sp, #${oa}]\n")
+      math(EXPR i "${i} + 2")
+    else()
+      string(APPEND s "  ${op}r ${ra}, [sp, #${oa}]\n")
+      math(EXPR i "${i} + 1")
+    endif()
+  endwhile()
+  set(${out} "${s}" PARENT_SCOPE)
+endfunction()
+
+# System registers: stored through, and reloaded through, `scratch`. FPCR in
+# weft_switch is written only when it differs (a write may serialize the
+# pipeline, and it almost never differs between goroutines).
+function(arm64_sys out frame op indices conditional_fpcr)
+  set(s "")
+  foreach(i IN LISTS indices)
+    list(GET ${frame}_NAMES ${i} name)
+    list(GET ${frame}_OFFSETS ${i} offset)
+    list(GET ${frame}_KINDS ${i} kind)
+    if(op STREQUAL "st")
+      string(APPEND s "  mrs \\scratch, ${name}\n  str \\scratch, [sp, #${offset}]\n")
+    elseif(conditional_fpcr AND kind STREQUAL "fpctl")
+      string(APPEND s "  ldr \\scratch, [sp, #${offset}]\n  mrs \\scratch2, ${name}\n  cmp \\scratch, \\scratch2\n"
+                      "  b.eq .Lweft_${name}_same\\@\n  msr ${name}, \\scratch\n.Lweft_${name}_same\\@:\n")
+    else()
+      string(APPEND s "  ldr \\scratch, [sp, #${offset}]\n  msr ${name}, \\scratch\n")
+    endif()
+  endforeach()
+  set(${out} "${s}" PARENT_SCOPE)
+endfunction()
+
+function(arm64_asm_macros out)
+  foreach(frame WEFT_CONTEXT WEFT_SPILL)
+    foreach(name bytes kind IN ZIP_LISTS ${frame}_NAMES ${frame}_BYTES ${frame}_KINDS)
+      arm64_class(c ${kind})
+      set(want 8)
+      if(c STREQUAL "q")
+        set(want 16)
+      endif()
+      if(NOT bytes EQUAL want)
+        fail("${frame}: ${name} (${kind}) must have ${want} bytes")
+      endif()
+      if(c STREQUAL "x" AND NOT name MATCHES "^x([0-9]|[12][0-9]|30)$")
+        fail("${frame}: ${name} is not an integer register x0-x30")
+      elseif(c MATCHES "^[dq]$" AND NOT name MATCHES "^${c}([0-9]|[12][0-9]|3[01])$")
+        fail("${frame}: ${name} is not a register ${c}0-${c}31")
+      elseif(c STREQUAL "sys" AND NOT name MATCHES "^(nzcv|fpsr|fpcr)$")
+        fail("${frame}: ${name} is not nzcv, fpsr or fpcr")
+      elseif(c STREQUAL "none" AND NOT kind MATCHES "^(pad|pc)$")
+        fail("${frame}: ${name} has kind ${kind}, which arm64 does not use")
+      endif()
+    endforeach()
+    math(EXPR rem "${${frame}_SIZE} % 16")
+    if(NOT rem EQUAL 0 OR ${frame}_SIZE GREATER 4095)
+      fail("${frame}: ${${frame}_SIZE} bytes; sp moves in multiples of 16, by at most 4095 at once")
+    endif()
+  endforeach()
+  if(NOT WEFT_SPILL_RED_ZONE EQUAL 0)
+    fail("arm64 has no red zone: WEFT_SPILL_RED_ZONE must be 0")
+  endif()
+  list(GET WEFT_SPILL_KINDS -2 below_pc)
+  list(GET WEFT_SPILL_OFFSETS -2 lr_offset)
+  math(EXPR injected_base "${WEFT_SPILL_SIZE} - 16")
+  if(NOT below_pc STREQUAL "lr" OR NOT lr_offset EQUAL injected_base)
+    fail("WEFT_SPILL: the injection's 16-byte slot is the lr slot then the pc slot, at the top")
+  endif()
+  list(GET WEFT_SPILL_NAMES -2 lr_name)
+  math(EXPR lr_cfi "${lr_offset} - ${spill_cfa}")
+  math(EXPR pc_cfi "${spill_pc_offset} - ${spill_cfa}")
+
+  set(s "${generated_by}//
+// Assembler macros that build and take down the frames of the table, so
+// that the order of the stores, the CFI and the table cannot disagree.
+// Included by the .S files through the C preprocessor. `scratch` (and
+// `scratch2`) are integer registers the macro may clobber: in the spill
+// area's macros, one that the frame saves.
+")
+  # weft_switch's frame
+  arm64_select(xs WEFT_CONTEXT "gpr;ret")
+  arm64_select(ds WEFT_CONTEXT "fpr")
+  arm64_select(ss WEFT_CONTEXT "fpctl")
+  arm64_moves(x_st WEFT_CONTEXT st "${xs}")
+  arm64_moves(x_ld WEFT_CONTEXT ld "${xs}")
+  arm64_moves(d_st WEFT_CONTEXT st "${ds}")
+  arm64_moves(d_ld WEFT_CONTEXT ld "${ds}")
+  arm64_sys(s_st WEFT_CONTEXT st "${ss}" ON)
+  arm64_sys(s_ld WEFT_CONTEXT ld "${ss}" ON)
+  string(APPEND s "
+// weft_switch's frame: stores the callee-saved state below sp.
+.macro WEFT_CONTEXT_PUSH scratch
+  sub sp, sp, #${WEFT_CONTEXT_SIZE}
+${x_st}${d_st}${s_st}.endm
+// ...and takes it down, leaving sp where WEFT_CONTEXT_PUSH found it.
+.macro WEFT_CONTEXT_POP scratch, scratch2
+${s_ld}${d_ld}${x_ld}  add sp, sp, #${WEFT_CONTEXT_SIZE}
+.endm
+")
+  # the spill area
+  arm64_select(xs WEFT_SPILL "gpr;rsv")
+  arm64_select(xl WEFT_SPILL "gpr;lr")
+  arm64_select(qs WEFT_SPILL "vec")
+  arm64_select(ss WEFT_SPILL "flags;fpctl;fpstat")
+  arm64_moves(x_st WEFT_SPILL st "${xs}")
+  arm64_moves(x_ld WEFT_SPILL ld "${xl}")
+  arm64_moves(q_st WEFT_SPILL st "${qs}")
+  arm64_moves(q_ld WEFT_SPILL ld "${qs}")
+  arm64_sys(s_st WEFT_SPILL st "${ss}" OFF)
+  arm64_sys(s_ld WEFT_SPILL ld "${ss}" OFF)
+  set(cfi "")
+  foreach(i IN LISTS xs)
+    list(GET WEFT_SPILL_NAMES ${i} name)
+    list(GET WEFT_SPILL_OFFSETS ${i} offset)
+    math(EXPR c "${offset} - ${spill_cfa}")
+    string(APPEND cfi "  .cfi_offset ${name}, ${c}\n")
+  endforeach()
+  string(APPEND s "
+// The trampoline's entry: sp at the injection's slot (the interrupted ${lr_name}
+// below the resume pc), the CFA the interrupted sp just above it. The
+// return address is the pc slot, not ${lr_name}: DWARF column 32 is the pc.
+.macro WEFT_SPILL_ENTRY_CFI
+  .cfi_return_column 32
+  .cfi_def_cfa sp, 16
+  .cfi_offset ${lr_name}, ${lr_cfi}
+  .cfi_offset 32, ${pc_cfi}
+.endm
+// Stores the spill area below the injection's slot.
+.macro WEFT_SPILL_PUSH scratch
+  sub sp, sp, #${injected_base}
+  .cfi_adjust_cfa_offset ${injected_base}
+${x_st}${cfi}${s_st}${q_st}.endm
+// ...and takes it down, ${lr_name} included, leaving sp at the interrupted sp.
+// The reserved register (rsv) is not reloaded: it carries the return.
+.macro WEFT_SPILL_POP scratch
+${q_ld}${s_ld}${x_ld}  add sp, sp, #${WEFT_SPILL_SIZE}
+  .cfi_adjust_cfa_offset -${WEFT_SPILL_SIZE}
+.endm
+")
+  set(${out} "${s}" PARENT_SCOPE)
+endfunction()
+
 if(ARCH STREQUAL "amd64")
   amd64_asm_macros(asm)
+elseif(ARCH STREQUAL "arm64")
+  arm64_asm_macros(asm)
 else()
   fail("no assembler emitter for ${ARCH}: add one beside amd64_asm_macros")
 endif()

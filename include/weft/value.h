@@ -104,7 +104,8 @@ struct Result {
     Ok,
     Compile,   // message: every diagnostic, formatted ("file.wf:L:C: error: ...", line, caret)
     Runtime,   // message: the error's message; traceback: "  at NAME (file.wf:LINE)" lines
-    Deadlock,  // every goroutine is asleep: `all goroutines are asleep - deadlock!`
+    Deadlock,  // every goroutine is asleep: `all goroutines are asleep - deadlock!`;
+               // traceback: "  goroutine N [chan receive]: at NAME (file.wf:LINE)" lines
     Misuse,    // the request cannot be honoured (see the message): a host error, not the script's
     Io,        // a file cannot be read; message says why
   } kind = Ok;

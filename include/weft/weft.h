@@ -108,7 +108,7 @@ struct GcCycle {
 // lets the goroutine run on unobserved. One thread at a time uses a Task.
 class Task {
  public:
-  Task() = default;
+  Task();  // empty (valid() is false); out of line, where Impl is complete
   Task(Task&&) noexcept;
   Task& operator=(Task&&) noexcept;
   ~Task();
@@ -127,6 +127,11 @@ class VM {
   ~VM();
   VM(const VM&) = delete;
   VM& operator=(const VM&) = delete;
+  // Moving hands the runtime over (natives' NativeCall::vm() then names the
+  // new object); only while no other thread uses either VM, as for the
+  // destructor. A moved-from VM answers every request with Misuse.
+  VM(VM&& other) noexcept;
+  VM& operator=(VM&& other) noexcept;
 
   // Programs, as the `vm` binary runs them: the top level is the main
   // goroutine; when it returns, every goroutine stops. `name` is the file

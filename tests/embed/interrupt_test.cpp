@@ -19,7 +19,9 @@ void interrupt_after(weft::VM& vm, int ms, std::thread* t) {
   });
 }
 
-void expect_interrupted(weft::VM& vm, const char* fn) {
+// The result carries the interrupted goroutine's traceback: `in` is a
+// line of it.
+void expect_interrupted(weft::VM& vm, const char* fn, const std::string& in) {
   ASSERT_TRUE(vm.load_file(weft::testing::script("interrupt.wf")).ok());
   std::thread killer;
   interrupt_after(vm, 100, &killer);
@@ -29,20 +31,22 @@ void expect_interrupted(weft::VM& vm, const char* fn) {
   killer.join();
   EXPECT_EQ(r.kind, Result::Runtime);
   EXPECT_EQ(r.message, "interrupted");
+  EXPECT_NE(r.traceback.find(in), std::string::npos) << r.traceback;
+  EXPECT_EQ(r.traceback.find("<host>"), std::string::npos) << r.traceback;  // no trampoline frames
   EXPECT_LT(took, std::chrono::seconds(5));
   EXPECT_EQ(vm.call("quick").value.to_int(), 1);  // a fresh run
 }
 
 TEST(Interrupt, StopsALoopWithCalls) {
   weft::VM vm;
-  expect_interrupted(vm, "spin");
+  expect_interrupted(vm, "spin", "  at spin (");
 }
 
 // The loop never reaches a synchronous safe-point: asynchronous preemption
 // stops it.
 TEST(Interrupt, StopsACallFreeLoop) {
   weft::VM vm;
-  expect_interrupted(vm, "spin_call_free");
+  expect_interrupted(vm, "spin_call_free", "  at spin_call_free (");
 }
 
 TEST(Interrupt, StopsAProgramAndEveryGoroutine) {
@@ -56,6 +60,7 @@ TEST(Interrupt, StopsAProgramAndEveryGoroutine) {
   killer.join();
   EXPECT_EQ(r.kind, Result::Runtime);
   EXPECT_EQ(r.message, "interrupted");
+  EXPECT_NE(r.traceback.find("  at main (busy.wf:3)\n"), std::string::npos) << r.traceback;
   EXPECT_TRUE(vm.wait_all().ok());
 }
 

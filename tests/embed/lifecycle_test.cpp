@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -40,7 +41,7 @@ int count_native_stacks() {
     unsigned long lo = 0, hi = 0;
     char perms[8] = {};
     if (std::sscanf(line.c_str(), "%lx-%lx %7s", &lo, &hi, perms) != 3) continue;
-    if (std::string(perms) == "---p" && hi - lo == 4096) {
+    if (std::string(perms) == "---p" && hi - lo == (unsigned long)sysconf(_SC_PAGESIZE)) {
       guard_end = hi;
       continue;
     }

@@ -1,9 +1,12 @@
 #!/bin/bash
 # The trampoline's CFI: stopped in weft_async_preempt2, gdb must unwind
 # through the trampoline into the interpreter function it interrupted.
-# Usage: gdb_unwind.sh path/to/vm
+# Usage: gdb_unwind.sh path/to/vm [qemu]
+# With `qemu` (a cross-built arm64 vm, tools/ci-arm64.sh): the vm runs
+# under qemu-aarch64-static's gdbstub and gdb-multiarch attaches to it.
 set -euo pipefail
 vm=$1
+mode=${2:-native}
 script=$(mktemp --suffix=.wf)
 trap 'rm -f "$script"' EXIT
 # On one P, main gets the CPU back from the call-free spinner only by an
@@ -24,8 +27,19 @@ sleep(20)
 gc()
 stop = true
 WF
-bt=$(timeout 60 gdb -nx -batch -ex "handle SIGURG nostop noprint pass" -ex "break weft_async_preempt2" \
-  -ex run -ex "bt 8" --args "$vm" --procs 1 "$script" 2>&1 | grep -E '^#[0-9]')
+gdb_cmds=(-ex "handle SIGURG nostop noprint pass" -ex "break weft_async_preempt2")
+if [[ $mode == qemu ]]; then
+  port=$((20000 + RANDOM % 20000))
+  qemu-aarch64-static -L / -g "$port" "$vm" --procs 1 "$script" >/dev/null 2>&1 &
+  qemu_pid=$!
+  trap 'rm -f "$script"; kill "$qemu_pid" 2>/dev/null || true' EXIT
+  sleep 1
+  bt=$(timeout 120 gdb-multiarch -nx -batch -ex "set sysroot /" -ex "file $vm" -ex "target remote :$port" \
+    "${gdb_cmds[@]}" -ex continue -ex "bt 8" 2>&1 | grep -E '^#[0-9]')
+else
+  bt=$(timeout 60 gdb -nx -batch "${gdb_cmds[@]}" -ex run -ex "bt 8" --args "$vm" --procs 1 "$script" 2>&1 |
+    grep -E '^#[0-9]')
+fi
 echo "$bt"
 # frame 0 is weft_async_preempt2, then the trampoline's signal frame, then interpret
 echo "$bt" | sed -n 1p | grep -q weft_async_preempt2

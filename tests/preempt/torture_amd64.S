@@ -4,7 +4,8 @@
 // word would change, and returns a 64-bit checksum of them all. The
 // test compares it with a run that nothing interrupted.
 // They sit in the async-safe section, so a SIGURG may stop them at any
-// instruction (except redzone_leaf, which the test registers itself).
+// instruction (except leaf_loop, which the test registers itself).
+// The table torture_loops (at the end) is what the test runs.
 
   .section weft_async_safe, "ax", @progbits
 
@@ -304,17 +305,17 @@ spin_low_stack:
 .Lthree:
   .double 3.0
 
-// uint64_t redzone_leaf(uint64_t iters, uint64_t seed)
-// A leaf function keeping its state in the 128-byte red zone below rsp,
+// uint64_t leaf_loop(uint64_t iters, uint64_t seed)
+// The red-zone leaf: a leaf function keeping its state in the 128-byte red zone below rsp,
 // which the System V ABI lets it use without moving rsp: an injected call
 // that pushed its return address at rsp - 8 would corrupt it. In .text:
 // the test registers it as a safe range (register_async_range).
   .text
-  .globl redzone_leaf
-  .globl redzone_leaf_end
-  .type redzone_leaf, @function
+  .globl leaf_loop
+  .globl leaf_loop_end
+  .type leaf_loop, @function
   .p2align 4
-redzone_leaf:
+leaf_loop:
   movabsq $0x9e3779b97f4a7c15, %rax
   xorq %rsi, %rax
   .irp s, 8,16,24,32,40,48,56,64,72,80,88,96,104,112,120,128
@@ -337,7 +338,76 @@ redzone_leaf:
   xorq -\s(%rsp), %rax
   .endr
   ret
-redzone_leaf_end:
-  .size redzone_leaf, .-redzone_leaf
+leaf_loop_end:
+  .size leaf_loop, .-leaf_loop
+
+// The loops the torture runs, for preempt_test.cpp: {run, name, available}
+// rows (available: a function saying whether this CPU has what the loop
+// needs, or 0), ending with a zero row.
+  .section .data.rel.ro, "aw"
+  .p2align 3
+  .globl torture_loops
+torture_loops:
+  .quad torture_gpr_aligned, .Lname_gpr, 0
+  .quad torture_gpr_misaligned, .Lname_gpr_misaligned, 0
+  .quad torture_avx2, .Lname_avx2, 0
+  .quad torture_avx512, .Lname_avx512, torture_have_avx512
+  .quad 0, 0, 0
+  .globl torture_misaligned_sp
+torture_misaligned_sp:
+  .quad 1
+
+  .section .rodata.str1.1, "aMS", @progbits, 1
+.Lname_gpr:
+  .asciz "integer registers, flags, DF"
+.Lname_gpr_misaligned:
+  .asciz "integer registers, rsp % 16 == 0"
+.Lname_avx2:
+  .asciz "ymm0-15, MXCSR"
+.Lname_avx512:
+  .asciz "zmm16-31, k1-7"
+
+  .section weft_async_safe, "ax", @progbits
+// The two-argument forms of torture_gpr for the table.
+  .p2align 4
+torture_gpr_aligned:
+  xorl %edx, %edx
+  jmp torture_gpr
+  .p2align 4
+torture_gpr_misaligned:
+  movl $1, %edx
+  jmp torture_gpr
+
+// int torture_have_avx512(): AVX-512F in the CPU, and the OS saving
+// opmask, ZMM_Hi256 and Hi16_ZMM (XCR0 bits 5-7).
+  .text
+  .p2align 4
+torture_have_avx512:
+  pushq %rbx
+  xorl %eax, %eax
+  cpuid
+  cmpl $7, %eax
+  jb 1f
+  movl $1, %eax
+  cpuid
+  btl $27, %ecx               // OSXSAVE
+  jnc 1f
+  movl $7, %eax
+  xorl %ecx, %ecx
+  cpuid
+  btl $16, %ebx               // AVX512F
+  jnc 1f
+  xorl %ecx, %ecx
+  xgetbv
+  andl $0xe6, %eax            // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM
+  cmpl $0xe6, %eax
+  jne 1f
+  movl $1, %eax
+  popq %rbx
+  ret
+1:
+  xorl %eax, %eax
+  popq %rbx
+  ret
 
   .section .note.GNU-stack, "", @progbits

@@ -2,7 +2,7 @@
 // binary and checks the expectations written in the script (Wren's test/
 // model; docs/hacking.md#the-script-suite).
 //
-//   script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--tsan] VM DIR [FILTER]
+//   script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--rss-scale=X] [--tsan] VM DIR [FILTER]
 //
 // Timeout scales multiply (a TSan build's scale times a stress mode's);
 // --tsan says the vm is a ThreadSanitizer build.
@@ -14,7 +14,8 @@
 //   // expect: TEXT                  the next line of stdout is exactly TEXT
 //   // expect runtime error: MSG     stderr starts with `runtime error: MSG`, exit 2
 //   // expect fatal error: MSG       stderr starts with `fatal error: MSG` (a deadlock), exit 2
-//   // expect traceback: at F (f.wf:N)  this line appears in stderr (in order)
+//   // expect traceback: at F (f.wf:N)  this line appears in stderr (in order; after a
+//                                    runtime or fatal error's first line)
 //   // expect compile error: MSG     `f.wf:L:C: error: MSG` on this directive's line
 //                                    (on any line if the directive stands alone)
 //   // expect compile error at L:C: MSG   ... at exactly L:C
@@ -24,6 +25,9 @@
 //                                    $DIR in VALUE as in args)
 //   // timeout: N                    seconds (default 10)
 //   // no-stress                     skipped when the vm runs with --gc-stress
+//   // vm-flags: --heap-limit 16M    more flags for the vm, after the runner's own
+//   // max-rss-mb: N                 the child's peak resident set is at most N MiB
+//                                    (times --rss-scale: a sanitizer build's is larger)
 //   // needs-async-preempt           skipped when the vm runs with --no-async-preempt
 //                                    (a call-free loop only a signal stops)
 //   // no-tsan: REASON               skipped with --tsan
@@ -85,6 +89,8 @@ struct Script {
   std::vector<std::string> args;
   std::vector<std::string> env;     // NAME=VALUE
   double timeout_s = 10.0;
+  std::vector<std::string> vm_flags;  // this script's own (vm-flags:)
+  long max_rss_mb = 0;                // 0: not checked
   bool no_stress = false;
   bool needs_async_preempt = false;
   bool no_tsan = false;
@@ -103,6 +109,7 @@ struct Options {
   std::string filter;
   int jobs = 3;
   double timeout_scale = 1.0;
+  double rss_scale = 1.0;
   bool tsan = false;
 };
 
@@ -163,6 +170,10 @@ void parse_line(Script& s, int line_no, const std::string& line) {
     s.env.push_back(rest);
   } else if (directive(line, "timeout:", &rest)) {
     s.timeout_s = std::atof(rest.c_str());
+  } else if (directive(line, "vm-flags:", &rest)) {
+    for (auto& w : words(rest)) s.vm_flags.push_back(w);
+  } else if (directive(line, "max-rss-mb:", &rest)) {
+    s.max_rss_mb = std::atol(rest.c_str());
   } else if (directive(line, "no-stress", &rest)) {
     s.no_stress = true;
   } else if (directive(line, "needs-async-preempt", &rest)) {
@@ -234,6 +245,8 @@ std::string trim(const std::string& s) {
   return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
+void check_traceback(const Script& s, const ProcessResult& r, Outcome& o);
+
 void check_runtime_error(const Script& s, const ProcessResult& r, Outcome& o) {
   if (r.exit_code != 2) o.failures.push_back("expected exit 2 (runtime error), got " +
                                              weft::testing::describe_exit(r, s.timeout_s));
@@ -244,6 +257,12 @@ void check_runtime_error(const Script& s, const ProcessResult& r, Outcome& o) {
                          quote(lines.empty() ? "" : lines[0]));
     return;
   }
+  check_traceback(s, r, o);
+}
+
+// The `expect traceback:` lines, in order, after stderr's first line.
+void check_traceback(const Script& s, const ProcessResult& r, Outcome& o) {
+  auto lines = split_lines(r.err);
   size_t at = 1;
   for (const std::string& t : s.traceback) {
     while (at < lines.size() && trim(lines[at]) != trim(t)) at++;
@@ -264,7 +283,9 @@ void check_fatal_error(const Script& s, const ProcessResult& r, Outcome& o) {
   if (lines.empty() || lines[0] != want) {
     o.failures.push_back("stderr: expected " + quote(want) + ", got " +
                          quote(lines.empty() ? "" : lines[0]));
+    return;
   }
+  check_traceback(s, r, o);  // the deadlock report's goroutines
 }
 
 // Parses `FILE:L:C: error: MSG`; false for other lines (source, caret).
@@ -326,6 +347,7 @@ Outcome run_script(const Script& s, const Options& opt) {
   weft::testing::ProcessSpec spec;
   spec.argv.push_back(opt.vm);
   for (const std::string& f : opt.vm_flags) spec.argv.push_back(f);
+  for (const std::string& f : s.vm_flags) spec.argv.push_back(f);
   spec.argv.push_back(s.path.filename().string());
   spec.cwd = s.path.parent_path().string();
   auto expand = [&](std::string v) {  // $DIR: the script's directory (absolute)
@@ -355,13 +377,18 @@ Outcome run_script(const Script& s, const Options& opt) {
       if (!r.err.empty()) o.failures.push_back("unexpected stderr: " + quote(first_lines(r.err, 5)));
     }
   }
+  double rss_limit_kb = double(s.max_rss_mb) * 1024 * opt.rss_scale;
+  if (s.max_rss_mb > 0 && r.max_rss_kb > rss_limit_kb) {
+    o.failures.push_back("peak RSS " + std::to_string(r.max_rss_kb / 1024) + " MiB, over the limit of " +
+                         std::to_string(long(rss_limit_kb / 1024)) + " MiB");
+  }
   if (!o.failures.empty()) o.status = Outcome::Failed;
   return o;
 }
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--tsan] "
+               "usage: script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--rss-scale=X] [--tsan] "
                "VM SCRIPTS_DIR [FILTER]\n");
   std::exit(2);
 }
@@ -374,6 +401,7 @@ Options parse_options(int argc, char** argv) {
     if (a.rfind("--vm-flag=", 0) == 0) opt.vm_flags.push_back(a.substr(10));
     else if (a.rfind("--jobs=", 0) == 0) opt.jobs = std::max(1, std::atoi(a.c_str() + 7));
     else if (a.rfind("--timeout-scale=", 0) == 0) opt.timeout_scale *= std::atof(a.c_str() + 16);
+    else if (a.rfind("--rss-scale=", 0) == 0) opt.rss_scale *= std::atof(a.c_str() + 12);
     else if (a == "--tsan") opt.tsan = true;
     else if (a.rfind("--", 0) == 0) usage();
     else pos.push_back(a);
@@ -383,6 +411,7 @@ Options parse_options(int argc, char** argv) {
   opt.dir = fs::absolute(pos[1]);
   if (pos.size() == 3) opt.filter = pos[2];
   if (opt.timeout_scale <= 0) opt.timeout_scale = 1.0;
+  if (opt.rss_scale <= 0) opt.rss_scale = 1.0;
   return opt;
 }
 

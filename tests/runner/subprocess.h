@@ -29,6 +29,7 @@ struct ProcessResult {
   int signal = 0;           // valid iff signaled
   bool timed_out = false;   // we killed it after the timeout
   bool spawn_failed = false;
+  long max_rss_kb = 0;      // the child's peak resident set (wait4's ru_maxrss), once reaped
 };
 
 struct ProcessSpec {

@@ -280,7 +280,10 @@ int report(const weft::Result& r) {
       put_lines("runtime error: " + r.message);
       put_lines(r.traceback);
       return 2;
-    case weft::Result::Deadlock: put_lines("fatal error: " + r.message); return 2;
+    case weft::Result::Deadlock:
+      put_lines("fatal error: " + r.message);
+      put_lines(r.traceback);  // the blocked goroutines
+      return 2;
   }
   return 1;
 }

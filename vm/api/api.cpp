@@ -37,6 +37,8 @@ Result misuse(std::string message) {
   return r;
 }
 
+Result moved_from() { return misuse("this VM was moved from"); }
+
 bool on_goroutine_thread() { return sched::getm() != nullptr; }
 
 Result refuse_on_goroutine(const char* what) {
@@ -153,6 +155,20 @@ struct VM::Impl {
 VM::VM(Config config) : impl_(std::make_unique<Impl>(this, std::move(config))) {}
 VM::~VM() = default;
 
+// The Runtime points back at its VM (NativeCall::vm()): a move re-aims it.
+// Like destruction, only while no other thread uses either VM.
+VM::VM(VM&& other) noexcept : impl_(std::move(other.impl_)) {
+  if (impl_ != nullptr) impl_->rt->host().vm = this;
+}
+
+VM& VM::operator=(VM&& other) noexcept {
+  if (this != &other) {
+    impl_ = std::move(other.impl_);
+    if (impl_ != nullptr) impl_->rt->host().vm = this;
+  }
+  return *this;
+}
+
 Result VM::read_file(const std::string& path, std::string* contents) {
   Result r;
   FILE* f = std::fopen(path.c_str(), "rb");
@@ -176,6 +192,7 @@ Result VM::read_file(const std::string& path, std::string* contents) {
 // ---- programs and modules ----
 
 Result VM::run_source(std::string_view name, std::string_view code) {
+  if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::run_source");
   Result r = to_result(impl_->rt->run(name, code));
   lib::out_flush(impl_->out_stream());  // stdout's reader gone: the program ends with 141 (vm/lib/stdio.h)
@@ -189,6 +206,7 @@ Result VM::run_file(const std::string& path) {
 }
 
 Result VM::load_source(std::string_view name, std::string_view code) {
+  if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::load_source");
   HostTask* task = nullptr;
   Status st = impl_->rt->load(name, code, &task);
@@ -203,6 +221,7 @@ Result VM::load_file(const std::string& path) {
 }
 
 Result VM::check_source(std::string_view name, std::string_view code) {
+  if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::check_source");
   Status st;
   impl_->rt->with_world_stopped([&] {
@@ -219,6 +238,7 @@ Result VM::check_file(const std::string& path) {
 }
 
 Result VM::disassemble_source(std::string_view name, std::string_view code, std::string* listing) {
+  if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::disassemble_source");
   Status st;
   impl_->rt->with_world_stopped([&] {
@@ -238,6 +258,7 @@ Result VM::disassemble_file(const std::string& path, std::string* listing) {
 // ---- globals ----
 
 Result VM::get(std::string_view name) {
+  if (impl_ == nullptr) return moved_from();
   Runtime& rt = *impl_->rt;
   int slot = rt.find_global(name);
   if (slot < 0) return misuse("undefined global '" + std::string(name) + "'");
@@ -250,6 +271,7 @@ Result VM::get(std::string_view name) {
 }
 
 Result VM::set(std::string_view name, Arg value) {
+  if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::set");
   Runtime& rt = *impl_->rt;
   if (std::string problem = Access::check_arg(value, &rt.host()); !problem.empty()) return misuse(problem);
@@ -267,6 +289,7 @@ Result VM::call(std::string_view function, std::vector<Arg> args) {
 }
 
 Result VM::call(const Handle& function, std::vector<Arg> args) {
+  if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::call");
   HostTask* task = nullptr;
   Result r = impl_->make_task(function, args, &task);
@@ -282,11 +305,12 @@ struct Task::Impl {
 
 bool Task::valid() const { return impl_ != nullptr && impl_->started; }
 
+Task::Task() = default;  // here, where Task::Impl is complete
 Task::Task(Task&&) noexcept = default;
 Task& Task::operator=(Task&&) noexcept = default;
 
 Task::~Task() {
-  if (impl_ == nullptr || impl_->task == nullptr) return;
+  if (impl_ == nullptr || impl_->task == nullptr || impl_->host == nullptr) return;
   Runtime* rt;
   {
     std::lock_guard lk(impl_->host->mu);
@@ -321,7 +345,7 @@ Task VM::spawn(std::string_view function, std::vector<Arg> args) {
   if (fn.ok()) return spawn(fn.value, std::move(args));
   Task t;
   t.impl_ = std::make_unique<Task::Impl>();
-  t.impl_->host = impl_->rt->host_ptr();
+  if (impl_ != nullptr) t.impl_->host = impl_->rt->host_ptr();
   t.impl_->result = fn;
   return t;
 }
@@ -329,6 +353,10 @@ Task VM::spawn(std::string_view function, std::vector<Arg> args) {
 Task VM::spawn(const Handle& function, std::vector<Arg> args) {
   Task t;
   t.impl_ = std::make_unique<Task::Impl>();
+  if (impl_ == nullptr) {
+    t.impl_->result = moved_from();
+    return t;
+  }
   t.impl_->host = impl_->rt->host_ptr();
   HostTask* task = nullptr;
   Result r = impl_->make_task(function, args, &task);
@@ -347,6 +375,7 @@ Task VM::spawn(const Handle& function, std::vector<Arg> args) {
 }
 
 Result VM::wait_all() {
+  if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::wait_all");
   return to_result(impl_->rt->await_all());
 }
@@ -387,23 +416,28 @@ Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
 }
 
 Result VM::define(NativeDef native) {
+  if (impl_ == nullptr) return moved_from();
   std::vector<NativeDef> defs;
   defs.push_back(std::move(native));
   return impl_->define(defs, "");
 }
 
-Result VM::define(std::vector<NativeDef> natives) { return impl_->define(natives, ""); }
+Result VM::define(std::vector<NativeDef> natives) { return impl_ ? impl_->define(natives, "") : moved_from(); }
 
 Result VM::define_module(std::string_view name, std::vector<NativeDef> natives) {
+  if (impl_ == nullptr) return moved_from();
   if (name.empty()) return misuse("a module needs a name");
   return impl_->define(natives, name);
 }
 
 // ---- control and the collector ----
 
-void VM::interrupt() { impl_->rt->interrupt(); }
+void VM::interrupt() {
+  if (impl_ != nullptr) impl_->rt->interrupt();
+}
 
 GcStats VM::gc_stats() const {
+  if (impl_ == nullptr) return {};
   gc::Stats s = impl_->rt->heap().stats();
   GcStats g;
   g.collections = s.collections;
@@ -421,15 +455,19 @@ GcStats VM::gc_stats() const {
   return g;
 }
 
-void VM::set_gc_percent(int percent) { impl_->rt->heap().set_gc_percent(percent); }
+void VM::set_gc_percent(int percent) {
+  if (impl_ != nullptr) impl_->rt->heap().set_gc_percent(percent);
+}
 
 Result VM::collect() {
+  if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::collect");
   impl_->rt->heap().collect();
   return {};
 }
 
 void VM::on_gc(std::function<void(const GcCycle&)> callback) {
+  if (impl_ == nullptr) return;
   auto cb = callback ? std::make_shared<std::function<void(const GcCycle&)>>(std::move(callback)) : nullptr;
   std::lock_guard lk(impl_->gc_mu);
   impl_->gc_callback = std::move(cb);

@@ -243,7 +243,37 @@ void Runtime::stop_scheduler() {
 }
 
 void Runtime::interrupt() {
-  if (sched::Sched* s = live_sched_.load()) sched::report_done(s, sched::Sched::Exit::Error, "interrupted", "");
+  sched::Sched* s = live_sched_.load();
+  if (s == nullptr) return;
+  sched::report_done(s, sched::Sched::Exit::Error, "interrupted", interrupted_traceback(s));
+}
+
+// Where interrupt() stopped the run: the calling goroutine's own traceback
+// when a native calls it; else main's, or that of the oldest goroutine a
+// host started, read while sched::suspendG holds it at a safe-point.
+// Without asynchronous preemption a call-free loop never stops for
+// suspendG (nor for the interrupt), so then there is none rather than a
+// hang.
+std::string Runtime::interrupted_traceback(sched::Sched* s) {
+  if (sched::G* self = sched::getg()) return self->owner == s ? thread_of(self)->stack_trace() : std::string();
+  if (!opts_.async_preempt) return {};
+  sched::G* pick = nullptr;
+  {
+    std::lock_guard lk(s->allglock);
+    for (sched::G* g : s->allgs) {
+      if ((sched::readgstatus(g) & ~sched::_Gscan) == sched::_Gdead || g->vm == nullptr) continue;
+      if (g->is_main) {
+        pick = g;
+        break;
+      }
+      if (g->host != nullptr && (pick == nullptr || g->goid < pick->goid)) pick = g;
+    }
+  }
+  if (pick == nullptr) return {};
+  sched::SuspendGState st = sched::suspendG(pick);
+  std::string tb = st.dead ? std::string() : thread_of(pick)->stack_trace();
+  sched::resumeG(st);
+  return tb;
 }
 
 // ---- requests ----
@@ -336,10 +366,32 @@ Status run_ended(sched::Sched* s) {
   return st;
 }
 
-Status deadlock() {
+constexpr size_t kDeadlockListed = 10;  // goroutines the deadlock report lists (LANGUAGE.md v2)
+
+// The deadlock report: the message, and in the traceback one line for each
+// of the first kDeadlockListed blocked goroutines (by number), as Go's
+// dump: `  goroutine 3 [chan receive]: at worker (w.wf:4)`. Every G is
+// asleep, so their frames hold still while we read them.
+Status deadlock(sched::Sched* s) {
   Status st;
   st.kind = Status::Fatal;
   st.message = "all goroutines are asleep - deadlock!";
+  std::vector<sched::G*> blocked;
+  {
+    std::lock_guard lk(s->allglock);
+    for (sched::G* g : s->allgs) {
+      if ((sched::readgstatus(g) & ~sched::_Gscan) == sched::_Gwaiting && g->vm != nullptr) blocked.push_back(g);
+    }
+  }
+  std::sort(blocked.begin(), blocked.end(), [](sched::G* a, sched::G* b) { return a->goid < b->goid; });
+  for (size_t i = 0; i < blocked.size() && i < kDeadlockListed; i++) {
+    sched::G* g = blocked[i];
+    std::string where = thread_of(g)->where();
+    st.traceback += "  goroutine " + std::to_string(g->goid) + " [" + sched::wait_reason_text(g->waitreason) + "]" +
+                    (where.empty() ? "" : ": " + where) + "\n";
+  }
+  if (blocked.size() > kDeadlockListed)
+    st.traceback += "  ... " + std::to_string(blocked.size() - kDeadlockListed) + " more goroutines ...\n";
   return st;
 }
 
@@ -390,7 +442,7 @@ Status Runtime::wait_for(sched::Sched* s, const std::function<bool()>& finished)
       }
     }
     if (deadlock_confirmed(s, &gen, finished)) {
-      st = deadlock();
+      st = deadlock(s);
       break;
     }
   }

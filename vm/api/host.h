@@ -77,7 +77,7 @@ struct HostNative {
 struct HostState {
   Mutex mu{LockRank::Host};    // see the file comment
   Runtime* rt = nullptr;       // under mu; nullptr once the runtime is destroyed
-  VM* vm = nullptr;            // the public object, for NativeCall::vm(); immutable
+  VM* vm = nullptr;            // the public object, for NativeCall::vm(); changed only by a move of the VM
 
   // Handle slots: values[i] is a GC root while refs[i] > 0.
   std::vector<Value> slots;

@@ -4,7 +4,7 @@
 // vm/sched/preempt.cpp decides *whether* to preempt; this file says *how*
 // on this CPU.
 //
-// Model (amd64; docs/design.md#asynchronous-preemption and the hazards
+// Model (amd64 first, arm64 after the picture; docs/design.md#asynchronous-preemption and the hazards
 // after it, docs/design.md#red-zone and docs/design.md#xsave). The SIGURG
 // handler, on the M's signal stack, edits the interrupted context so that
 // returning from the signal calls weft_async_preempt as if the interrupted
@@ -36,6 +36,14 @@
 // resumes at its start instead (on the new M, with a fresh look at M and P).
 // weft_alloc_fast is one: the per-P allocation fast path (vm/gc/heap.h).
 //
+// arm64 (vm/arch/arm64/async.S) differs: no red zone and no return address
+// on the stack. The handler stores the interrupted x30 and the resume pc in
+// a 16-byte slot right below sp, sets x30 to the resume pc and clears
+// PSTATE.BTYPE; the trampoline stores x0-x29, NZCV, FPSR, FPCR and all 128
+// bits of q0-q31 below that slot (the whole vector state lives in the
+// Spill: xsave_bytes() is 0), and returns with `ret x18`, x18 being
+// reserved for it (-ffixed-x18; async.S says why).
+//
 // Rejected: saving XMM0-15 only (Go's choice: corrupts AVX and x87 state in
 // C++ code), FXSAVE (misses AVX), XSAVEOPT/XSAVEC (modified/compacted
 // forms: the layout would depend on what the CPU tracked), and switching
@@ -55,11 +63,14 @@
 
 namespace weft::arch {
 
-// Sets up the trampoline from the CPU (CPUID leaf 0xD, XCR0). False when
-// the CPU or OS lacks XSAVE: asynchronous preemption is then unavailable.
-// Call once before any M starts; later calls return the first answer.
+// Sets up the trampoline from the CPU (amd64: CPUID leaf 0xD, XCR0). False
+// when the CPU or OS lacks what it needs (amd64: XSAVE): asynchronous
+// preemption is then unavailable. Call once before any M starts; later
+// calls return the first answer.
 bool async_init();
-size_t xsave_bytes();  // the XSAVE image's size (after async_init)
+// The extended-state image's size (after async_init): amd64's XSAVE image;
+// 0 where the vector state is inside the Spill (arm64).
+size_t xsave_bytes();
 
 // The stack the injected call needs below the interrupted sp, in the worst
 // case: red zone, return pc, Spill, alignment, the XSAVE image, and
@@ -68,10 +79,12 @@ size_t async_frame_bytes(size_t callee_bytes);
 
 // Signal-handler side, on a ucontext_t*: the interrupted pc and sp, and the
 // edit that makes the context call weft_async_preempt, returning to
-// resume_pc (the interrupted pc, or a restart pc). Async-signal-safe.
+// resume_pc (the interrupted pc, or a restart pc). False, with the context
+// untouched, when this context cannot take the call (arm64: an sp that is
+// not 16-byte aligned). Async-signal-safe.
 uintptr_t context_pc(const void* uc);
 uintptr_t context_sp(const void* uc);
-void inject_async_call(void* uc, uintptr_t resume_pc);
+bool inject_async_call(void* uc, uintptr_t resume_pc);
 
 // A pc range of machine code outside the async-safe section that the
 // preempter must know about (vm/sched/preempt.h registers these).

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -54,7 +55,8 @@ void renew_fiber(void** slot) {
 #endif
 
 NativeStack* map_stack() {
-  size_t total = kStackSize + kGuardSize;
+  size_t guard = guard_size();
+  size_t total = kStackSize + guard;
   void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
   if (p == MAP_FAILED) {
@@ -62,13 +64,13 @@ NativeStack* map_stack() {
                  std::strerror(errno));
     fatal("arch: cannot map a goroutine stack");
   }
-  if (mprotect(p, kGuardSize, PROT_NONE) != 0) {
+  if (mprotect(p, guard, PROT_NONE) != 0) {
     std::fprintf(stderr, "runtime: mprotect of the guard page at %p failed: %s\n", p,
                  std::strerror(errno));
     fatal("arch: cannot protect a goroutine stack's guard page");
   }
   auto* s = new NativeStack{};
-  s->lo = static_cast<char*>(p) + kGuardSize;
+  s->lo = static_cast<char*>(p) + guard;
   s->size = kStackSize - kToolSlot;
 #ifdef WEFT_TSAN
   *tool_slot(s->lo, s->size) = __tsan_create_fiber(0);
@@ -86,11 +88,19 @@ void unmap_stack(NativeStack* s) {
 #ifdef WEFT_TSAN
   __tsan_destroy_fiber(*tool_slot(s->lo, s->size));
 #endif
-  munmap(static_cast<char*>(s->lo) - kGuardSize, kStackSize + kGuardSize);
+  munmap(static_cast<char*>(s->lo) - guard_size(), kStackSize + guard_size());
   delete s;
 }
 
 }  // namespace
+
+size_t guard_size() {
+  static const size_t page = [] {
+    long n = sysconf(_SC_PAGESIZE);
+    return n > 0 ? size_t(n) : size_t(4096);
+  }();
+  return page;
+}
 
 StackPool::~StackPool() {
   std::lock_guard lk(g_pool_mu);

@@ -37,7 +37,10 @@ constexpr size_t kStackSize = 16 * 1024 * 1024;  // the sanitizers make interpre
 #else
 constexpr size_t kStackSize = 1024 * 1024;
 #endif
-constexpr size_t kGuardSize = 4096;
+// The guard below each stack: one page of the running kernel's size (4, 16
+// or 64 KiB on arm64), from sysconf(_SC_PAGESIZE). Async-signal-safe after
+// the first stack is mapped (the fault handler reads it).
+size_t guard_size();
 constexpr size_t kToolSlot = 64;  // top of each mapping: the TSan fiber (keeps the top 64-aligned)
 constexpr int kStackPoolPerM = 4;  // per-M cache; more go to the global pool
 

@@ -25,6 +25,7 @@
 // for readers too (an uncontended atomic on every field read) and a
 // reader-writer lock (the same cost).
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <thread>
 #include <cstdlib>
@@ -174,10 +175,24 @@ void fatal_out_of_memory(size_t bytes) {
   fatal("out of memory");
 }
 
+// floor(d) is an int64 whenever -2^63 <= d < 2^63, so i compares with it
+// as ints; equal, d's fraction decides.
+int compare_int_float(int64_t i, double d) {
+  if (d != d) return 2;
+  if (d >= 0x1p63) return -1;
+  if (d < -0x1p63) return 1;
+  double f = std::floor(d);
+  int64_t fi = int64_t(f);
+  if (i != fi) return i < fi ? -1 : 1;
+  return f == d ? 0 : -1;
+}
+
 bool values_equal_slow(Value a, Value b) {
   if (is_number(a) && is_number(b)) {
     if (is_int(a) && is_int(b)) return int_of(a) == int_of(b);
-    return number_of(a) == number_of(b);
+    if (is_int(a)) return compare_int_float(int_of(a), b.as_double()) == 0;
+    if (is_int(b)) return compare_int_float(int_of(b), a.as_double()) == 0;
+    return a.as_double() == b.as_double();
   }
   if (is_type(a, ObjType::String) && is_type(b, ObjType::String)) {
     return as_string(a)->view() == as_string(b)->view();

@@ -37,8 +37,14 @@ MapData* new_map_data(gc::Heap& heap, uint32_t capacity);
 
 constexpr uint64_t kNanBits = 0x7FF8000000000000ull + Value::kDoubleOffset;  // Value::number(NaN)
 
+// An int against a float, exactly (README.md#the-language-in-brief, as Lua 5.4's
+// LTnum): -1 if i < d, 0 if equal, 1 if i > d, 2 if d is NaN (unordered).
+// Converting i to a double instead would round 2^53 + 1 to 2^53.
+int compare_int_float(int64_t i, double d);
+
 // The language's `==` (README.md#the-language-in-brief): numbers by value
-// (1 == 1.0, NaN != NaN), strings by content, everything else by identity.
+// (1 == 1.0, exactly: 2^53 + 1 != 2^53 + 0.0; NaN != NaN), strings by
+// content, everything else by identity.
 bool values_equal_slow(Value a, Value b);
 inline bool values_equal(Value a, Value b) {
   if (a == b) return a.bits() != kNanBits;

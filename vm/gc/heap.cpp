@@ -336,6 +336,8 @@ void Heap::report(Cache* c) {
 // scheduler the flag is all: the host thread's next safe-point collects
 // synchronously (honor_stop), since nothing would stop it for the collector.
 void Heap::request() {
+  // Release / the collector's acquire: it sees the allocation counts and
+  // the trigger state that made us ask (relaxed counters, ordered by this).
   requested_.store(true, std::memory_order_release);
   if (sched::current_sched() != nullptr) g_collector->poke();
 }
@@ -480,6 +482,7 @@ void Heap::run_cycle() {
   if (!gc_stress_) trigger_.store(limit_ != 0 ? limit_ : UINT64_MAX, std::memory_order_relaxed);
   sched::start_the_world();
   uint64_t live = measure_live_bytes();
+  last_live_.store(live, std::memory_order_relaxed);
   if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
   {
     std::lock_guard lock(stats_mu_);
@@ -493,6 +496,9 @@ void Heap::run_cycle() {
     stats_.total_pause_ns += pause;
   }
   update_trigger();
+  // Release (in acq_rel) / the waiters' acquire loads of cycles_: a thread
+  // that sees the cycle counted sees its results (stats_, the new trigger,
+  // finalized weak references) on arm64 too.
   cycles_.fetch_add(1, std::memory_order_acq_rel);
   ready_waiters();
   if (trace_ != nullptr) trace_line(heap_before, g_goroutines);
@@ -547,7 +553,7 @@ sched::Parked Heap::gc_wait() {
   waiters_mu_.lock();
   waiters_.push_back({g, started_.load(std::memory_order_acquire) + 1});
   request();
-  return sched::gopark(unlock_waiters, &waiters_mu_, "GC");  // unlock_waiters releases waiters_mu_
+  return sched::gopark(unlock_waiters, &waiters_mu_, sched::WaitReason::GC);  // unlock_waiters releases waiters_mu_
 }
 
 // Collector thread, after a cycle: readies the goroutines it satisfied

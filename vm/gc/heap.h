@@ -208,6 +208,10 @@ class Heap {
     limit_ = bytes;
     update_trigger();
   }
+  uint64_t limit() const { return limit_; }
+  // The live bytes the last collection counted (0 before the first): what
+  // a builtin's planned result is added to (heap_room, vm/interp/runtime.h).
+  uint64_t last_live() const { return last_live_.load(std::memory_order_relaxed); }
   // True once per collection that went over the limit: the caller raises.
   bool take_out_of_memory();
   // One line per collection (like GODEBUG=gctrace=1) to `out`, or none.
@@ -248,6 +252,7 @@ class Heap {
   bool gc_verify_ = false;
   uint64_t limit_ = 0;           // see set_limit
   std::atomic<bool> out_of_memory_{false};  // a collection found live > limit_; taken by one raiser
+  std::atomic<uint64_t> last_live_{0};  // stats_.live_bytes, readable without stats_mu_ (collector writes)
   std::atomic<bool> requested_{false};  // a collection is wanted; cleared when one starts
   std::atomic<uint64_t> started_{0};    // collections started (collector thread writes)
   std::atomic<uint64_t> cycles_{0};     // collections completed (collector thread writes)

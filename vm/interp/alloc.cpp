@@ -4,6 +4,7 @@
 // wanting a collection, the heap posts a request to the collector thread,
 // which stops the world at the goroutines' next safe-points; so no code
 // here needs to root anything.
+#include <algorithm>
 #include <cstring>
 
 #include "vm/core/objops.h"
@@ -13,6 +14,9 @@
 namespace weft {
 
 String* Runtime::new_string_uninit(size_t len) {
+  // Builtins check with string_room first (runtime.h); a longer string
+  // would silently wrap String::len.
+  if (len > kMaxStringLen) fatal("interp: a string longer than String::len can hold");
   String* s = new_object<String>(*heap_, ObjType::String, sizeof(String) + len + 1, true);
   s->len = uint32_t(len);
   s->data[len] = '\0';
@@ -96,6 +100,43 @@ WeakRef* Runtime::new_weakref(Value target) {
   return w;
 }
 
-// ---- equality and hashing ----
+// ---- the size of a builtin's result (runtime.h) ----
+
+// The live figure is the last collection's, possibly stale: a program that
+// caught `out of memory` has usually dropped what it held, but the figure
+// still says over the limit until the next collection. So a figure over
+// the limit counts as 0 (the heap's own check at safe-points catches a
+// heap that really is over, after its next collection); an overshoot is
+// then bounded by one limit's worth.
+uint64_t heap_headroom(Runtime& rt) {
+  gc::Heap& heap = rt.heap();
+  uint64_t limit = heap.limit(), live = heap.last_live();
+  if (limit == 0) return UINT64_MAX;
+  return live < limit ? limit - live : limit;
+}
+
+// Results this small are left to the heap's own check: they cannot take
+// the heap far past the limit before the next safe-point.
+constexpr uint64_t kSmallResult = 64 * 1024;
+
+bool heap_room(Thread* t, uint64_t bytes) {
+  if (bytes <= kSmallResult || bytes <= heap_headroom(*t->rt)) return true;
+  t->raise("out of memory");
+  return false;
+}
+
+bool string_room(Thread* t, uint64_t len) {
+  if (len > kMaxStringLen) {
+    t->raise("string too long (more than %llu bytes)", (unsigned long long)kMaxStringLen);
+    return false;
+  }
+  return heap_room(t, sizeof(String) + len + 1);
+}
+
+uint64_t string_budget(Runtime& rt) {
+  uint64_t room = std::max(heap_headroom(rt), kSmallResult);
+  uint64_t fits = room > sizeof(String) + 1 ? room - sizeof(String) - 1 : 0;
+  return std::min(fits, kMaxStringLen);
+}
 
 }  // namespace weft

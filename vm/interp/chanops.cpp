@@ -52,8 +52,8 @@ ChanStep chan_select(Thread* t, Value* regs, int64_t desc, int* chosen, Value* r
   sched::SelectCase cases[kMaxSelectCases];
   int r = 0;
   for (int i = 0; i < n; i++) {
-    sched::Channel* c = channel_arg(t, "select", regs[r]);
-    if (c == nullptr) return ChanStep::Error;
+    sched::Channel* c = nullptr;  // a nil channel's case is never ready
+    if (!regs[r].is_nil() && (c = channel_arg(t, "select", regs[r])) == nullptr) return ChanStep::Error;
     bool send = select_is_send(desc, i);
     cases[i] = sched::SelectCase{c, send ? &regs[r + 1] : nullptr};
     r += send ? 2 : 1;

@@ -102,7 +102,12 @@ void quote_string(std::string& out, std::string_view s) {
 
 struct Formatter {
   std::string& out;
+  uint64_t max;                  // stop once out is longer (the bounded format_value)
   std::vector<const Obj*> path;  // containers being printed, outermost first
+
+  // Checked after each element: past max, every loop unwinds at once. out
+  // overshoots by at most one scalar or one string that exists already.
+  bool over() const { return out.size() > max; }
 
   bool on_path(const Obj* o) const {
     for (const Obj* p : path) {
@@ -118,7 +123,7 @@ struct Formatter {
     }
     path.push_back(a);
     out += '[';
-    for (uint32_t i = 0; i < a->len; i++) {
+    for (uint32_t i = 0; i < a->len && !over(); i++) {
       if (i > 0) out += ", ";
       value(a->items().items[i], true);
     }
@@ -135,7 +140,7 @@ struct Formatter {
     out += '{';
     bool first = true;
     if (MapData* d = m->data) {
-      for (uint32_t i = 0; i < d->used; i++) {
+      for (uint32_t i = 0; i < d->used && !over(); i++) {
         const MapEntry& e = d->entries()[i];
         if (e.key.is_empty()) continue;
         if (!first) out += ", ";
@@ -203,8 +208,14 @@ struct Formatter {
 }  // namespace
 
 void format_value(std::string& out, Value v, bool quote_strings) {
-  Formatter f{out, {}};
+  Formatter f{out, UINT64_MAX, {}};
   f.value(v, quote_strings);
+}
+
+bool format_value(std::string& out, Value v, bool quote_strings, uint64_t max) {
+  Formatter f{out, max, {}};
+  f.value(v, quote_strings);
+  return !f.over();
 }
 
 const char* type_name(Value v) {

@@ -38,6 +38,10 @@ void prepare(void* vm, sched::G* g, Value fn, const Value* args, int nargs) {
   for (int j = 0; j < nargs; j++) t->stack[1 + size_t(j)] = args[j];
   t->frames.push_back(Frame{c, p->code.data(), p->k.data(), 1, kFrameReentry});
   t->set_guard();
+  // The creator is the running G (a `go` statement, its pc saved), or a
+  // host thread (no G): then there is no statement to name.
+  sched::G* parent = sched::getg();
+  t->started_at = parent != nullptr && parent->vm != nullptr ? thread_of(parent)->file_line() : std::string();
 }
 
 Value run_goroutine(sched::G* g) { return execute_goroutine(thread_of(g)); }
@@ -50,6 +54,8 @@ void exited(void* vm, sched::G* g, Value r) {
   if (!r.is_empty()) return;
   Thread* t = thread_of(g);
   std::string msg = t->error_text();
+  if (!g->is_main && !t->started_at.empty())  // as Go's "created by" line
+    t->traceback += "  goroutine " + std::to_string(g->goid) + ", started at " + t->started_at + "\n";
   sched::report_done(g->owner, sched::Sched::Exit::Error, std::move(msg), std::move(t->traceback));
 }
 
@@ -60,6 +66,7 @@ void reset(sched::G* g) {
   t->pins.clear();
   t->error = Value::nil();
   t->traceback.clear();
+  t->started_at.clear();
   if (t->stack_size > 4 * kGoroutineStack) {  // keep small stacks only
     std::free(t->stack);
     t->stack = nullptr;

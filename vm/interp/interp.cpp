@@ -262,6 +262,7 @@ NOINLINE bool arith_slow(Thread* t, Value* dst, Value a, Value b) {
     if (kPoll) poll_alloc(t);
     String* x = as_string(a);
     String* y = as_string(b);
+    if (!string_room(t, uint64_t(x->len) + y->len)) return false;
     String* s = rt->new_string_uninit(size_t(x->len) + y->len);
     std::memcpy(s->data, x->data, x->len);
     std::memcpy(s->data + x->len, y->data, y->len);
@@ -388,12 +389,6 @@ NOINLINE void raise_bad_operand(Thread* t, const char* what, Value v) {
   t->raise("cannot %s %s%s", what, type_name(v), operand_where(t).c_str());
 }
 
-bool map_key_check(Thread* t, Value k) {
-  if (is_valid_key(k)) return true;
-  t->raise("invalid map key type: %s", type_name(k));
-  return false;
-}
-
 bool array_index_check(Thread* t, Value k) {
   if (is_int(k)) return true;
   t->raise("array index must be an int, not %s", type_name(k));
@@ -412,7 +407,7 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
     return array_index_check(t, k) && in_range(t, array_get(a, int_of(k), out), int_of(k), a->len);
   }
   if (is_type(o, ObjType::Map)) {
-    if (!map_key_check(t, k)) return false;
+    if (!map_key(t, &k)) return false;
     Value v = map_get(as_map(o), k);
     *out = v.is_empty() ? Value::nil() : v;
     return true;
@@ -438,8 +433,8 @@ NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
     return array_index_check(t, k) && in_range(t, array_set_slow(t->rt->heap(), a, int_of(k), v), int_of(k), a->len);
   }
   if (is_type(o, ObjType::Map)) {
-    if (!map_key_check(t, k)) return false;
     poll_alloc(t);
+    if (!map_key(t, &k)) return false;
     map_set(t->rt->heap(), as_map(o), k, v);
     return true;
   }
@@ -503,8 +498,9 @@ NOINLINE bool forloop_slow(Thread* t, Value* ra) {
 
 NOINLINE bool set_pairs(Thread* t, Map* m, const Value* kv, int pairs) {
   for (int j = 0; j < pairs; j++) {
-    if (!map_key_check(t, kv[2 * j])) return false;
-    map_set(t->rt->heap(), m, kv[2 * j], kv[2 * j + 1]);
+    Value k = kv[2 * j];
+    if (!map_key(t, &k)) return false;
+    map_set(t->rt->heap(), m, k, kv[2 * j + 1]);
   }
   return true;
 }
@@ -707,6 +703,23 @@ void raise_arity(Thread* t, const char* name, int min_args, int max_args, int go
   }
 }
 
+bool map_key(Thread* t, Value* k) {
+  if (is_valid_key(*k)) return true;
+  if (k->is_double()) {
+    double d = k->as_double();
+    if (d >= -0x1p63 && d < 0x1p63 && std::trunc(d) == d) {
+      *k = t->rt->make_int(int64_t(d));  // -0.0 too: it is 0
+      return true;
+    }
+    std::string text;
+    format_value(text, *k, false);
+    t->raise("invalid map key: float %s has no int value", text.c_str());
+    return false;
+  }
+  t->raise("invalid map key type: %s", type_name(*k));
+  return false;
+}
+
 bool compare_values(Thread* t, const char* op, Value a, Value b, bool* result) {
   bool le = op[1] == '=';
   bool swap = op[0] == '>';
@@ -715,8 +728,12 @@ bool compare_values(Thread* t, const char* op, Value a, Value b, bool* result) {
     if (is_int(x) && is_int(y)) {
       int64_t i = int_of(x), j = int_of(y);
       *result = le ? i <= j : i < j;
+    } else if (is_int(x) || is_int(y)) {  // exact: no rounding of the int
+      int c = is_int(x) ? compare_int_float(int_of(x), y.as_double())
+                        : -compare_int_float(int_of(y), x.as_double());
+      *result = (c == -1 || (le && c == 0));  // NaN (2 or -2): false
     } else {
-      double i = number_of(x), j = number_of(y);
+      double i = x.as_double(), j = y.as_double();
       *result = le ? i <= j : i < j;
     }
     return true;

@@ -28,6 +28,13 @@ void raise_arity(Thread* t, const char* name, int min_args, int max_args, int go
 // The comparison of `<`, `<=` (and, swapped, `>`, `>=`): numbers, or two
 // strings bytewise. False with an `invalid operation` error raised on t
 // when the operands do not compare. `op` is the operator's text.
+// Int/float pairs compare exactly (compare_int_float, vm/core/objops.h).
 bool compare_values(Thread* t, const char* op, Value a, Value b, bool* result);
+
+// A map key, for every map operation (index, assignment, literals, has,
+// delete): a float with an integral value becomes that int (`m[1.0]` is
+// `m[1]`); false with an error raised for any other float and for a key of
+// another type than string, int or bool. May allocate (a boxed int).
+bool map_key(Thread* t, Value* k);
 
 }  // namespace weft

@@ -205,6 +205,7 @@ class Runtime : public CompileEnv, public gc::Roots {
   Mutex sched_mu_{LockRank::HostSched};
   std::unique_ptr<sched::Sched> sched_;
   std::atomic<sched::Sched*> live_sched_{nullptr};
+  std::string interrupted_traceback(sched::Sched* s);  // interrupt()'s, vm/api/host.cpp
   std::atomic<uint64_t> host_spawns_{0};  // goroutines host threads started (deadlock_confirmed)
   std::unique_ptr<gc::Heap> heap_;
   Mutex protos_mu_{LockRank::Leaf};  // guards protos_ against compiles on two goroutines
@@ -220,8 +221,37 @@ void install_builtins(Runtime& rt);
 // Ps when RuntimeOptions::procs is 0: env WEFT_PROCS, else the CPU count.
 int default_procs();
 // print's format: floats like Python's repr, strings raw at the top level and
-// quoted inside arrays and maps.
+// quoted inside arrays and maps. Shared substructure is written out each
+// time it appears (a container inside itself as `[...]`/`{...}`), so the
+// text of a small DAG can be exponentially long: the bounded form stops
+// once out passes `max` bytes and returns false (out then holds a prefix).
 void format_value(std::string& out, Value v, bool quote_strings);
+bool format_value(std::string& out, Value v, bool quote_strings, uint64_t max);
 const char* type_name(Value v);
+
+// ---- the size of a builtin's result (vm/interp/alloc.cpp) ----
+// LANGUAGE.md v2's memory rule: a builtin that builds a large result (a
+// string, an array, a native buffer it fills first) checks the size it
+// plans against the heap limit before it allocates, and fails with `out of
+// memory` rather than allocate past it. The heap's own check comes too
+// late for them: it runs after a collection, at a safe-point, and a
+// builtin runs none (a 400 MB join would be built whole first). Text
+// built piecewise (str, print, join, format) checks against string_budget
+// as it grows, then calls string_room with the size it reached.
+// Any goroutine, on its own Thread; each is a few loads.
+
+// String::len is 32 bits: the longest string.
+constexpr uint64_t kMaxStringLen = UINT32_MAX;
+// The bytes a builtin may still add to the heap: what --heap-limit leaves
+// above the live data the last collection counted; UINT64_MAX with no limit.
+uint64_t heap_headroom(Runtime& rt);
+// False, with `out of memory` raised on t, when `bytes` more would not fit
+// in heap_headroom. Call it before allocating a result of about that size.
+bool heap_room(Thread* t, uint64_t bytes);
+// heap_room for a string of `len` bytes, which must also fit String::len
+// (else `string too long`).
+bool string_room(Thread* t, uint64_t len);
+// The longest string a builtin may build now: min(headroom, kMaxStringLen).
+uint64_t string_budget(Runtime& rt);
 
 }  // namespace weft

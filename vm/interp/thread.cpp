@@ -7,6 +7,7 @@
 // nearest pcall or re-entry frame. No C++ exception ever crosses the
 // interpreter. The traceback is captured eagerly because the frames are
 // gone once unwound; a pcall that catches the error drops it.
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -35,7 +36,31 @@ void append_frame(std::string& out, const Frame& f) {
   out += ")\n";
 }
 
+std::string frame_file_line(const Frame& f) {
+  const Proto* p = f.closure->proto;
+  size_t pc = size_t(f.pc - p->code.data());
+  unsigned line = pc < p->lines.size() ? p->lines[pc] : unsigned(p->line);
+  return (p->file ? *p->file : std::string("?")) + ':' + std::to_string(line);
+}
+
+const Frame* innermost_weft_frame(const std::vector<Frame>& frames) {
+  for (size_t i = frames.size(); i-- > 0;) {
+    if (frames[i].closure != nullptr) return &frames[i];
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::string Thread::where() const {
+  const Frame* f = innermost_weft_frame(frames);
+  return f == nullptr ? std::string() : "at " + f->closure->proto->name + " (" + frame_file_line(*f) + ")";
+}
+
+std::string Thread::file_line() const {
+  const Frame* f = innermost_weft_frame(frames);
+  return f == nullptr ? std::string() : frame_file_line(*f);
+}
 
 void Thread::raise(const char* fmt, ...) {
   char buf[256];
@@ -56,25 +81,34 @@ void Thread::raise(const char* fmt, ...) {
   raise_value(Value::object(rt->new_string(big)));
 }
 
+// The longest text of a non-string error value kept as its message.
+constexpr uint64_t kMaxErrorText = 1 << 20;
+
 void Thread::raise_value(Value v) {
   error = v;
-  traceback.clear();
+  traceback = stack_trace();
+}
+
+std::string Thread::stack_trace() const {
+  std::string out;
   size_t n = frames.size();
   for (size_t i = n; i-- > 0;) {
     if (frames[i].closure == nullptr) continue;
     size_t depth = n - 1 - i;
     if (n > 2 * kTracebackKeep + 1 && depth == kTracebackKeep) {
-      traceback += "  ... " + std::to_string(n - 2 * kTracebackKeep) + " more frames ...\n";
+      out += "  ... " + std::to_string(n - 2 * kTracebackKeep) + " more frames ...\n";
       i = kTracebackKeep;
       continue;
     }
-    append_frame(traceback, frames[i]);
+    append_frame(out, frames[i]);
   }
+  return out;
 }
 
 std::string Thread::error_text() const {
   std::string s;
-  format_value(s, error, false);
+  // Bounded: the text of a shared DAG can dwarf the heap (format_value).
+  if (!format_value(s, error, false, std::min<uint64_t>(kMaxErrorText, string_budget(*rt)))) s += " ...";
   return s;
 }
 

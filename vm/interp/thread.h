@@ -71,6 +71,20 @@ struct Thread : sched::GoroutineVM {
   // Any value (error(v) raises v as it is); the VM's own are strings.
   Value error = Value::nil();
   std::string traceback;        // captured when raised, innermost first
+  // "FILE:LINE" of the `go` statement that started this goroutine; empty
+  // for main and for goroutines a host started. Written by the creator
+  // (the prepare hook) before the G is runnable; ends its error's traceback.
+  std::string started_at;
+
+  // The innermost Weft frame as a traceback line without its indent and
+  // newline, "at NAME (FILE:LINE)"; "" when there is none. The owner's
+  // thread, or any thread while the G is parked (the deadlock report).
+  std::string where() const;
+  // "FILE:LINE" of the innermost Weft frame's saved pc; "" if none.
+  std::string file_line() const;
+  // The traceback of the frames now, innermost first, "  at NAME (FILE:LINE)"
+  // lines (long ones elided in the middle), as raise() captures it.
+  std::string stack_trace() const;
 
   // Raises a runtime error with a formatted message; the native that calls
   // it then returns Value::empty().

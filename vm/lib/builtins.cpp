@@ -51,12 +51,6 @@ bool want_int(Thread* t, const char* fname, Value v, int64_t* out) {
   return true;
 }
 
-bool want_key(Thread* t, Value k) {
-  if (is_valid_key(k)) return true;
-  t->raise("invalid map key type: %s", type_name(k));
-  return false;
-}
-
 Value index_error(Thread* t, int64_t i, size_t len) {
   t->raise("index out of range [%lld] with length %zu", (long long)i, len);
   return Value::empty();
@@ -79,11 +73,33 @@ Value convert_error(Thread* t, Value v, const char* to) {
 
 // ---- output, conversion, inspection ----
 
+// print and str build their text within string_budget (runtime.h): the
+// text of a shared DAG can be far larger than the heap holding it.
+// A text past kSmallText is formatted again into one buffer reserved at
+// its budget (at most kReserveCap), instead of one doubled step by step:
+// glibc serves a buffer that grows by doubling from a thread's arena once
+// its mmap threshold has risen, and keeps it there when freed, so every
+// retry on another thread (a goroutine moves between them) would add a
+// buffer's worth to RSS; a buffer of one size stays mmapped and is
+// returned on free.
+constexpr uint64_t kSmallText = 1 << 20;
+constexpr uint64_t kReserveCap = uint64_t(1) << 30;  // bounds the reservation when there is no limit
+
+bool format_within(Thread* t, std::string& s, Value v, uint64_t budget) {
+  size_t start = s.size();
+  if (format_value(s, v, false, std::min<uint64_t>(budget, start + kSmallText))) return true;
+  if (s.size() > budget) return string_room(t, s.size());  // raises
+  s.resize(start);
+  s.reserve(size_t(std::min(budget, kReserveCap)) + 64);
+  return format_value(s, v, false, budget) || string_room(t, s.size());
+}
+
 Value b_print(Thread* t, Value* args, int n) {
   std::string s;
+  uint64_t budget = string_budget(*t->rt);
   for (int i = 0; i < n; i++) {
     if (i > 0) s += ' ';
-    format_value(s, args[i], false);
+    if (!format_within(t, s, args[i], budget)) return Value::empty();
   }
   s += '\n';
   lib::out_write(t->rt->options().out, s);
@@ -93,7 +109,7 @@ Value b_print(Thread* t, Value* args, int n) {
 Value b_str(Thread* t, Value* args, int) {
   if (is_type(args[0], ObjType::String)) return args[0];
   std::string s;
-  format_value(s, args[0], false);
+  if (!format_within(t, s, args[0], string_budget(*t->rt))) return Value::empty();
   return str_value(*t->rt, s);
 }
 
@@ -230,6 +246,7 @@ Value b_pop(Thread* t, Value* args, int) {
 Value b_keys(Thread* t, Value* args, int) {
   if (!want(t, "keys", args[0], ObjType::Map, "map")) return Value::empty();
   Map* m = as_map(args[0]);
+  if (!heap_room(t, sizeof(Array) + uint64_t(m->count) * sizeof(Value))) return Value::empty();
   Array* out = t->rt->new_array(0, m->count);
   MapEntry en;
   for (int64_t e = map_next(m, 0, &en); e >= 0; e = map_next(m, e + 1, &en)) {
@@ -239,13 +256,15 @@ Value b_keys(Thread* t, Value* args, int) {
 }
 
 Value b_has(Thread* t, Value* args, int) {
-  if (!want(t, "has", args[0], ObjType::Map, "map") || !want_key(t, args[1])) return Value::empty();
-  return Value::boolean(!map_get(as_map(args[0]), args[1]).is_empty());
+  Value k = args[1];
+  if (!want(t, "has", args[0], ObjType::Map, "map") || !map_key(t, &k)) return Value::empty();
+  return Value::boolean(!map_get(as_map(args[0]), k).is_empty());
 }
 
 Value b_delete(Thread* t, Value* args, int) {
-  if (!want(t, "delete", args[0], ObjType::Map, "map") || !want_key(t, args[1])) return Value::empty();
-  map_delete(as_map(args[0]), args[1]);
+  Value k = args[1];
+  if (!want(t, "delete", args[0], ObjType::Map, "map") || !map_key(t, &k)) return Value::empty();
+  map_delete(as_map(args[0]), k);
   return Value::nil();
 }
 
@@ -277,10 +296,19 @@ Value b_join(Thread* t, Value* args, int n) {
     sep = as_string(args[1])->view();
   }
   Array* a = as_array(args[0]);
-  std::string s;
+  uint64_t planned = a->len > 0 ? uint64_t(a->len - 1) * sep.size() : 0;  // the strings' part, exactly
   for (uint32_t i = 0; i < a->len; i++) {
+    Value v;
+    if (array_get(a, i, &v) && is_type(v, ObjType::String)) planned += as_string(v)->len;
+  }
+  if (!string_room(t, planned)) return Value::empty();
+  std::string s;
+  uint64_t budget = string_budget(*t->rt);
+  for (uint32_t i = 0; i < a->len; i++) {
+    Value v;
+    if (!array_get(a, i, &v)) break;  // shrunk meanwhile by a racing goroutine
     if (i > 0) s += sep;
-    format_value(s, a->items().items[i], false);
+    if (!format_within(t, s, v, budget)) return Value::empty();
   }
   return str_value(*t->rt, s);
 }
@@ -292,7 +320,12 @@ Value b_split(Thread* t, Value* args, int) {
   }
   Runtime& rt = *t->rt;
   std::string_view s = as_string(args[0])->view(), sep = as_string(args[1])->view();
-  Array* out = rt.new_array(0, 0);
+  uint64_t parts = sep.empty() ? s.size() : 1;
+  for (size_t k = 0; !sep.empty() && (k = s.find(sep, k)) != std::string_view::npos; k += sep.size()) parts++;
+  // Each part: its item, and (but for one-byte strings, which are shared) a String.
+  uint64_t per_part = sizeof(Value) + (sep.empty() ? 0 : sizeof(String) + 1);
+  if (!heap_room(t, parts * per_part + s.size())) return Value::empty();
+  Array* out = rt.new_array(0, uint32_t(std::min<uint64_t>(parts, UINT32_MAX)));
   if (sep.empty()) {
     for (unsigned char c : s) array_push(rt.heap(), out, rt.byte_strings[c]);
     return obj(out);
@@ -313,11 +346,18 @@ Value b_substr(Thread* t, Value* args, int n) {
   std::string_view s = as_string(args[0])->view();
   int64_t i, k;
   if (!want_int(t, "substr", args[1], &i)) return Value::empty();
-  if (i < 0 || uint64_t(i) > s.size()) return index_error(t, i, s.size());
-  k = int64_t(s.size()) - i;
+  if (i < 0 || uint64_t(i) > s.size()) {
+    t->raise("substr: argument 2 is out of range [%lld] with length %zu", (long long)i, s.size());
+    return Value::empty();
+  }
+  uint64_t rest = s.size() - uint64_t(i);
+  k = int64_t(rest);
   if (n > 2 && !want_int(t, "substr", args[2], &k)) return Value::empty();
-  if (k < 0 || uint64_t(k) > s.size() - uint64_t(i)) return index_error(t, i + k, s.size());
-  return str_value(*t->rt, s.substr(size_t(i), size_t(k)));
+  if (k < 0) {
+    t->raise("substr: argument 3 must not be negative, got %lld", (long long)k);
+    return Value::empty();
+  }
+  return str_value(*t->rt, s.substr(size_t(i), size_t(std::min(uint64_t(k), rest))));  // n clamped
 }
 
 WEFT_ASYNC_SAFE Value b_find(Thread* t, Value* args, int) {
@@ -338,10 +378,8 @@ Value b_repeat(Thread* t, Value* args, int) {
     t->raise("repeat: negative count %lld", (long long)k);
     return Value::empty();
   }
-  if (!s.empty() && uint64_t(k) > (uint64_t(1) << 31) / s.size()) {
-    t->raise("repeat: result too large");
-    return Value::empty();
-  }
+  uint64_t len = s.empty() || uint64_t(k) <= kMaxStringLen / s.size() ? s.size() * uint64_t(k) : kMaxStringLen + 1;
+  if (!string_room(t, len)) return Value::empty();
   String* out = t->rt->new_string_uninit(s.size() * size_t(k));
   for (int64_t i = 0; i < k; i++) std::memcpy(out->data + size_t(i) * s.size(), s.data(), s.size());
   return obj(out);
@@ -406,6 +444,7 @@ Value b_sort(Thread* t, Value* args, int n) {
   uint32_t len = a->len;
   if (len < 2) return Value::nil();
   Runtime& rt = *t->rt;
+  if (!heap_room(t, 2 * (sizeof(Array) + uint64_t(len) * sizeof(Value)))) return Value::empty();  // work and tmp
   Array* work = rt.new_array(len, len);
   Array* tmp = rt.new_array(len, len);
   std::memcpy(work->items().items, a->items().items, len * sizeof(Value));
@@ -478,6 +517,7 @@ Value b_array(Thread* t, Value* args, int n) {
     return Value::empty();
   }
   Value v = n > 1 ? args[1] : Value::nil();
+  if (!heap_room(t, sizeof(Array) + uint64_t(len) * sizeof(Value))) return Value::empty();
   Array* a = t->rt->new_array(uint32_t(len), uint32_t(len), !v.is_obj());
   Value* items = a->items().items;
   for (int64_t i = 0; i < len; i++) items[i] = v;

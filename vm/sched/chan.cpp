@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "vm/arch/cpu.h"
 #include "vm/core/fatal.h"
 #include "vm/sched/chan_internal.h"
 #include "vm/sched/os_linux.h"
@@ -24,7 +25,7 @@ __attribute__((noinline)) void lock_slow(std::atomic<uint32_t>* w) {
     if (w->load(std::memory_order_relaxed) == 0 &&
         w->compare_exchange_weak(free, 1, std::memory_order_acquire))
       return;
-    __builtin_ia32_pause();
+    arch::cpu_relax();
   }
   // Drepper's mutex: 2 marks "held, maybe with sleepers".
   while (w->exchange(2, std::memory_order_acquire) != 0) futexsleep(w, 2);
@@ -44,7 +45,7 @@ Sudog* new_sudog(G* g, Channel* c, Value* elem) {
 
 // Parks the running G on c's queue q (the lock held; gopark's unlockf
 // releases it).
-Parked block_on(Channel* c, WaitQ* q, Value* elem, const char* reason) {
+Parked block_on(Channel* c, WaitQ* q, Value* elem, WaitReason reason) {
   G* g = getg();
   Sudog* sg = new_sudog(g, c, elem);
   g->waiting = sg;
@@ -175,7 +176,7 @@ ChanOp chansend(Channel* c, Value* v) {
     chan_unlock(c);
     return ChanOp::Done;
   }
-  if (block_on(c, &c->sendq, v, "chan send") == Parked::Unwound) return ChanOp::Unwound;
+  if (block_on(c, &c->sendq, v, WaitReason::ChanSend) == Parked::Unwound) return ChanOp::Unwound;
   return finish_send() ? ChanOp::Done : ChanOp::Closed;
 }
 
@@ -201,7 +202,7 @@ ChanOp chanrecv(Channel* c, Value* out, bool* ok) {
     *ok = false;
     return ChanOp::Done;
   }
-  if (block_on(c, &c->recvq, nullptr, "chan receive") == Parked::Unwound) return ChanOp::Unwound;
+  if (block_on(c, &c->recvq, nullptr, WaitReason::ChanReceive) == Parked::Unwound) return ChanOp::Unwound;
   finish_recv(out, ok);
   return ChanOp::Done;
 }

@@ -137,7 +137,7 @@ bool closechan(Channel* c);
 // Closed: the case *chosen is a send on a closed channel.
 constexpr int kMaxSelectCases = 32;
 struct SelectCase {
-  Channel* c;
+  Channel* c;   // nullptr: a nil channel, never ready (Go's way to switch a case off)
   Value* elem;  // send: the value's VM register (as chansend); receive: nullptr
 };
 ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, Value* recv, bool* recv_ok);

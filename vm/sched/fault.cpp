@@ -41,7 +41,7 @@ void on_fault(int sig, siginfo_t* info, void* uc) {
   uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
   if (g != nullptr && g->stack != nullptr && g->vm != nullptr) {
     uintptr_t lo = reinterpret_cast<uintptr_t>(g->stack->lo);
-    if (addr < lo && addr >= lo - arch::kGuardSize) {
+    if (addr < lo && addr >= lo - arch::guard_size()) {
       g->owner->hooks.overflow(g);
       _exit(2);
     }

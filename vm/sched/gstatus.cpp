@@ -56,6 +56,10 @@ void casgstatus(G* g, uint32_t from, uint32_t to) {
   }
   // A suspendG holding _Gscan keeps the G where it is: wait for it (Go
   // spins with osyield; a scan of one G is short).
+  // acq_rel: a status change hands the G over (runnable to running, a
+  // suspendG's _Gscan): the new holder must see every field the old one
+  // wrote before it (its context, preempt flags, parking state), on arm64
+  // where plain stores may otherwise become visible after the CAS.
   for (int i = 0;; i++) {
     uint32_t want = from;
     if (g->atomicstatus.compare_exchange_weak(want, to, std::memory_order_acq_rel)) return;

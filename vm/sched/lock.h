@@ -41,6 +41,8 @@ class HandoffLock {
   void lock() {
     lockrank_acquire(rank_, this);
     uint32_t free = 0;
+    // Acquire / release (unlock): the critical section's accesses stay
+    // between them on arm64 too (LDAXR/CASA ... STLR), nothing stronger.
     if (!word_.compare_exchange_strong(free, 1, std::memory_order_acquire)) lock_slow();
   }
   // Any fiber of the locking OS thread, not only the locking one (the point

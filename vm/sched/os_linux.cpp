@@ -53,6 +53,9 @@ bool notesleep(std::atomic<uint32_t>* note, int64_t timeout_ns) {
   return true;
 }
 
+// Release / notesleep's acquire: the sleeper sees what the waker wrote
+// before the wakeup (a handed-off P, a G to run); the futex itself orders
+// nothing for memory on arm64.
 void notewakeup(std::atomic<uint32_t>* note) {
   note->store(1, std::memory_order_release);
   futexwakeup(note, 1);

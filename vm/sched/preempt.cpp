@@ -8,6 +8,7 @@
 #include "vm/sched/preempt.h"
 
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -41,7 +42,17 @@ namespace weft::sched {
 
 namespace {
 
-constexpr size_t kSigStackSize = 32 * 1024;  // the handler's frame is ~3 KiB (AT_MINSIGSTKSZ 3,376)
+// The handler's own frame is ~3 KiB; the kernel's signal frame is what
+// AT_MINSIGSTKSZ says (3,376 bytes with AVX-512, 4-5 KiB with arm64's SVE
+// record, far more with SME's ZA), so the stack is that plus 32 KiB.
+size_t sigstack_size() {
+  static const size_t size = [] {
+    size_t page = arch::guard_size();
+    size_t need = size_t(getauxval(AT_MINSIGSTKSZ)) + 32 * 1024;
+    return (need + page - 1) / page * page;
+  }();
+  return size;
+}
 // Stack weft_async_preempt2 and the switch to g0 need below the XSAVE
 // image. Measured at ~0.3 KiB in -O2 and ~2 KiB under ASan; the check in
 // weft_async_preempt2 fails loudly if that ever grows past the budget.
@@ -83,6 +94,8 @@ std::atomic<const std::vector<Range>*> g_table{nullptr};
 void publish(std::vector<Range> ranges) {
   std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.lo < b.lo; });
   g_tables.push_back(std::make_unique<std::vector<Range>>(std::move(ranges)));
+  // Release / async_pc's acquire: a handler on another CPU that sees the
+  // new table sees its contents (arm64 would otherwise allow a stale array).
   g_table.store(g_tables.back().get(), std::memory_order_release);
 }
 
@@ -99,6 +112,10 @@ void build_table_once() {
 
 // ---- the handler ----
 
+// Relaxed loads in the handler: the M's own fields (curg, locks) were
+// written by this thread; g->preempt and the status are hints, re-checked
+// after the G parks, and a stale "no" only delays the preemption until
+// suspendG or the preempter asks again (it waits for preemptGen to move).
 bool want_async_preempt(G* g) {
   return (g->preempt.load(std::memory_order_relaxed) || g->preemptStop.load(std::memory_order_relaxed)) &&
          (readgstatus(g) & ~uint32_t(_Gscan)) == _Grunning;
@@ -160,13 +177,19 @@ void sigurg(int sig, siginfo_t* info, void* uc) {
   if (g != nullptr && g_enabled.load(std::memory_order_relaxed) && want_async_preempt(g)) {
     if (uintptr_t resume = async_safe_point(m, g, uc)) {
       uintptr_t sp = arch::context_sp(uc);
-      (sp & 15 ? g_counters.sp_misaligned : g_counters.sp_aligned).fetch_add(1, std::memory_order_relaxed);
-      if (resume != arch::context_pc(uc)) g_counters.restarted.fetch_add(1, std::memory_order_relaxed);
-      g_counters.injected.fetch_add(1, std::memory_order_relaxed);
-      arch::inject_async_call(uc, resume);
+      uintptr_t pc = arch::context_pc(uc);
+      if (arch::inject_async_call(uc, resume)) {
+        (sp & 15 ? g_counters.sp_misaligned : g_counters.sp_aligned).fetch_add(1, std::memory_order_relaxed);
+        if (resume != pc) g_counters.restarted.fetch_add(1, std::memory_order_relaxed);
+        g_counters.injected.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        g_counters.refused_stack.fetch_add(1, std::memory_order_relaxed);  // an sp the CPU cannot store through
+      }
     }
   }
   // Delivered, whether or not it preempted: suspendG may ask again.
+  // Release: a preempter whose CAS on signalPending (seq_cst) sees false
+  // also sees the new preemptGen and the injected context's effects.
   m->preemptGen.fetch_add(1, std::memory_order_relaxed);
   m->signalPending.store(false, std::memory_order_release);
   errno = saved_errno;
@@ -259,11 +282,11 @@ bool async_pc(uintptr_t pc, uintptr_t* resume) {
 
 void preempt_minit(M* m) {
   m->tid.store(gettid(), std::memory_order_relaxed);
-  void* mem = mmap(nullptr, kSigStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* mem = mmap(nullptr, sigstack_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) fatal("preempt: cannot map a signal stack");
   stack_t ss = {}, old = {};
   ss.ss_sp = mem;
-  ss.ss_size = kSigStackSize;
+  ss.ss_size = sigstack_size();
   if (sigaltstack(&ss, &old) != 0) fatal("preempt: sigaltstack failed");
   m->sigstack = mem;
   m->old_sigstack = old.ss_sp;
@@ -287,7 +310,7 @@ void preempt_mexit(M* m) {
   ss.ss_flags = m->old_sigstack_flags & SS_DISABLE;
   if (ss.ss_sp == nullptr) ss.ss_flags = SS_DISABLE;
   sigaltstack(&ss, nullptr);
-  munmap(m->sigstack, kSigStackSize);
+  munmap(m->sigstack, sigstack_size());
   m->sigstack = nullptr;
 }
 

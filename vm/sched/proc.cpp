@@ -413,6 +413,9 @@ void exitsyscall0(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Gsyscall); }
 // then performs what g asked.
 void execute(Sched* s, M* m, G* g, bool inherit) {
   casgstatus(g, _Grunnable, _Grunning);
+  // Release, paired with the acquire loads of preemptone, the stress
+  // thread and suspendG (p->m, then m->curg, then the G's fields): on arm64
+  // a reader must not see the G here before its fields are initialised.
   g->m.store(m, std::memory_order_release);
   m->curg.store(g, std::memory_order_release);
   P* p = m->p;
@@ -638,7 +641,16 @@ void preemptall(Sched* s) {
 
 // ---- the G-side API ----
 
-Parked gopark(bool (*unlockf)(G*, void*), void* arg, const char* reason) {
+const char* wait_reason_text(WaitReason r) {
+  static const char* const kText[] = {
+#define WEFT_WAIT_TEXT(name, text) text,
+      WEFT_WAIT_REASONS(WEFT_WAIT_TEXT)
+#undef WEFT_WAIT_TEXT
+  };
+  return kText[size_t(r)];
+}
+
+Parked gopark(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   M* m = getm();
   G* g = m->curg.load(std::memory_order_relaxed);
   if (g == nullptr || m->p == nullptr) fatal("sched: gopark outside a running goroutine");

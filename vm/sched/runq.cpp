@@ -12,6 +12,13 @@
 // on their last round, after letting the owner run it for a moment.
 //
 // Invariant: a G is in at most one queue and only while _Grunnable.
+//
+// Memory ordering (what a weakly ordered CPU such as arm64 needs; amd64's
+// TSO would hide a mistake here, so each choice is argued where it is made):
+// slots are written and read relaxed, and published by runqtail's
+// store-release / load-acquire; a reader gives a slot back by the
+// release half of its CAS on runqhead, which the owner's load-acquire of
+// runqhead pairs with before it overwrites that slot.
 #include <chrono>
 #include <thread>
 
@@ -59,8 +66,12 @@ uint32_t runqgrab(P* p, G** batch, bool steal_runnext) {
       return 0;
     }
     if (n > kRunqSize / 2) continue;  // read an inconsistent h and t
+    // Relaxed: the acquire of runqtail above made slots [h, t) visible.
     for (uint32_t i = 0; i < n; i++)
       batch[i] = p->runq[(h + i) % kRunqSize].load(std::memory_order_relaxed);
+    // Release: the slot loads above complete before the owner, seeing the
+    // new head, may reuse the slots (without it arm64 may let a slot load
+    // be satisfied after the CAS, reading a G the owner stored later).
     if (p->runqhead.compare_exchange_strong(h, h + n, std::memory_order_acq_rel)) return n;
   }
 }
@@ -74,10 +85,13 @@ void runqput(Sched* s, P* p, G* g, bool next) {
     g = old;  // the old runnext goes to the tail
   }
   for (;;) {
+    // Acquire: pairs with a thief's CAS release, so its loads of the slot
+    // about to be overwritten are done. runqtail relaxed: only we write it.
     uint32_t h = p->runqhead.load(std::memory_order_acquire);
     uint32_t t = p->runqtail.load(std::memory_order_relaxed);
     if (t - h < kRunqSize) {
       p->runq[t % kRunqSize].store(g, std::memory_order_relaxed);
+      // Release: publishes the slot, and the G's fields written before it.
       p->runqtail.store(t + 1, std::memory_order_release);
       return;
     }

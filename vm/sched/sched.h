@@ -92,6 +92,24 @@ enum GStatus : uint32_t {
   _Gscan = 0x1000,  // combined with the above: someone holds the G for scanning
 };
 
+// What a _Gwaiting G waits for (Go's waitReason), as the deadlock report
+// names it (`goroutine 3 [chan receive]: ...`). One table: add a reason
+// here and every report knows its text.
+#define WEFT_WAIT_REASONS(X)                 \
+  X(None, "waiting")                         \
+  X(ChanReceive, "chan receive")             \
+  X(ChanSend, "chan send")                   \
+  X(Select, "select")                        \
+  X(SelectNoCases, "select")                 \
+  X(Sleep, "sleep")                          \
+  X(GC, "GC")
+enum class WaitReason : uint8_t {
+#define WEFT_WAIT_ENUM(name, text) name,
+  WEFT_WAIT_REASONS(WEFT_WAIT_ENUM)
+#undef WEFT_WAIT_ENUM
+};
+const char* wait_reason_text(WaitReason r);
+
 enum PStatus : uint32_t { _Pidle = 0, _Prunning = 1, _Psyscall = 2, _Pgcstop = 3, _Pdead = 4 };
 
 // How a G resumes after a stackless park.
@@ -226,7 +244,7 @@ struct G {
   // wins, later wakers skip this G's other sudogs (Go's g.selectDone).
   std::atomic<uint32_t> selectDone{0};
   int64_t when_ns = 0;            // sleep deadline
-  const char* waitreason = nullptr;
+  WaitReason waitreason = WaitReason::None;  // valid while _Gwaiting; written by the G before it parks
   // Written by the G's own M: the park is stackful (the G keeps its native
   // stack; ctx points into it) versus stackless.
   bool parked_stackful = false;
@@ -463,7 +481,7 @@ bool legal_ptransition(uint32_t from, uint32_t to);
 // parked stackfully and has now been readied and rescheduled: the caller
 // completes the instruction inline from g->resume_*.
 enum class Parked { Unwound, Resumed };
-Parked gopark(bool (*unlockf)(G*, void*), void* arg, const char* reason);
+Parked gopark(bool (*unlockf)(G*, void*), void* arg, WaitReason reason);
 // Makes a _Gwaiting G runnable (on the current P's runnext, like Go's
 // ready()). Any thread; the caller has written g->resume_* first.
 void goready(G* g);

@@ -11,7 +11,9 @@
 // 4. Woken: the waker that won g->selectDone filled in which case and the
 //    value. Lock all again, dequeue the other Sudogs (a losing waker may
 //    have dropped some already), unlock, free them.
-// A select with no cases and no default blocks forever.
+// A select with no cases and no default blocks forever; so does one whose
+// cases are all on nil channels: a nil case is left out of both orders
+// (never polled, locked or queued on), as in Go.
 //
 // Rejected: re-running the select after a wake (simpler, but a receive
 // woken by a close could then take another case, and a woken sender's value
@@ -30,16 +32,23 @@ using Case = SelectCase;
 // Uniform in [0, n), from the M's generator (sched::fastrand).
 uint32_t fastrandn(uint32_t n) { return uint32_t((uint64_t(fastrand()) * n) >> 32); }
 
-void shuffle(uint8_t* order, int n) {
+// The m cases whose channel is not nil, in a uniformly random order;
+// returns m.
+int shuffle(uint8_t* order, const Case* cases, int n) {
+  int m = 0;
   for (int i = 0; i < n; i++) {
-    int j = int(fastrandn(uint32_t(i + 1)));
-    order[i] = order[j];
+    if (cases[i].c == nullptr) continue;
+    int j = int(fastrandn(uint32_t(m + 1)));
+    order[m] = order[j];
     order[j] = uint8_t(i);
+    m++;
   }
+  return m;
 }
 
-void sort_by_address(uint8_t* order, const Case* cases, int n) {
-  for (int i = 0; i < n; i++) order[i] = uint8_t(i);
+// The same m cases (pollorder's) by channel address.
+void sort_by_address(uint8_t* order, const uint8_t* pollorder, const Case* cases, int n) {
+  for (int i = 0; i < n; i++) order[i] = pollorder[i];
   for (int i = 1; i < n; i++) {  // insertion sort: n <= kMaxSelectCases
     uint8_t x = order[i];
     int j = i;
@@ -132,7 +141,7 @@ Parked enqueue_and_park(const Case* cases, const uint8_t* lockorder, int n) {
     waitq_enqueue(cases[k].elem ? &cases[k].c->sendq : &cases[k].c->recvq, sg);
   }
   *link = nullptr;
-  return gopark(selparkcommit, nullptr, "select");
+  return gopark(selparkcommit, nullptr, WaitReason::Select);
 }
 
 }  // namespace
@@ -142,14 +151,14 @@ ChanOp selectgo(const SelectCase* cases, int n, bool has_default, int* chosen, V
   *chosen = -1;
   *recv = Value::nil();
   *recv_ok = true;
+  uint8_t pollorder[kMaxSelectCases], lockorder[kMaxSelectCases];
+  n = shuffle(pollorder, cases, n);  // from here on, the non-nil cases only
   if (n == 0) {
     if (has_default) return ChanOp::Done;
-    if (gopark(park_forever, nullptr, "select (no cases)") == Parked::Unwound) return ChanOp::Unwound;
+    if (gopark(park_forever, nullptr, WaitReason::SelectNoCases) == Parked::Unwound) return ChanOp::Unwound;
     fatal("chan: a select with no cases was woken");
   }
-  uint8_t pollorder[kMaxSelectCases], lockorder[kMaxSelectCases];
-  shuffle(pollorder, n);
-  sort_by_address(lockorder, cases, n);
+  sort_by_address(lockorder, pollorder, cases, n);
 
   sellock(cases, lockorder, n);
   for (int i = 0; i < n; i++) {

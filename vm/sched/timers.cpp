@@ -57,7 +57,7 @@ Parked sleep_ns(int64_t ns) {
   g->resume_value = Value::nil();
   if (ns <= 0) return gosched();
   g->when_ns = nanotime() + ns;
-  return gopark(add_timer, nullptr, "sleep");
+  return gopark(add_timer, nullptr, WaitReason::Sleep);
 }
 
 // Readies every G whose deadline is <= now.

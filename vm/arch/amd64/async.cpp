@@ -66,12 +66,13 @@ uintptr_t context_sp(const void* uc) {
 }
 
 // Below the red zone, as a call would: the return pc, then rsp at it.
-void inject_async_call(void* ucv, uintptr_t resume_pc) {
+bool inject_async_call(void* ucv, uintptr_t resume_pc) {
   greg_t* r = static_cast<ucontext_t*>(ucv)->uc_mcontext.gregs;
   uintptr_t sp = uintptr_t(r[REG_RSP]) - Spill::kRedZone - 8;
   *reinterpret_cast<uintptr_t*>(sp) = resume_pc;
   r[REG_RSP] = greg_t(sp);
   r[REG_RIP] = greg_t(reinterpret_cast<uintptr_t>(&weft_async_preempt));
+  return true;  // any sp will do: the pushes and XSAVE align their own
 }
 
 CodeRange alloc_fast_range() {
