@@ -335,7 +335,7 @@ Value import_file(Thread* t, FileModules& fm, std::string_view spec) {
     fm.importers[me].waiting_for = key;
     g->resume = sched::Resume::Reexecute;  // the import runs again once the loader is done
     lk.release();                          // unlock_mu releases it, on g0
-    if (sched::gopark(unlock_mu, &fm.mu, "import") == sched::Parked::Unwound) return sched::kParked;
+    if (sched::gopark(unlock_mu, &fm.mu, sched::WaitReason::Import) == sched::Parked::Unwound) return sched::kParked;
   }
 }
 
