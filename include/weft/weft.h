@@ -8,9 +8,15 @@
 // stays usable after it. The VM prints nothing of its own: only the
 // script's print() output, to the configured sink.
 //
-// Goroutines. Host threads never run Weft code themselves: a call starts a
-// goroutine on the VM's scheduler and the calling thread waits for its
-// result. The scheduler starts with the first request that needs it and
+// Goroutines. A call runs on the calling thread when one of the scheduler's
+// Ps (Config::procs) is free, like a goroutine that thread runs itself: no
+// thread hand-off, and no allocation once warm. When the call blocks (a
+// channel, sleep, a collection stopping it), or no P is free, it continues
+// as a goroutine on the scheduler's threads and the calling thread waits for
+// its result. Goroutines a call starts always run on the scheduler's
+// threads. While a call runs, its thread takes SIGURG (preemption; the
+// thread gets an alternate signal stack once, and SIGURG unblocked). The
+// scheduler starts with the first request that needs it and
 // runs until the VM is destroyed, a program run ends (run_file and
 // run_source, which behave as the `vm` binary: when main returns, every
 // goroutine stops), a goroutine the host did not start fails (as in Go, the
@@ -26,8 +32,9 @@
 // Threads: every VM method may be called from any number of host threads at
 // once, except the constructor and destructor (destroy a VM only when no
 // other thread uses it; the destructor waits for blocking natives in
-// progress). Natives must not call VM methods that wait (call, run, load,
-// wait_all, collect, define): they get Misuse; NativeCall::call is theirs.
+// progress). Natives must not call VM methods that wait (run, load,
+// wait_all, collect, define): they get Misuse. A native may call(), on its
+// own VM: it calls back into Weft on its goroutine, as NativeCall::call.
 //
 // How many VMs: any number may exist in a process, but only one at a time
 // may have a running scheduler (bdwgc's heap and the scheduler's per-thread

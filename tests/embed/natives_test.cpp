@@ -89,17 +89,23 @@ TEST_F(Natives, DefinitionsAreChecked) {
 }
 
 // A native may not wait for goroutines on its own thread: the VM's waiting
-// methods refuse, and NativeCall::call is the way.
+// methods refuse. call() on its own VM calls back into Weft, as
+// NativeCall::call does (docs/design.md#host-calls).
 TEST_F(Natives, WaitingMethodsRefuseInsideANative) {
-  Result inner;
+  Result inner, waited, loaded;
   ASSERT_TRUE(vm.define({"reenter", [&](NativeCall& c) -> Arg {
                            inner = c.vm().call("use_add");
+                           waited = c.vm().wait_all();
+                           loaded = c.vm().load_source("x.wf", "let x = 1");
                            return nullptr;
                          }})
                   .ok());
   ASSERT_TRUE(vm.load_source("r.wf", "fn go_in() { return reenter() }").ok());
   ASSERT_TRUE(vm.call("go_in").ok());
-  EXPECT_EQ(inner.kind, Result::Misuse);
+  ASSERT_TRUE(inner.ok()) << inner.message;
+  EXPECT_EQ(inner.value.to_int(), 5);
+  EXPECT_EQ(waited.kind, Result::Misuse);
+  EXPECT_EQ(loaded.kind, Result::Misuse);
 }
 
 }  // namespace

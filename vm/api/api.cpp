@@ -124,6 +124,11 @@ struct VM::Impl {
   // Runs a registered task and waits; the result's value is a handle.
   Result run_task(HostTask* task) {
     Status st = rt->spawn(task);
+    return finish_task(task, st);
+  }
+  // Waits for a started task (unless `st` says it did not start) and
+  // releases it.
+  Result finish_task(HostTask* task, Status st) {
     if (st.ok()) st = rt->await(task);
     Result r = to_result(st);
     if (st.ok()) {
@@ -141,6 +146,22 @@ struct VM::Impl {
     if (!problem.empty()) return misuse("argument: " + problem);
     *task = rt->add_task(Access::value_of(fn), std::move(args));
     return {};
+  }
+  // Runs fn(args) (or global `global`'s value, when >= 0) on this thread
+  // when it can (Runtime::call_here); NotRun leaves *r alone.
+  bool call_here(Value fn, int global, const std::vector<Arg>& args, Result* r) {
+    HostTask* task = nullptr;
+    switch (rt->call_here(fn, global, args, r, &task)) {
+      case Runtime::Here::Done: return true;
+      case Runtime::Here::Waiting: *r = finish_task(task, {}); return true;
+      case Runtime::Here::NotRun: return false;
+    }
+    return false;
+  }
+  std::string check_args(const std::vector<Arg>& args) {
+    std::string problem;
+    for (size_t i = 0; problem.empty() && i < args.size(); i++) problem = Access::check_arg(args[i], &rt->host());
+    return problem;
   }
   Result define(std::vector<NativeDef>& defs, std::string_view module);
 
@@ -283,14 +304,35 @@ Result VM::set(std::string_view name, Arg value) {
 
 // ---- calls ----
 
+// Both calls try the calling thread first (docs/design.md#host-calls): a
+// global's value is read there with a P held, a handle's is rooted by it.
 Result VM::call(std::string_view function, std::vector<Arg> args) {
+  if (!on_goroutine_thread()) {  // (a native's call goes through the handle's)
+    int slot = impl_->rt->find_global(function);
+    if (slot < 0) return misuse("undefined global '" + std::string(function) + "'");
+    if (std::string problem = impl_->check_args(args); !problem.empty()) return misuse("argument: " + problem);
+    Result r;
+    if (impl_->call_here(Value::nil(), slot, args, &r)) return r;
+  }
   Result fn = get(function);
   return fn.ok() ? call(fn.value, std::move(args)) : fn;
 }
 
 Result VM::call(const Handle& function, std::vector<Arg> args) {
   if (impl_ == nullptr) return moved_from();
-  if (on_goroutine_thread()) return refuse_on_goroutine("VM::call");
+  if (on_goroutine_thread()) {
+    // From a native of this VM on its goroutine: a call back, as NativeCall::call.
+    sched::G* g = sched::getg();
+    if (g == nullptr || g->vm == nullptr || thread_of(g)->rt != impl_->rt.get() ||
+        sched::readgstatus(g) != sched::_Grunning)
+      return refuse_on_goroutine("VM::call");
+    return detail::call_on_thread(thread_of(g), function, std::move(args));
+  }
+  const auto& st = Access::state_of(function);
+  if (st != nullptr && st.get() == &impl_->rt->host() && impl_->check_args(args).empty()) {
+    Result r;  // a handle of this VM's, so not expired while the VM lives
+    if (impl_->call_here(Access::value_of(function), -1, args, &r)) return r;
+  }
   HostTask* task = nullptr;
   Result r = impl_->make_task(function, args, &task);
   return r.ok() ? impl_->run_task(task) : r;

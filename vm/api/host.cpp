@@ -331,6 +331,51 @@ Status Runtime::spawn(HostTask* task) {
   return st;
 }
 
+// ---- calls on the host thread (docs/design.md#host-calls) ----
+
+Runtime::Here Runtime::call_here(Value fn, int global, const std::vector<Arg>& args, Result* out, HostTask** task) {
+  sched::Sched* s = live_sched_.load(std::memory_order_acquire);
+  if (s == nullptr || args.size() > size_t(kMaxHostArgs)) return Here::NotRun;
+  sched::M* m = sched::host_acquire(s);
+  if (m == nullptr) return Here::NotRun;
+  // With the P held no collection runs: values in C++ locals stay valid.
+  if (global >= 0) fn = globals[size_t(global)];
+  if (!is_type(fn, ObjType::Closure) || as_closure(fn)->proto->nparams != int(args.size())) {
+    sched::host_release(s, m);
+    return Here::NotRun;  // spawn reports the error as before
+  }
+  sched::G* g = sched::host_g(s, m, fn, nullptr, 0);
+  Thread* t = thread_of(g);
+  for (size_t j = 0; j < args.size(); j++) t->stack[1 + j] = detail::Access::to_value(*this, args[j]);
+  Value r;
+  if (sched::host_run(s, m, g, &r)) {
+    if (r.is_empty()) {
+      out->kind = Result::Runtime;
+      out->message = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
+      out->traceback = strip_entry_frames(t->traceback);
+      t->error = Value::nil();
+      t->traceback.clear();
+    } else if (r.is_obj()) {
+      std::lock_guard lk(host_->mu);
+      out->value = detail::Access::make_handle(host_, r, host_->hold(r));
+    } else {
+      out->value = detail::Access::make_handle(host_, r, -1);
+    }
+    sched::host_finish(s, m, g);
+    sched::host_release(s, m);
+    return Here::Done;
+  }
+  // It parked: from here it is a goroutine like a spawned call's.
+  HostTask* t2 = add_task(fn, {});
+  t2->sched = s;
+  g->host = t2;
+  host_spawns_.fetch_add(1);
+  sched::host_detach(s, m, g);
+  sched::host_release(s, m);
+  *task = t2;
+  return Here::Waiting;
+}
+
 namespace {
 
 // Registers the calling host thread as a waiter on s, returning checkdead's

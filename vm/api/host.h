@@ -3,7 +3,9 @@
 // vm/api/host.cpp drives the scheduler for host threads; vm/api*.cpp implement
 // the public classes of include/weft/ on top of this.
 //
-// Model. Host threads never run goroutines (docs/design.md#host-threads). A host call is a
+// Model. A host thread runs a call itself when a P is free
+// (Runtime::call_here, docs/design.md#host-calls); otherwise, and when such
+// a call parks, it is a goroutine it waits for (docs/design.md#host-threads), a
 // HostTask: the host spawns a G for it (Runtime::spawn) and waits for its
 // result (Runtime::await), like a receive on a channel. Arguments cross as
 // weft::Arg trees, plain C++ data; the G converts them into heap values
@@ -102,10 +104,32 @@ struct HostState {
 // A native's view of its call (public NativeCall): the arguments as
 // values (ordinary natives, on the goroutine) or as handles made before a
 // blocking native left its P.
+// An ordinary native's arguments, copied (a callback into Weft may move
+// the VM stack): inline up to kInline, so a call allocates nothing.
+struct NativeArgs {
+  static constexpr size_t kInline = 8;
+  Value inline_values[kInline];
+  std::vector<Value> spill;
+  const Value* data = nullptr;
+  size_t n = 0;
+  void assign(const Value* a, size_t count) {
+    if (count <= kInline) {
+      for (size_t i = 0; i < count; i++) inline_values[i] = a[i];
+      data = inline_values;
+    } else {
+      spill.assign(a, a + count);
+      data = spill.data();
+    }
+    n = count;
+  }
+  size_t size() const { return n; }
+  Value operator[](size_t i) const { return data[i]; }
+};
+
 struct NativeFrame {
   HostNative* native;
   Thread* thread;              // the calling goroutine's
-  std::vector<Value> values;   // ordinary natives (kept alive by the caller's registers)
+  NativeArgs values;           // ordinary natives (kept alive by the caller's registers)
   std::vector<Handle> handles; // blocking natives
 };
 
@@ -124,9 +148,15 @@ struct Access {
   // Checks that every handle in `a` belongs to `st` and every map key is a
   // string, int or bool; the problem, or "".
   static std::string check_arg(const Arg& a, const HostState* st);
+  // Nil, a bool, a number or a string: nothing for check_arg to look at.
+  static bool is_plain(const Arg& a) { return a.kind_ < Arg::Kind::Array; }
   // A heap value for `a` (allocates: a goroutine, or the world stopped).
   static Value to_value(Runtime& rt, const Arg& a);
 };
+
+// fn(args) called re-entrantly on t, the running goroutine's VM state (a
+// native calling back, NativeCall::call and VM::call from a native).
+Result call_on_thread(Thread* t, const Handle& fn, std::vector<Arg> args);
 
 // Result of a Status (and a handle on `result`, if any).
 Result to_result(const Status& s);

@@ -4,9 +4,9 @@
 //
 // Threads: host threads (any number at once) hand work to the scheduler
 // (vm/sched), whose Ms run it as goroutines while the host thread waits
-// (vm/api/host.cpp: the host side, for the embedding API and run()). Host
-// threads never run goroutines; loading code and defining globals stop the
-// world instead (with_world_stopped).
+// (vm/api/host.cpp: the host side, for the embedding API and run()), or run
+// a call themselves as an M holding a P (call_here, docs/design.md#host-calls);
+// loading code and defining globals stop the world instead (with_world_stopped).
 #pragma once
 
 #include <atomic>
@@ -57,6 +57,7 @@ struct HostState;  // the embedding API's handles and requests (vm/api/host.h)
 }
 struct HostTask;
 class Arg;
+struct Result;
 
 // The outcome of loading or running something.
 struct Status {
@@ -106,6 +107,14 @@ class Runtime : public CompileEnv, public gc::Roots {
   // GC root from the moment the caller made it (under the world stopped or
   // through a handle).
   Status spawn(HostTask* task);
+  // Runs fn(args) on the calling host thread (docs/design.md#host-calls)
+  // when a P is idle and fn is a closure taking args.size() arguments
+  // (with global >= 0, fn is that global's value, read with the P held).
+  // NotRun: nothing happened (spawn instead). Done: *out is the outcome.
+  // Waiting: the call parked and became a goroutine; *task is its request,
+  // for await and release_task.
+  enum class Here { NotRun, Done, Waiting };
+  Here call_here(Value fn, int global, const std::vector<Arg>& args, Result* out, HostTask** task);
   // Waits for the task's goroutine. Ok: the result is in task->result
   // (a GC root while the task is registered). Fatal: every goroutine is
   // asleep. RuntimeError: the goroutine failed, or the run ended (a

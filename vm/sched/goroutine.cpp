@@ -53,7 +53,8 @@ void g_entry(void*) {
   m->preemptoff = nullptr;  // park_common's, if the interpreter unwound to park
   if (r != kParked) {
     m->action = M::Action::Exit;
-    hooks.exited(hooks.vm, g, r);
+    if (g->hostcall) g->resume_value = r;  // the host thread's g0 takes it (host_run)
+    else hooks.exited(hooks.vm, g, r);
   }
   switch_to_g0(g, true);
   fatal("sched: a dead goroutine was resumed");
@@ -76,13 +77,9 @@ void free_gs(Sched* s) {
   s->gfree = nullptr;
 }
 
-namespace {
-
-// newproc's common part: a G (reused or new) ready to run fn(args...), not
-// yet on any queue.
-G* newproc1(Sched* s, Value fn, const Value* args, int nargs, void* host, bool is_main) {
-  G* g;
-  {
+G* newproc1(Sched* s, Value fn, const Value* args, int nargs, void* host, bool is_main, G* reuse) {
+  G* g = reuse;
+  if (g == nullptr) {
     std::lock_guard lk(s->allglock);
     g = s->gfree;
     if (g != nullptr) s->gfree = g->schedlink;
@@ -104,8 +101,6 @@ G* newproc1(Sched* s, Value fn, const Value* args, int nargs, void* host, bool i
   casgstatus(g, _Gdead, _Grunnable);
   return g;
 }
-
-}  // namespace
 
 G* newproc(Value fn, const Value* args, int nargs) {
   Sched* s = current_sched();

@@ -298,6 +298,51 @@ void preempt_minit(M* m) {
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
+namespace {
+
+// A host thread's alternate signal stack, when we installed it: disabled
+// and freed when the thread exits.
+struct HostSigStack {
+  void* mem = nullptr;
+  bool done = false;
+  ~HostSigStack() {
+    if (mem == nullptr) return;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGURG);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    stack_t ss = {};
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, nullptr);
+    munmap(mem, kSigStackSize);
+  }
+};
+thread_local HostSigStack t_host_sigstack;
+
+}  // namespace
+
+void preempt_host_minit(M* m) {
+  m->tid.store(gettid(), std::memory_order_relaxed);
+  HostSigStack& hs = t_host_sigstack;
+  if (hs.done) return;
+  hs.done = true;
+  stack_t old = {};
+  sigaltstack(nullptr, &old);
+  if ((old.ss_flags & SS_DISABLE) || old.ss_size < 16 * 1024) {
+    void* mem = mmap(nullptr, kSigStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) fatal("preempt: cannot map a signal stack");
+    stack_t ss = {};
+    ss.ss_sp = mem;
+    ss.ss_size = kSigStackSize;
+    if (sigaltstack(&ss, nullptr) != 0) fatal("preempt: sigaltstack failed");
+    hs.mem = mem;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGURG);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 void preempt_mexit(M* m) {
   // Block SIGURG first: none may land on a stack about to be unmapped.
   sigset_t set;

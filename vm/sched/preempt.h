@@ -69,6 +69,12 @@ bool async_preempt_enabled();
 // freed).
 void preempt_minit(M* m);
 void preempt_mexit(M* m);
+// A host thread's M (vm/sched/hostcall.cpp), on that thread: its thread id,
+// and once per thread an alternate signal stack (unless the thread has one
+// of at least 16 KiB; ours is freed when the thread exits) and SIGURG
+// unblocked. A SIGURG of ours that lands between two calls, when the
+// thread has no current M, goes to the handler installed before ours.
+void preempt_host_minit(M* m);
 
 // Asks g's M to preempt g asynchronously (Go's preemptM). Any thread.
 void preemptM(M* m);

@@ -101,8 +101,6 @@ uint32_t fastrand() {
   return uint32_t(uint64_t(r >> 64) ^ uint64_t(r));
 }
 
-namespace {
-
 // ---- Ps and Ms (sched.lock held unless said) ----
 
 void acquirep(M* m, P* p) {
@@ -118,6 +116,8 @@ P* releasep(M* m) {
   casp(p, _Prunning, _Pidle);
   return p;
 }
+
+namespace {
 
 void mput(Sched* s, M* m) {
   m->schedlink = s->midle;
@@ -158,7 +158,7 @@ bool mremove(Sched* s, M* m) {
 // may wake, are not one).
 void checkdead(Sched* s) {
   if (s->stopping.load() || s->gcwaiting.load() || s->external_work.load() > 0) return;
-  if (s->mcount - s->nmidle > 0) return;
+  if (s->mcount - s->nmidle > 0 || s->nhostm.load() > 0) return;  // a host M runs a call
   if (s->next_timer.load() != INT64_MAX || s->runqsize.load() > 0) return;
   for (P* p : s->allp) {
     if (!runqempty(p)) return;
@@ -226,6 +226,8 @@ void mpoke(Sched* s) {
   if (m != nullptr) notewakeup(&m->park);
 }
 
+}  // namespace
+
 // One more P is _Pgcstop (sched.lock held); the last one records when the
 // world stood still and wakes the stopper.
 void p_stopped(Sched* s) {
@@ -233,6 +235,8 @@ void p_stopped(Sched* s) {
   s->stopped_ns = nanotime();
   notewakeup(&s->stopnote);
 }
+
+namespace {
 
 // The gcwaiting handshake (Go's gcstopm): give the P to the stopper.
 void gcstopm(Sched* s, M* m) {
@@ -371,8 +375,6 @@ void release_stack(M* m, G* g) {
   g->ctx = nullptr;
 }
 
-namespace {
-
 void park_m(Sched* s, M* m, G* g) {
   bool (*unlockf)(G*, void*) = m->park_unlockf;
   void* arg = m->park_arg;
@@ -389,7 +391,7 @@ void park_m(Sched* s, M* m, G* g) {
 
 // g (now off its native stack, or keeping it if parked stackfully) goes
 // to the global queue as runnable, coming from status `from`.
-void to_global_queue(Sched* s, M* m, G* g, uint32_t from) {
+static void to_global_queue(Sched* s, M* m, G* g, uint32_t from) {
   release_stack(m, g);
   dropg(m, g);
   casgstatus(g, from, _Grunnable);
@@ -408,6 +410,8 @@ void preemptpark_m(M* m, G* g) {
 // exitsyscall found no P: the G waits on the global queue (keeping its
 // stack: it is inside a native), the M waits for a P.
 void exitsyscall0(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Gsyscall); }
+
+namespace {
 
 // Go's execute: runs g on this M (which holds a P) until g switches back,
 // then performs what g asked.
@@ -728,8 +732,10 @@ void exitsyscall() {
 // ---- the host's side ----
 
 bool sched_start(Sched* s, const Hooks& hooks, const Options& opts) {
+  static std::atomic<uint64_t> ids{0};
   Sched* expected = nullptr;
   if (!g_current.compare_exchange_strong(expected, s)) return false;
+  s->id = ids.fetch_add(1) + 1;
   s->hooks = hooks;
   s->opts = opts;
   preempt_init(opts.async_preempt);
@@ -767,7 +773,7 @@ bool sched_stop(Sched* s) {
     bool all_exited;
     {
       std::lock_guard lk(s->lock);
-      all_exited = s->mcount == 0;
+      all_exited = s->mcount == 0 && s->nhostm.load() == 0;  // host calls hand their Gs over
     }
     if (all_exited || std::chrono::steady_clock::now() >= deadline) break;
     std::unique_lock lk(s->done_mu);
@@ -794,6 +800,19 @@ bool sched_stop(Sched* s) {
     }
   }
   s->allm.clear();
+  {
+    std::lock_guard lk(s->lock);
+    if (s->nhostm.load() != 0) {
+      clean = false;  // a host thread is still inside a call: leak s
+    } else {
+      // No host call will run on s again (stopping): their stacks go to the
+      // global pool now, which the caller may release.
+      for (M* m : s->hostms) {
+        delete m->stacks;
+        m->stacks = nullptr;
+      }
+    }
+  }
   g_current.store(nullptr);
   stw_quiesce();  // a collection that started before may still read these Gs and Ps: wait it out
   return clean;
@@ -803,6 +822,10 @@ Sched::~Sched() {
   free_gs(this);
   for (P* p : allp) delete p;
   for (M* m : allm) delete m;
+  for (M* m : hostms) {
+    delete m->stacks;
+    delete m;
+  }
 }
 
 }  // namespace weft::sched

@@ -255,6 +255,12 @@ struct G {
   // nullptr. Set before the G is runnable; its M hands the result or error
   // to Runtime::host_goexit instead of ending the program. Not a GC root.
   void* host = nullptr;
+  // Running a host call on the calling thread's own M (vm/sched/hostcall.cpp):
+  // when it returns, g_entry leaves the result in resume_value for that
+  // thread instead of calling Hooks::exited. Set and cleared by the host M
+  // while the G is off every run queue (before it runs, or when the host
+  // hands a parked call over to the scheduler).
+  bool hostcall = false;
 };
 
 // A G waiting on a channel (Go's sudog): on that channel's recvq or sendq.
@@ -345,6 +351,12 @@ struct M {
   int old_sigstack_flags = 0;
   std::atomic<bool> signalPending{false};  // a SIGURG is in flight (preemptM coalesces on it)
   std::atomic<uint32_t> preemptGen{0};     // bumped by every SIGURG the handler sees
+  // A host thread's M (vm/sched/hostcall.cpp; docs/design.md#host-calls):
+  // made by the thread's first call into this Sched and kept by the Sched
+  // (hostms), current on that thread (weft_tls_m) only during a call. Not in
+  // allm: it is no scheduler thread and never runs schedule().
+  bool host = false;
+  G* hostg = nullptr;               // a host M's cached G, _Gdead between calls (owned by allgs)
 };
 
 // The scheduler's global state (Go's schedt plus allp, allm, allgs).
@@ -357,6 +369,7 @@ struct Sched {
 
   Hooks hooks;                       // fixed after start
   Options opts;                      // fixed after start
+  uint64_t id = 0;                   // unique in the process (sched_start): keys host threads' M caches
   Mutex lock{LockRank::Sched};       // sched.lock: guards the fields marked (L)
 
   std::vector<P*> allp;              // fixed after start; owned
@@ -370,6 +383,11 @@ struct Sched {
   int32_t mcount = 0;                // (L) Ms started and not exited
   int64_t mnext = 0;                 // (L) next M id
   std::atomic<int32_t> nmspinning{0};
+  std::vector<M*> hostms;            // (L) host threads' Ms (hostcall.cpp); owned
+  // Host Ms inside a call: holding a P, or running their G in a blocking
+  // native. Written under L on entry; checkdead counts them as running
+  // Ms, sched_stop waits for them to leave.
+  std::atomic<int32_t> nhostm{0};
 
   G* runqhead = nullptr;             // (L) the global run queue
   G* runqtail = nullptr;
@@ -441,6 +459,40 @@ void report_done(Sched* s, Sched::Exit kind, std::string message, std::string tr
 // Poisons every running G's guard (preempt): they yield at their next
 // synchronous safe-point. Any thread.
 void preemptall(Sched* s);
+
+// ---- host threads running calls (vm/sched/hostcall.cpp; docs/design.md#host-calls) ----
+// Go's needm/cgocallbackg in our terms: a host thread borrows an M of its
+// own and an idle P and runs a host call's G itself; when the G returns the
+// thread gives the P back. When the G parks instead, the thread hands it to
+// the scheduler (an ordinary goroutine from then on) and waits like any
+// host. Every function here runs on the calling host thread, in this order:
+//   M* m = host_acquire(s);            // nullptr: no P free (spawn instead)
+//   G* g = host_g(s, m, fn, args, n);  // _Grunning on m: it may allocate now
+//   if (host_run(s, m, g, &r)) { ...take r...; host_finish(s, m, g); }
+//   else { g->host = task; host_detach(s, m, g); }
+//   host_release(s, m);
+// The calling thread's M with an idle P, current on this thread
+// (weft_tls_m), or nullptr (nothing changed) when no P is idle or s is
+// stopping the world or shutting down. The thread's first call into s
+// makes its M (allocates; sets up its signal stack once per thread).
+M* host_acquire(Sched* s);
+// A G to run fn(args) (a closure), _Grunning on m, not yet started: the
+// host M's cached G when it has one. Its arguments may be replaced in its
+// VM stack before host_run (the caller holds the P: no collection runs).
+G* host_g(Sched* s, M* m, Value fn, const Value* args, int nargs);
+// Runs g on m's pooled native stack until it returns (true: *result is its
+// result, Value::empty() when it failed with the error on g->vm) or parks
+// (false: the park is pending on m until host_detach).
+bool host_run(Sched* s, M* m, G* g, Value* result);
+// After host_run returned true and the caller took the result: g is dead
+// and cached on m for the next call.
+void host_finish(Sched* s, M* m, G* g);
+// After host_run returned false: performs the park; g is an ordinary
+// goroutine from here on (the caller set g->host to wait for it).
+void host_detach(Sched* s, M* m, G* g);
+// Gives m's P back (to an M for the work the call left on it, to a stopper,
+// or to the idle list) and makes m current on no thread.
+void host_release(Sched* s, M* m);
 
 // ---- the API the rest of the VM uses ----
 
