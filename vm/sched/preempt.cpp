@@ -314,7 +314,7 @@ struct HostSigStack {
     stack_t ss = {};
     ss.ss_flags = SS_DISABLE;
     sigaltstack(&ss, nullptr);
-    munmap(mem, kSigStackSize);
+    munmap(mem, sigstack_size());
   }
 };
 thread_local HostSigStack t_host_sigstack;
@@ -329,11 +329,11 @@ void preempt_host_minit(M* m) {
   stack_t old = {};
   sigaltstack(nullptr, &old);
   if ((old.ss_flags & SS_DISABLE) || old.ss_size < 16 * 1024) {
-    void* mem = mmap(nullptr, kSigStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* mem = mmap(nullptr, sigstack_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) fatal("preempt: cannot map a signal stack");
     stack_t ss = {};
     ss.ss_sp = mem;
-    ss.ss_size = kSigStackSize;
+    ss.ss_size = sigstack_size();
     if (sigaltstack(&ss, nullptr) != 0) fatal("preempt: sigaltstack failed");
     hs.mem = mem;
   }
