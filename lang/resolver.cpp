@@ -88,8 +88,10 @@ class Resolver {
     for (Stmt* s : top->stmts) {
       const std::string* name = declared_name(s);
       if (name && !globals_.insert(*name).second) error(s, "'" + *name + "' already declared in this block");
+      if (name) env_.top_level(*name);
       const std::string* name2 = second_name(s);
       if (name2 && !globals_.insert(*name2).second) error(s, "'" + *name2 + "' already declared in this block");
+      if (name2) env_.top_level(*name2);
     }
   }
 

@@ -11,8 +11,9 @@
 
 namespace weft::lang {
 
-// Annotates the tree of `main` in place. Only reads `env` (find_global):
-// the file's own globals are its top-level let/fn names. Errors are
+// Annotates the tree of `main` in place. Reads `env` (find_global) and
+// tells it the file's own globals, its top-level let/fn names
+// (top_level), defining nothing. Errors are
 // appended to `errors`.
 void resolve(FuncLit* main, Ast& ast, CompileEnv& env, std::vector<Diagnostic>& errors);
 

@@ -153,6 +153,28 @@ void cli_checks(Context& cx) {
     if (r.err.rfind("runtime error: boom\n", 0) != 0) return "stderr: '" + r.err + "'";
     return expect(r, 2, "", "");
   });
+  // import: paths in -e and stdin code are relative to the current
+  // directory; a script's, to its own file; other names are also looked
+  // for in the main script's directory.
+  check(cx, "import from -e and stdin: relative to the current directory", [&] {
+    write_script(cx, "impmod.wf", "let where = \"cwd\"\n");
+    ProcessResult r = vm(cx, {"-e", "print(import(\"./impmod\").where)"});
+    if (r.out != "cwd\n") return "-e: got '" + r.out + "'; stderr: " + r.err;
+    r = vm(cx, {"-"}, "print(import(\"./impmod.wf\").where)");
+    if (r.out != "cwd\n") return "stdin: got '" + r.out + "'; stderr: " + r.err;
+    return expect(r, 0, "", "");
+  });
+  check(cx, "import from a script: its own directory, then the main script's", [&] {
+    fs::create_directories(cx.tmp / "impdir" / "lib");
+    write_script(cx, "impdir/main.wf",
+                 "print(import(\"./lib/a\").who, import(\"helper\").who)\nimport(\"./lib/bad\")\n");
+    write_script(cx, "impdir/lib/a.wf", "let who = import(\"../helper\").who + \"+a\"\n");
+    write_script(cx, "impdir/helper.wf", "let who = \"helper\"\n");
+    write_script(cx, "impdir/lib/bad.wf", "fn f() { return 1 }\nf()\nlet x = (\n");
+    ProcessResult r = vm(cx, {"impdir/main.wf"});
+    if (r.out != "helper+a helper\n") return "got '" + r.out + "'; stderr: " + r.err;
+    return expect(r, 2, "", "runtime error: impdir/lib/bad.wf:3:10: error: unexpected end of file");
+  });
   check(cx, "stdout flushed before a runtime error", [&] {
     ProcessResult r = vm(cx, {"-e", "print(\"before\")\nlet a = [1]\nprint(a[3])"});
     if (r.out != "before\n") return "stdout: '" + r.out + "'";

@@ -20,7 +20,9 @@
 //                                    (on any line if the directive stands alone)
 //   // expect compile error at L:C: MSG   ... at exactly L:C
 //   // stdin: TEXT                   a line of standard input (lines joined by \n)
-//   // args: a b c                   script arguments
+//   // args: a b c                   script arguments ($DIR: the script's directory)
+//   // env: NAME=VALUE               set in the script's environment (one per directive;
+//                                    $DIR in VALUE as in args)
 //   // timeout: N                    seconds (default 10)
 //   // no-stress                     skipped when the vm runs with --gc-stress
 //   // vm-flags: --heap-limit 16M    more flags for the vm, after the runner's own
@@ -29,6 +31,8 @@
 //   // needs-async-preempt           skipped when the vm runs with --no-async-preempt
 //                                    (a call-free loop only a signal stops)
 //   // no-tsan: REASON               skipped with --tsan
+// Files under a directory whose name starts with `_` are not tests: they
+// are helpers the tests use (the modules tests/scripts/modules/ imports).
 // Without error expectations a script must exit 0 with empty stderr; with
 // compile errors it must exit 1, print nothing on stdout, and report exactly
 // the expected errors. The last line is `N passed, N failed` (`, N skipped`
@@ -83,6 +87,7 @@ struct Script {
   std::vector<CompileErrorExpect> compile_errors;
   std::vector<std::string> stdin_lines;
   std::vector<std::string> args;
+  std::vector<std::string> env;     // NAME=VALUE
   double timeout_s = 10.0;
   std::vector<std::string> vm_flags;  // this script's own (vm-flags:)
   long max_rss_mb = 0;                // 0: not checked
@@ -161,6 +166,8 @@ void parse_line(Script& s, int line_no, const std::string& line) {
     s.stdin_lines.push_back(rest);
   } else if (directive(line, "args:", &rest)) {
     for (auto& w : words(rest)) s.args.push_back(w);
+  } else if (directive(line, "env:", &rest)) {
+    s.env.push_back(rest);
   } else if (directive(line, "timeout:", &rest)) {
     s.timeout_s = std::atof(rest.c_str());
   } else if (directive(line, "vm-flags:", &rest)) {
@@ -342,8 +349,13 @@ Outcome run_script(const Script& s, const Options& opt) {
   for (const std::string& f : opt.vm_flags) spec.argv.push_back(f);
   for (const std::string& f : s.vm_flags) spec.argv.push_back(f);
   spec.argv.push_back(s.path.filename().string());
-  for (const std::string& a : s.args) spec.argv.push_back(a);
   spec.cwd = s.path.parent_path().string();
+  auto expand = [&](std::string v) {  // $DIR: the script's directory (absolute)
+    for (size_t at; (at = v.find("$DIR")) != std::string::npos;) v.replace(at, 4, spec.cwd);
+    return v;
+  };
+  for (const std::string& a : s.args) spec.argv.push_back(expand(a));
+  for (const std::string& v : s.env) spec.env.push_back(expand(v));
   for (size_t i = 0; i < s.stdin_lines.size(); i++) spec.input += (i ? "\n" : "") + s.stdin_lines[i];
   spec.timeout_s = s.timeout_s * opt.timeout_scale;
   ProcessResult r = weft::testing::run_process(spec);
@@ -408,6 +420,9 @@ std::vector<Script> find_scripts(const Options& opt) {
   for (const auto& e : fs::recursive_directory_iterator(opt.dir)) {
     if (!e.is_regular_file() || e.path().extension() != ".wf") continue;
     std::string rel = fs::relative(e.path(), opt.dir).string();
+    bool helper = false;
+    for (const fs::path& part : fs::path(rel).parent_path()) helper = helper || part.string().starts_with('_');
+    if (helper) continue;
     if (opt.filter.empty() || rel.find(opt.filter) != std::string::npos) paths.push_back(e.path());
   }
   std::sort(paths.begin(), paths.end());

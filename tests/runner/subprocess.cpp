@@ -28,15 +28,15 @@ struct Pipe {
 };
 
 // In the child, between fork and exec: async-signal-safe calls only.
-[[noreturn]] void exec_child(const ProcessSpec& spec, char* const* argv, Pipe& in, Pipe& out,
-                             Pipe& err) {
+[[noreturn]] void exec_child(const ProcessSpec& spec, char* const* argv, char* const* envp, Pipe& in,
+                             Pipe& out, Pipe& err) {
   setpgid(0, 0);
   dup2(in.fd[0], 0);
   dup2(out.fd[1], 1);
   dup2(err.fd[1], 2);
   if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) _exit(127);
   signal(SIGPIPE, SIG_DFL);
-  execv(argv[0], argv);
+  execve(argv[0], argv, envp);
   const char msg[] = "runner: exec failed\n";
   ssize_t ignored = write(2, msg, sizeof msg - 1);
   (void)ignored;
@@ -96,6 +96,18 @@ ProcessResult run_process(const ProcessSpec& spec) {
   std::vector<char*> argv;
   for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // The environment, made before the fork (the child may only exec):
+  // the inherited one less the names spec.env sets, then spec.env.
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; e++) {
+    std::string_view entry(*e);
+    bool replaced = false;
+    for (const std::string& v : spec.env)
+      replaced = replaced || entry.substr(0, entry.find('=') + 1) == std::string_view(v).substr(0, v.find('=') + 1);
+    if (!replaced) envp.push_back(*e);
+  }
+  for (const std::string& v : spec.env) envp.push_back(const_cast<char*>(v.c_str()));
+  envp.push_back(nullptr);
 
   Pipe in, out, err;
   if (!in.open() || !out.open() || !err.open()) {
@@ -104,7 +116,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     return r;
   }
   pid_t pid = fork();
-  if (pid == 0) exec_child(spec, argv.data(), in, out, err);
+  if (pid == 0) exec_child(spec, argv.data(), envp.data(), in, out, err);
   ::close(in.fd[0]);
   ::close(out.fd[1]);
   ::close(err.fd[1]);

@@ -36,6 +36,7 @@ struct ProcessSpec {
   std::vector<std::string> argv;  // argv[0] is the program path
   std::string cwd;                // empty: inherit
   std::string input;              // written to the child's stdin, then closed
+  std::vector<std::string> env;   // NAME=VALUE: set in the child's environment (over the inherited one)
   double timeout_s = 10.0;
   // Called in the parent right after the fork, before the child can be
   // reaped (so the pid still names it), e.g. to signal it while it runs.

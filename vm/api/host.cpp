@@ -159,6 +159,7 @@ void Runtime::with_world_stopped(const std::function<void()>& f) {
 Status Runtime::load(std::string_view file, std::string_view source, HostTask** task) {
   Status st;
   with_world_stopped([&] {
+    if (main_file.empty()) main_file = std::string(file);
     Proto* p = nullptr;
     st = compile(file, source, &p);
     if (st.ok()) *task = add_task(Value::object(new_closure(p)), {});

@@ -113,14 +113,21 @@ int Runtime::find_global(std::string_view name) { return globals.find(name); }
 
 int Runtime::define_global(std::string_view name) { return globals.define(name); }
 
+// Set from outside the compiler: a builtin or a host value, which file
+// modules see too (vm/interp/globals.h, namespaces).
 bool Runtime::set_global(std::string_view name, Value v) {
   int slot = globals.define(name);
   if (slot < 0) return false;
   globals[size_t(slot)] = v;
+  globals.mark_shared(slot);
   return true;
 }
 
+// Goroutines compile file modules (vm/lib/imports.cpp) two at a time, so
+// the list takes a lock; the collector reads it with the world stopped,
+// when no compile is in progress.
 Proto* Runtime::adopt(std::unique_ptr<Proto> p) {
+  std::lock_guard lk(protos_mu_);
   protos_.push_back(std::move(p));
   return protos_.back().get();
 }

@@ -26,6 +26,7 @@ namespace weft {
   X(GcWaiters, "gc: waiters")             /* goroutines waiting in gc() */             \
   X(Sched, "sched.lock")                                                               \
   X(Chan, "channel")                                                                   \
+  X(Imports, "lib: file modules")         /* held into gopark, as a channel's */      \
   X(Timers, "sched: timers")                                                           \
   X(AllG, "sched: allglock")                                                           \
   X(Globals, "Runtime::globals_mu_")      /* the global table's names */               \

@@ -127,6 +127,10 @@ class CompileEnv {
   // The slot of global `name`, defining it (as nil) if needed; -1 when no
   // slot is left (kMaxAx slots at most: GETGLOBALX's operand).
   virtual int define_global(std::string_view name) = 0;
+  // Called by the resolver with each top-level `let` and `fn` name of the
+  // file, before any global is looked up or defined (file modules compile
+  // their own globals against these: vm/lib/imports.cpp).
+  virtual void top_level(std::string_view /*name*/) {}
   // Takes ownership of a proto for the runtime's life.
   virtual Proto* adopt(std::unique_ptr<Proto> p) = 0;
 };

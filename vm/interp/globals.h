@@ -10,18 +10,24 @@
 // EXTRA word, vm/interp/opcodes.h), and define() refuses to go beyond it,
 // so no index can wrap onto another global or a builtin.
 //
-// Today a Runtime has one table, shared by builtins and every script. The
-// table is a value of its own so that a later change can give each module
-// a private one (a proto would then name its table, and the interpreter
-// would load G from the running closure's instead of from the Runtime).
+// Namespaces. A Runtime has one table; each file module's globals live
+// in a namespace of their own (ns > 0), the main script's, the builtins'
+// and the embedding host's in namespace 0. A name is a slot per namespace,
+// so two modules' `count` are two slots, and GETGLOBAL stays one load from
+// one base pointer. Slots set from outside the compiler (builtins, host
+// values: set_global, mark_shared) are `shared`: module code compiled in
+// another namespace still sees them (vm/lib/imports.cpp decides).
 //
 // Rejected: a std::vector (it moves when it grows, under goroutines that
-// read it; it did, past 65,536 globals), and chunked storage (every
-// global access would pay a second indirection).
+// read it; it did, past 65,536 globals), chunked storage (every global
+// access would pay a second indirection), and a table per module (the
+// interpreter would load G from the running closure at every call and
+// return, and the collector would walk a list of tables).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,18 +47,22 @@ class GlobalTable {
   GlobalTable(const GlobalTable&) = delete;
   GlobalTable& operator=(const GlobalTable&) = delete;
 
-  // The slot of `name`, or -1. Any thread (takes mu_).
-  int find(std::string_view name) const;
-  // The slot of `name`, defining it as nil if needed; -1 once the table
-  // holds kMaxGlobals. Any thread (takes mu_); a slot is nil and readable
-  // before its index is published.
-  int define(std::string_view name);
+  // The slot of `name` in namespace ns, or -1. Any thread (takes mu_).
+  int find(std::string_view name, uint32_t ns = 0) const;
+  // The slot of `name` in namespace ns, defining it as nil if needed; -1
+  // once the table holds kMaxGlobals. Any thread (takes mu_); a slot is nil
+  // and readable before its index is published.
+  int define(std::string_view name, uint32_t ns = 0);
+  // A namespace-0 slot every namespace may see (a builtin, a host value).
+  void mark_shared(int slot);
+  // The shared slot named `name`, or -1.
+  int find_shared(std::string_view name) const;
   // Slot storage: stable for the table's life. Reads and writes of
   // defined slots need no lock (racing goroutines see some written value).
   Value* slots() const { return slots_; }
   Value& operator[](size_t slot) { return slots_[slot]; }
   size_t size() const { return size_.load(std::memory_order_acquire); }
-  // Every name, by slot (a copy; takes mu_).
+  // Every name, by slot, without its namespace (a copy; takes mu_).
   std::vector<std::string> names() const;
 
  private:
@@ -61,6 +71,7 @@ class GlobalTable {
   mutable Mutex mu_{LockRank::Globals};       // guards index_ and names_
   std::unordered_map<std::string, int> index_;
   std::vector<std::string> names_;            // names_[slot]
+  std::vector<bool> shared_;                  // shared_[slot]: see mark_shared
 };
 
 }  // namespace weft

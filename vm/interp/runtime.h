@@ -189,6 +189,9 @@ class Runtime : public CompileEnv, public gc::Roots {
   // below vm/lib: made by install_builtins, freed with the Runtime. Holds
   // no GC references (module maps are rooted through a hidden global).
   std::shared_ptr<void> lib_state;
+  // The first source a host loaded (the main script): file modules are
+  // also looked for in its directory (vm/lib/imports.cpp). Set by load().
+  std::string main_file;
 
  private:
   RuntimeOptions opts_;
@@ -214,6 +217,7 @@ class Runtime : public CompileEnv, public gc::Roots {
   std::string interrupted_traceback(sched::Sched* s);  // interrupt()'s, vm/api/host.cpp
   std::atomic<uint64_t> host_spawns_{0};  // goroutines host threads started (deadlock_confirmed)
   std::unique_ptr<gc::Heap> heap_;
+  Mutex protos_mu_{LockRank::Leaf};  // guards protos_ against compiles on two goroutines
   std::vector<std::unique_ptr<Proto>> protos_;
   std::unique_ptr<Thread> main_;
   // Handles, requests and natives of the embedding API. Shared with every

@@ -200,11 +200,20 @@ struct Rng {
   void seed(uint64_t n);  // expands n through splitmix64, as the authors advise
 };
 
+// The file modules loaded and loading (imports.cpp).
+struct FileModules;
+std::shared_ptr<FileModules> make_file_modules();
+// import() of a name that is no standard module: a file module's exports,
+// or Value::empty() with the error raised, or sched::kParked (it waits for
+// another goroutine's load and runs again when readied).
+Value import_file(Thread* t, FileModules& fm, std::string_view name);
+
 // What the standard modules keep per VM (Runtime::lib_state). Made by
 // install_modules, freed with the Runtime.
 struct State {
   Mutex rng_mu{LockRank::Leaf};  // guards rng; held for a few draws, never across a call
   Rng rng;
+  std::shared_ptr<FileModules> files;
 };
 inline State& state(Runtime& rt) { return *static_cast<State*>(rt.lib_state.get()); }
 

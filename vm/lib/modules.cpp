@@ -85,14 +85,16 @@ Map* make_exports(Runtime& rt, const Module& m) {
 }
 
 // The exports of module `name`, or raises `import: no module ...`. The one
-// place import resolves a name: file modules (`./x`, WEFT_PATH, the main
-// script's directory) are to be added here.
+// place import resolves a name: a standard module, else a file module
+// (imports.cpp: `./x`, WEFT_PATH, the main script's directory).
 Value resolve_module(Thread* t, std::string_view name) {
   Runtime& rt = *t->rt;
-  Value exports = map_get(module_table(rt), str(rt, name));
-  if (!exports.is_empty()) return exports;
-  t->raise("import: no module \"%.*s\" (searched: standard modules)", int(name.size()), name.data());
-  return Value::empty();
+  bool path = name.starts_with("./") || name.starts_with("../") || name.starts_with('/');
+  if (!path) {
+    Value exports = map_get(module_table(rt), str(rt, name));
+    if (!exports.is_empty()) return exports;
+  }
+  return import_file(t, *state(rt).files, name);
 }
 
 Value b_import(Thread* t, Value* args, int) { return resolve_module(t, as_string(args[0])->view()); }
@@ -160,6 +162,7 @@ void install_modules(Runtime& rt) {
   uint64_t seed;
   if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = uint64_t(reinterpret_cast<uintptr_t>(&seed)) ^ uint64_t(time(nullptr));
   st->rng.seed(seed);
+  st->files = make_file_modules();
   rt.lib_state = st;
   Map* table = rt.new_map(uint32_t(std::size(kModules)));
   rt.globals[size_t(rt.define_global(kModulesGlobal))] = obj(table);

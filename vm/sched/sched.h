@@ -102,7 +102,8 @@ enum GStatus : uint32_t {
   X(Select, "select")                        \
   X(SelectNoCases, "select")                 \
   X(Sleep, "sleep")                          \
-  X(GC, "GC")
+  X(GC, "GC")                                \
+  X(Import, "import")        /* another goroutine loads the module (vm/lib/imports.cpp) */
 enum class WaitReason : uint8_t {
 #define WEFT_WAIT_ENUM(name, text) name,
   WEFT_WAIT_REASONS(WEFT_WAIT_ENUM)
