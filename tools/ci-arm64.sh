@@ -23,7 +23,7 @@ if [[ -z ${WEFT_ARM64_NO_INSTALL:-} ]]; then
   dpkg --add-architecture arm64
   apt-get -o DPkg::Lock::Timeout=900 update
   apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends \
-    g++-aarch64-linux-gnu binutils-aarch64-linux-gnu libgc-dev:arm64 libgtest-dev:arm64 \
+    g++-aarch64-linux-gnu binutils-aarch64-linux-gnu libgc-dev:arm64 libgtest-dev:arm64 libedit-dev:arm64 \
     qemu-user-static gdb-multiarch cmake make pkg-config re2c
 fi
 
