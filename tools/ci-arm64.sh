@@ -46,12 +46,12 @@ QEMU_CPU=cortex-a57 ctest --test-dir "$build" -L unit -j2 --output-on-failure --
 # (docs/hacking.md: rerun a timing-sensitive failure alone before believing it).
 stage "script suite (max)"
 runner=(env QEMU_CPU=max qemu-aarch64-static -L / "$build/tests/script_runner")
-if ! "${runner[@]}" --timeout-scale=6 "$build/tests/vm-emulated" tests/scripts | tee "$build/arm64-scripts.log"; then
+if ! "${runner[@]}" --emulated --timeout-scale=6 "$build/tests/vm-emulated" tests/scripts | tee "$build/arm64-scripts.log"; then
   mapfile -t failed < <(sed -n 's/^FAIL \([^:]*\.wf\):.*/\1/p' "$build/arm64-scripts.log" | sort -u)
   [[ ${#failed[@]} -gt 0 ]] || exit 1
   for f in "${failed[@]}"; do
     echo "== arm64: again, alone: $f"
-    "${runner[@]}" --jobs=1 --timeout-scale=12 "$build/tests/vm-emulated" tests/scripts "$f"
+    "${runner[@]}" --emulated --jobs=1 --timeout-scale=12 "$build/tests/vm-emulated" tests/scripts "$f"
   done
 fi
 

@@ -2,10 +2,11 @@
 // binary and checks the expectations written in the script (Wren's test/
 // model; docs/hacking.md#the-script-suite).
 //
-//   script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--rss-scale=X] [--tsan] VM DIR [FILTER]
+//   script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--rss-scale=X] [--tsan] [--emulated] VM DIR [FILTER]
 //
 // Timeout scales multiply (a TSan build's scale times a stress mode's);
-// --tsan says the vm is a ThreadSanitizer build.
+// --tsan says the vm is a ThreadSanitizer build; --emulated that it runs under
+// qemu-user without binfmt_misc (tools/ci-arm64.sh).
 //
 // Each script runs as a child process (tests/runner/subprocess.h) in the
 // script's own directory, named by its file name, so diagnostics read
@@ -31,6 +32,7 @@
 //   // needs-async-preempt           skipped when the vm runs with --no-async-preempt
 //                                    (a call-free loop only a signal stops)
 //   // no-tsan: REASON               skipped with --tsan
+//   // no-emulated: REASON           skipped with --emulated
 // Files under a directory whose name starts with `_` are not tests: they
 // are helpers the tests use (the modules tests/scripts/modules/ imports).
 // Without error expectations a script must exit 0 with empty stderr; with
@@ -94,6 +96,7 @@ struct Script {
   bool no_stress = false;
   bool needs_async_preempt = false;
   bool no_tsan = false;
+  bool no_emulated = false;
   std::vector<std::string> problems;  // malformed directives, reported as failures
 };
 
@@ -111,6 +114,7 @@ struct Options {
   double timeout_scale = 1.0;
   double rss_scale = 1.0;
   bool tsan = false;
+  bool emulated = false;
 };
 
 // The text after `key` in `line`, if the directive is there.
@@ -178,6 +182,8 @@ void parse_line(Script& s, int line_no, const std::string& line) {
     s.no_stress = true;
   } else if (directive(line, "needs-async-preempt", &rest)) {
     s.needs_async_preempt = true;
+  } else if (directive(line, "no-emulated:", &rest)) {
+    s.no_emulated = true;
   } else if (directive(line, "no-tsan:", &rest)) {
     s.no_tsan = true;
   } else if (line.find("// expect") != std::string::npos) {
@@ -339,7 +345,7 @@ Outcome run_script(const Script& s, const Options& opt) {
     return std::find(opt.vm_flags.begin(), opt.vm_flags.end(), f) != opt.vm_flags.end();
   };
   if ((s.no_stress && has_flag("--gc-stress")) || (s.needs_async_preempt && has_flag("--no-async-preempt")) ||
-      (s.no_tsan && opt.tsan)) {
+      (s.no_tsan && opt.tsan) || (s.no_emulated && opt.emulated)) {
     o.status = Outcome::Skipped;
     return o;
   }
@@ -388,7 +394,7 @@ Outcome run_script(const Script& s, const Options& opt) {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--rss-scale=X] [--tsan] "
+               "usage: script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--rss-scale=X] [--tsan] [--emulated] "
                "VM SCRIPTS_DIR [FILTER]\n");
   std::exit(2);
 }
@@ -403,6 +409,7 @@ Options parse_options(int argc, char** argv) {
     else if (a.rfind("--timeout-scale=", 0) == 0) opt.timeout_scale *= std::atof(a.c_str() + 16);
     else if (a.rfind("--rss-scale=", 0) == 0) opt.rss_scale *= std::atof(a.c_str() + 12);
     else if (a == "--tsan") opt.tsan = true;
+    else if (a == "--emulated") opt.emulated = true;
     else if (a.rfind("--", 0) == 0) usage();
     else pos.push_back(a);
   }
