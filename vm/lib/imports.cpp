@@ -45,6 +45,7 @@
 #include "vm/core/objops.h"
 #include "vm/interp/interp.h"
 #include "vm/lib/lib.h"
+#include "vm/sched/lock.h"
 #include "vm/sched/sched.h"
 
 namespace weft::lib {
@@ -69,7 +70,9 @@ struct Importer {
 }  // namespace
 
 struct FileModules {
-  Mutex mu{LockRank::Imports};  // guards everything below; never held across Weft code
+  // Guards everything below; never held across Weft code. A HandoffLock: a
+  // waiter parks with it held and gopark releases it on g0 (vm/sched/lock.h).
+  sched::HandoffLock mu{LockRank::Imports};
   std::unordered_map<std::string, int> loaded;   // key -> hidden global slot of its exports
   std::unordered_map<std::string, Loading> loading;
   std::unordered_map<std::string, uint32_t> ns;  // key -> its globals' namespace (kept across reruns)
@@ -168,7 +171,7 @@ std::vector<std::string> candidates(Thread* t, const std::string& name) {
 }
 
 bool unlock_mu(sched::G*, void* mu) {
-  static_cast<Mutex*>(mu)->unlock();
+  static_cast<sched::HandoffLock*>(mu)->unlock();
   return true;
 }
 
