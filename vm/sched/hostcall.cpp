@@ -121,19 +121,7 @@ bool may_go_on(Sched* s, M* m, G* g) {
 
 bool host_run(Sched* s, M* m, G* g, Value* result) {
   for (;;) {
-    m->action = M::Action::None;
-    if (g->parked_stackful) {  // it yielded inside a native or asynchronously: resume it there
-      g->parked_stackful = false;
-      g->ctx = nullptr;
-    } else {
-      g->stack = m->stacks->get();
-      arch::make_context(&g->stack->ctx, g->stack->lo, g->stack->size, g_entry, nullptr);
-    }
-    arch::FiberSwitch fs;
-    fs.start(g->stack->lo, g->stack->size, false);
-    weft_switch(&m->g0ctx, &g->stack->ctx);
-    fs.finish();
-    m = getm();  // g0 never migrates, but say so
+    m = switch_to_g(m, g);
     switch (m->action) {
       case M::Action::None: fatal("sched: goroutine switched to g0 without an action");
       case M::Action::Exit: *result = g->resume_value; return true;

@@ -411,6 +411,22 @@ void preemptpark_m(M* m, G* g) {
 // stack: it is inside a native), the M waits for a P.
 void exitsyscall0(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Gsyscall); }
 
+M* switch_to_g(M* m, G* g) {
+  m->action = M::Action::None;
+  if (g->parked_stackful) {  // it yielded inside a native or asynchronously: resume it there
+    g->parked_stackful = false;
+    g->ctx = nullptr;
+  } else {
+    g->stack = m->stacks->get();
+    arch::make_context(&g->stack->ctx, g->stack->lo, g->stack->size, g_entry, nullptr);
+  }
+  arch::FiberSwitch fs;
+  fs.start(g->stack->lo, g->stack->size, false);
+  weft_switch(&m->g0ctx, &g->stack->ctx);
+  fs.finish();
+  return getm();  // g0 never migrates, but say so
+}
+
 namespace {
 
 // Go's execute: runs g on this M (which holds a P) until g switches back,
@@ -431,19 +447,7 @@ void execute(Sched* s, M* m, G* g, bool inherit) {
     g->preempt.store(false);
     set_guard(g->vm, g);
   }
-  m->action = M::Action::None;
-  if (g->parked_stackful) {
-    g->parked_stackful = false;
-    g->ctx = nullptr;
-  } else {
-    g->stack = m->stacks->get();
-    arch::make_context(&g->stack->ctx, g->stack->lo, g->stack->size, g_entry, nullptr);
-  }
-  arch::FiberSwitch fs;
-  fs.start(g->stack->lo, g->stack->size, false);
-  weft_switch(&m->g0ctx, &g->stack->ctx);
-  fs.finish();
-  m = getm();  // g0 never migrates, but say so
+  m = switch_to_g(m, g);
   switch (m->action) {
     case M::Action::Park: park_m(s, m, g); break;
     case M::Action::Gosched: gosched_m(s, m, g); break;

@@ -11,6 +11,7 @@ namespace weft::sched {
 void dropg(M* m, G* g);             // m no longer runs g
 void release_stack(M* m, G* g);     // g is off its native stack: pool it, unless parked stackfully
 void switch_to_g0(G* g, bool dying);  // the running G hands its M to g0 (the action is recorded)
+M* switch_to_g(M* m, G* g);          // g0 runs g (on a fresh or its parked stack) until it switches back
 void acquirep(M* m, P* p);          // p (idle, taken off the list) becomes m's, _Prunning
 P* releasep(M* m);                  // m's P, now _Pidle and on no list
 void p_stopped(Sched* s);           // sched.lock held: one more P is _Pgcstop
