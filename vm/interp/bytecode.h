@@ -131,6 +131,11 @@ class CompileEnv {
   // file, before any global is looked up or defined (file modules compile
   // their own globals against these: vm/lib/imports.cpp).
   virtual void top_level(std::string_view /*name*/) {}
+  // May top-level `let name`, if no function uses it, live in a register
+  // of the main chunk instead of a global (lang/resolver.cpp)? Not when
+  // something reads the globals after the code runs: a module's exports,
+  // the REPL's next line, an embedding host's VM::get.
+  virtual bool private_top_level(std::string_view /*name*/) { return false; }
   // Takes ownership of a proto for the runtime's life.
   virtual Proto* adopt(std::unique_ptr<Proto> p) = 0;
 };

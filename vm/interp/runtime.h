@@ -50,6 +50,9 @@ struct RuntimeOptions {
   // A host waiting on goroutines that are all asleep gets a deadlock only if
   // they stay so this long with no host request starting (vm/api/host.cpp).
   int64_t deadlock_grace_ns = 100'000'000;
+  // Top-level lets that no function uses may live in registers of the main
+  // chunk (lang/resolver.cpp); they are then no globals (VM::get, the REPL).
+  bool private_top_level = false;
 };
 
 namespace detail {
@@ -142,6 +145,7 @@ class Runtime : public CompileEnv, public gc::Roots {
   Value string_constant(std::string_view s) override;
   int find_global(std::string_view name) override;
   int define_global(std::string_view name) override;  // -1 when the table is full
+  bool private_top_level(std::string_view) override { return opts_.private_top_level; }
   // Defines (if needed) and sets a global; false when the table is full.
   bool set_global(std::string_view name, Value v);
   Proto* adopt(std::unique_ptr<Proto> p) override;
