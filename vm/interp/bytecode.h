@@ -107,6 +107,9 @@ struct Proto {
   std::vector<uint64_t> live_bits;
   int map_words = 0;                          // (nregs + 63) / 64
   std::vector<OperandName> operand_names;     // sorted by pc; at most one per pc
+  // GETFIELD's and SETFIELD's inline caches, by pc (vm/core/objops.h:
+  // map_get_hinted); empty in a proto without them (Runtime::adopt).
+  std::vector<uint32_t> field_hints;
 
   // The live-register bitset at safe-point pc, or nullptr if pc is not one.
   const uint64_t* live_at(uint32_t pc) const;

@@ -318,6 +318,13 @@ inline double float_step(Op op, double a, double b) {
   }
 }
 
+// The inline cache of the GETFIELD or SETFIELD just dispatched (pc is
+// past it): Proto::field_hints.
+inline uint32_t* field_hint(Closure* cl, const Instr* pc) {
+  Proto* p = cl->proto;
+  return &p->field_hints[size_t(pc - 1 - p->code.data())];
+}
+
 // Wrapping int64 arithmetic for ARITH2's fast path; false for a zero
 // divisor (the slow path raises).
 inline bool int_step(Op op, int64_t a, int64_t b, int64_t* r) {
@@ -995,7 +1002,7 @@ op_SETINDEXI: {
 op_GETFIELD: {
   Value o = RB;
   if (LIKELY(is_type(o, ObjType::Map))) {
-    Value v = map_get(as_map(o), K[C]);
+    Value v = map_get_hinted(as_map(o), K[C], field_hint(cl, pc));
     RA = v.is_empty() ? Value::nil() : v;
     NEXT();
   }
@@ -1006,6 +1013,10 @@ op_GETFIELD: {
 op_SETFIELD: {
   ALLOC_POLL();
   SAVEPC();
+  if (LIKELY(is_type(RA, ObjType::Map))) {  // K[B] is a string: a valid key
+    map_set_hinted(rt->heap(), as_map(RA), K[B], RC, field_hint(cl, pc));
+    NEXT();
+  }
   THROW_IF(!index_set_slow(t, RA, K[B], RC));
   NEXT();
 }

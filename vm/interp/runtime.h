@@ -223,6 +223,12 @@ class Runtime : public CompileEnv, public gc::Roots {
   std::unique_ptr<gc::Heap> heap_;
   Mutex protos_mu_{LockRank::Leaf};  // guards protos_ against compiles on two goroutines
   std::vector<std::unique_ptr<Proto>> protos_;
+  // String constants, one object per text (string_constant), with their
+  // hashes computed: a field name compiled in two functions is one String,
+  // so a map lookup by it matches by pointer at the first compare. Roots.
+  Mutex constants_mu_{LockRank::Leaf};
+  std::unordered_map<std::string_view, Value> constants_;  // views into the Strings
+  std::vector<Value> constant_list_;
   std::unique_ptr<Thread> main_;
   // Handles, requests and natives of the embedding API. Shared with every
   // public Handle, which outlives the runtime safely (host_->rt is cleared).
