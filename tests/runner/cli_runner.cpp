@@ -480,6 +480,31 @@ void repl_checks(Context& cx) {
   });
 }
 
+// examples/wc.wf, the tool README.md shows first: files given as
+// arguments (a missing one reported, status 1), and standard input.
+void wc_checks(Context& cx, const fs::path& wc) {
+  write_script(cx, "wc-a.txt", "one two\nthree\n");
+  write_script(cx, "wc-b.txt", "x  y\tz");
+  check(cx, "vm examples/wc.wf FILES", [&] {
+    ProcessResult r = vm(cx, {wc.string(), "wc-a.txt", "wc-b.txt"});
+    std::string want = "      2       3       14 wc-a.txt\n"
+                       "      0       3        6 wc-b.txt\n"
+                       "      2       6       20 total\n";
+    if (r.out != want) return "stdout differs:\n--- expected\n" + want + "--- got\n" + r.out;
+    return expect(r, 0, "", "");
+  });
+  check(cx, "vm examples/wc.wf with a missing file", [&] {
+    ProcessResult r = vm(cx, {wc.string(), "wc-a.txt", "wc-none.txt"});
+    return expect(r, 1, "      2       3       14 wc-a.txt\n",
+                  "wc: fs.read: open \"wc-none.txt\": No such file or directory");
+  });
+  check(cx, "vm examples/wc.wf < stdin", [&] {
+    ProcessResult r = vm(cx, {wc.string()}, "a b\nc\n");
+    if (r.out != "      2       3        6\n") return "stdout: '" + r.out + "'";
+    return expect(r, 0, "", "");
+  });
+}
+
 void example_checks(Context& cx) {
   std::vector<fs::path> examples;
   for (const auto& e : fs::directory_iterator(cx.examples))
@@ -493,6 +518,7 @@ void example_checks(Context& cx) {
     check(cx, "vm --check examples/" + name, [&] {
       return expect(vm(cx, {"--check", p.string()}), 0, "", "");
     });
+    if (name == "wc.wf") wc_checks(cx, p);
     fs::path out = cx.expected / (p.stem().string() + ".out");
     if (!fs::exists(out)) continue;
     check(cx, "vm examples/" + name, [&] {
