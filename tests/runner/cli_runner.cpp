@@ -288,8 +288,8 @@ std::string died_by(Child& c, int sig) {
   return "";
 }
 
-// Standard output's buffering and its flush on signals (docs/language.md,
-// "The vm command"): block-buffered into a pipe, yet every line printed
+// Standard output's buffering and its flush on signals
+// (docs/language.md#the-vm-command): block-buffered into a pipe, yet every line printed
 // before SIGTERM, SIGINT or SIGHUP arrives, and the process then dies by
 // that signal. The script says it is ready on stderr (unbuffered) once its
 // 1,000 lines sit in the buffer.
