@@ -85,7 +85,8 @@ inline Value map_get_hinted(Map* m, Value key, uint32_t* hint) {
 }
 // map_set by a hint: an existing entry at the hinted number is updated in
 // place without the writer lock (a write racing a rebuild may be lost, as
-// any racing write may: LANGUAGE.md); anything else is map_set's.
+// any racing write may: docs/language.md#goroutines-and-channels);
+// anything else is map_set's.
 void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint);
 bool map_delete(Map* m, Value key);
 // The first live entry at or after position i, or -1; copies it to *out

@@ -295,8 +295,8 @@ NOINLINE bool arith2_slow(Thread* t, Value* dst, Instr extra, Value x, Value y, 
 
 // A float operation's operands, for the fast paths: true when neither is
 // anything but a float or an inline int, and not both ints (int op int
-// stays int; LANGUAGE.md: any float operand makes a float, the int
-// converted as the slow path's number_of does).
+// stays int; a float operand makes a float: docs/language.md#arithmetic),
+// the int converted as the slow path's number_of does.
 inline bool float_operand(Value v, double* d) {
   if (v.is_double()) *d = v.as_double();
   else if (v.is_inline_int()) *d = double(v.as_inline_int());
