@@ -109,13 +109,18 @@ int default_procs() {
 
 Value Runtime::string_constant(std::string_view s) {
   if (s.size() == 1) return byte_strings[uint8_t(s[0])];
-  std::lock_guard lk(constants_mu_);
-  if (auto it = constants_.find(s); it != constants_.end()) return it->second;
+  {
+    std::lock_guard lk(constants_mu_);
+    if (auto it = constants_.find(s); it != constants_.end()) return it->second;
+  }
+  // Allocated outside the lock (a Leaf: the heap's locks rank below it);
+  // a compile on another goroutine may have added the text meanwhile.
   String* str = new_string(s);
   hash_key(Value::object(str));  // cached in the String for every lookup by it
-  constants_.emplace(str->view(), Value::object(str));
-  constant_list_.push_back(Value::object(str));
-  return Value::object(str);
+  std::lock_guard lk(constants_mu_);
+  auto [it, fresh] = constants_.emplace(str->view(), Value::object(str));
+  if (fresh) constant_list_.push_back(Value::object(str));
+  return it->second;
 }
 
 int Runtime::find_global(std::string_view name) { return globals.find(name); }
