@@ -12,7 +12,9 @@
 // call on a warm heap (mallocx.c: one object per call under manual VDB), and
 // the p50/max of ROUNDS minors (GC_start_incremental_collection) after
 // 20,000 short-lived objects and one old-to-young store each, next to the
-// p50 of full collections, with MIB MiB of old trees live.
+// p50 of full collections, with MIB MiB of old trees live; and how many
+// young objects stored into old ones were lost, with and without the
+// barrier (GC_end_stubborn_change).
 //
 // usage: bdwgc_vdb_probe plain|manual MIB ROUNDS
 #define GC_THREADS 1
@@ -64,6 +66,21 @@ long refill(long objects) {
   return calls;
 }
 
+// Leaves a young tree in old->l with or without the barrier, and no copy
+// of it on this thread's stack (bdwgc scans the registered main thread).
+__attribute__((noinline)) void store_young(Node* old, bool barrier, void** link) {
+  Node* young = tree(6);
+  old->l = young;
+  if (barrier) GC_end_stubborn_change(old);
+  *link = young;
+  GC_general_register_disappearing_link(link, young);
+}
+
+__attribute__((noinline)) void scrub_stack() {
+  volatile char pad[64 << 10];
+  for (char& c : const_cast<char(&)[64 << 10]>(pad)) c = 0;
+}
+
 double pct(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   return v[size_t(q * double(v.size() - 1))];
@@ -113,18 +130,23 @@ int main(int argc, char** argv) {
   }
   GC_gcollect();
   std::vector<double> minor, full;
-  int starts = g_starts, lost = 0;
+  int starts = g_starts, lost = 0, lost_unbarriered = 0;
   for (int r = 0; r < rounds; r++) {
     for (int k = 0; k < 20000; k++) (void)GC_MALLOC(32);  // short-lived
-    Node* young = tree(6);
-    Node* old = g_forest[r % (2 * mib)];
-    old->l = young;  // old-to-young
-    GC_end_stubborn_change(old);
+    // Two old-to-young stores, into two old trees: one with the barrier,
+    // one without (it should be lost: what --gc-verify must catch). Weak
+    // links tell whether each young object survived the minor.
+    static void* links[2];
+    store_young(g_forest[r % (2 * mib)], true, &links[0]);
+    store_young(g_forest[(r + mib) % (2 * mib)]->r->r, false, &links[1]);  // deep in an old, clean page
+    scrub_stack();
     t = Clock::now();
     if (manual) GC_start_incremental_collection();
     else GC_gcollect();
     minor.push_back(ms_since(t));
-    if (GC_is_visible(young) == nullptr || old->l != young) lost++;
+    lost += links[0] == nullptr;
+    lost_unbarriered += links[1] == nullptr;
+    for (void*& l : links) GC_unregister_disappearing_link(&l);
   }
   int minor_starts = g_starts - starts;
   for (int r = 0; r < 5; r++) {
@@ -138,5 +160,6 @@ int main(int argc, char** argv) {
               double(kObjects) / double(calls));
   std::printf("%s: p50 %.2f ms, max %.2f ms, GC_EVENT_START fired %d times; full: p50 %.2f ms\n",
               manual ? "minor" : "collection", pct(minor, 0.5), pct(minor, 1.0), minor_starts, pct(full, 0.5));
+  std::printf("young objects lost of %d: stored with the barrier %d, without %d\n", rounds, lost, lost_unbarriered);
   return 0;
 }
