@@ -339,20 +339,35 @@ Cache* Heap::current_cache() {
   return adopt_cache(m->p);
 }
 
+// The collection request, if any, waits until caches_mu_ is released: the
+// collector's mailbox ranks before the caches (vm/core/lockrank.h).
 void* Heap::alloc_shared(size_t granules, bool atomic) {
-  std::lock_guard lock(caches_mu_);
-  shared_->unreported += granules * kGranule;
-  if (gc_stress_) request();
-  if (void* p = pop_free(shared_, granules, atomic)) return p;
-  return alloc_slow(shared_, granules, atomic);
+  bool ask = gc_stress_;
+  void* p;
+  {
+    std::lock_guard lock(caches_mu_);
+    shared_->unreported += granules * kGranule;
+    p = pop_free(shared_, granules, atomic);
+    if (p == nullptr) {
+      ask = report(shared_) || ask;
+      p = take(shared_, granules, atomic);
+    }
+  }
+  if (ask) request();
+  return p;
 }
 
 // Reports the cache's count to the pacer, then refills or allocates large.
 void* Heap::alloc_slow(Cache* c, size_t granules, bool atomic) {
-  report(c);
+  if (report(c)) request();
+  return take(c, granules, atomic);
+}
+
+// A refill of c's list, or a large object (normal-kind memory comes
+// cleared from bdwgc).
+void* Heap::take(Cache* c, size_t granules, bool atomic) {
   if (granules <= size_t(kClasses)) return refill(c, granules, atomic);
   return GC_generic_malloc(granules * kGranule, atomic ? GC_I_PTRFREE : GC_I_NORMAL);
-  // (normal-kind memory comes cleared from bdwgc)
 }
 
 // Takes a fresh list from bdwgc (normal-kind objects arrive cleared except
@@ -367,9 +382,9 @@ void* Heap::refill(Cache* c, size_t granules, bool atomic) {
   return list;
 }
 
-// Adds the cache's unreported bytes to the heap's counters; posts a
-// collection request when they cross the pacer's trigger.
-void Heap::report(Cache* c) {
+// Adds the cache's unreported bytes to the heap's counters; true when they
+// cross the pacer's trigger, for the caller to request() a collection.
+bool Heap::report(Cache* c) {
   uint64_t bytes = c->unreported;
   c->unreported = 0;
   total_allocated_.fetch_add(bytes, std::memory_order_relaxed);
@@ -379,8 +394,8 @@ void Heap::report(Cache* c) {
     std::lock_guard lock(stats_mu_);
     live = stats_.live_bytes;
   }
-  if (live + allocated >= trigger_.load(std::memory_order_relaxed)) request();
   if (out_of_memory_.load(std::memory_order_relaxed)) poison_current();  // it raises at its next safe-point
+  return live + allocated >= trigger_.load(std::memory_order_relaxed);
 }
 
 // With goroutines running, the collector is poked (again, while a request

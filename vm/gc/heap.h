@@ -251,9 +251,10 @@ class Heap {
   Cache* current_cache();        // the running M's P's cache (made on first use); nullptr without a P
   Cache* adopt_cache(sched::P* p);  // gives p a cache of this heap
   void* alloc_slow(Cache* c, size_t granules, bool atomic);
+  void* take(Cache* c, size_t granules, bool atomic);
   void* alloc_shared(size_t granules, bool atomic);
   void* refill(Cache* c, size_t granules, bool atomic);
-  void report(Cache* c);
+  bool report(Cache* c);
   void stress_request();         // gc_stress: request and poison the running G's guard
   void poison_current();         // the running goroutine's guard (or the host thread's)
   void flush_caches();           // world stopped
