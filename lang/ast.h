@@ -41,6 +41,7 @@ struct Var {
   FuncLit* owner = nullptr;  // the function whose frame holds it (nullptr: main)
   bool captured = false;     // some nested function refers to it: it lives in a Cell
   bool param = false;
+  bool top_level = false;    // a private top-level let (lang/resolver.cpp): errors call it a global
   int reg = -1;              // assigned by the code generator
   int spill = -1;            // or, past its register file, a slot of the frame's spill array
 };

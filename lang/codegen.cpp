@@ -226,9 +226,9 @@ class FuncGen {
     OperandName n{uint32_t(pc), OperandName::Field, {}};
     if (e->kind == ExprKind::Name) {
       NameExpr* name = static_cast<NameExpr*>(e);
-      n.kind = name->binding == Binding::Local     ? OperandName::Local
-               : name->binding == Binding::Upvalue ? OperandName::Upvalue
-                                                   : OperandName::Global;
+      n.kind = name->binding == Binding::Upvalue                     ? OperandName::Upvalue
+               : name->binding == Binding::Local && !name->var->top_level ? OperandName::Local
+                                                                          : OperandName::Global;
       n.name = name->name;
     } else if (e->kind == ExprKind::Field) {
       n.name = static_cast<FieldExpr*>(e)->name;

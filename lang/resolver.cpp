@@ -18,8 +18,19 @@
 // Upvalues chain through intermediate functions: if g inside f inside h uses
 // h's local x, f gets an upvalue for x from h's register and g one from f's
 // upvalue list (Lua's scheme).
+//
+// Private top-level lets. A top-level `let` that no function reads or
+// writes, and that the environment does not need as a global (not a
+// module's export, not REPL or embedding state: CompileEnv::private_top_level),
+// becomes a local of the main chunk: a register (or a spill slot past the
+// register file), so a loop at the top level runs as fast as one inside a
+// function. It is decided after the walk, when every use is known: each use
+// from main's own code is recorded, and the let qualifies only if no nested
+// function names it and none of those uses comes before the let's own
+// statement ends (`print(x)` above `let x` still reads the global's nil).
 #include "lang/resolver.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -54,8 +65,12 @@ class Resolver {
     FuncState fs{main, nullptr, {}, 0};
     fs_ = &fs;
     collect_globals(main->body);
-    for (Stmt* s : main->body->stmts) statement(s);
+    for (Stmt* s : main->body->stmts) {
+      statement(s);
+      top_index_++;
+    }
     fs_ = nullptr;
+    privatize(main);
   }
 
  private:
@@ -64,6 +79,16 @@ class Resolver {
   std::vector<Diagnostic>& errors_;
   FuncState* fs_ = nullptr;
   std::unordered_set<std::string> globals_;  // this file's top-level names
+  // A top-level let's name: where it is declared and how main's code uses it.
+  struct TopLet {
+    LetStmt* let = nullptr;       // nullptr: a fn, or declared twice
+    bool second = false;          // the `ok` of `let v, ok = <-ch`
+    size_t index = 0;             // its statement's index in main's body
+    bool keep = false;            // a function uses it, or main before its let
+    std::vector<NameExpr*> uses;  // main's uses, after the let
+  };
+  std::unordered_map<std::string, TopLet> top_lets_;
+  size_t top_index_ = 0;  // the top-level statement being walked
   int depth_ = 0;             // statements and expressions being walked
   bool too_deep_ = false;     // "nesting too deep" reported (once per file)
 
@@ -85,13 +110,63 @@ class Resolver {
   }
 
   void collect_globals(Block* top) {
-    for (Stmt* s : top->stmts) {
+    for (size_t i = 0; i < top->stmts.size(); i++) {
+      Stmt* s = top->stmts[i];
+      note_top_let(s, i);
       const std::string* name = declared_name(s);
       if (name && !globals_.insert(*name).second) error(s, "'" + *name + "' already declared in this block");
       if (name) env_.top_level(*name);
       const std::string* name2 = second_name(s);
       if (name2 && !globals_.insert(*name2).second) error(s, "'" + *name2 + "' already declared in this block");
       if (name2) env_.top_level(*name2);
+    }
+  }
+
+  void note_top_let(Stmt* s, size_t index) {
+    const std::string* names[] = {declared_name(s), second_name(s)};
+    for (int j = 0; j < 2; j++) {
+      if (!names[j]) continue;
+      auto [it, fresh] = top_lets_.try_emplace(*names[j]);
+      if (fresh && s->kind == StmtKind::Let) it->second = {static_cast<LetStmt*>(s), j == 1, index, false, {}};
+      else it->second.let = nullptr;
+    }
+  }
+
+  // A use of top-level name n, bound as a global: kept a global if a
+  // nested function makes it, or main's code before the let's end.
+  void note_top_use(NameExpr* n) {
+    auto it = top_lets_.find(n->name);
+    if (it == top_lets_.end()) return;
+    TopLet& t = it->second;
+    if (fs_->parent || top_index_ <= t.index) t.keep = true;
+    else t.uses.push_back(n);
+  }
+
+  // The lets that qualify become locals of main (see the head comment), at
+  // most kMaxPrivate of them, the most used first: they take registers
+  // below the spill point and slots of the spill array's 65,535, which
+  // main's other locals must keep (of a script's 70,000 top-level lets, the
+  // rest stay globals: tests/limits).
+  void privatize(FuncLit* main) {
+    static constexpr size_t kMaxPrivate = 128;
+    std::vector<std::pair<const std::string*, TopLet*>> chosen;
+    for (auto& [name, t] : top_lets_)
+      if (t.let && !t.keep && env_.private_top_level(name)) chosen.push_back({&name, &t});
+    std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) {
+      if (a.second->uses.size() != b.second->uses.size()) return a.second->uses.size() > b.second->uses.size();
+      return a.second->index != b.second->index ? a.second->index < b.second->index : b.second->second;
+    });
+    if (chosen.size() > kMaxPrivate) chosen.resize(kMaxPrivate);
+    for (auto [name, t] : chosen) {
+      Var* v = ast_.make_var();
+      v->name = *name;
+      v->owner = main;
+      v->top_level = true;
+      (t->second ? t->let->var2 : t->let->var) = v;
+      for (NameExpr* n : t->uses) {
+        n->binding = Binding::Local;
+        n->var = v;
+      }
     }
   }
 
@@ -161,7 +236,12 @@ class Resolver {
       n->var = fs_->fn->upvalues[size_t(up)].var;
       return;
     }
-    if (globals_.count(n->name) || env_.find_global(n->name) >= 0) {
+    if (globals_.count(n->name)) {
+      n->binding = Binding::Global;
+      note_top_use(n);
+      return;
+    }
+    if (env_.find_global(n->name) >= 0) {
       n->binding = Binding::Global;
       return;
     }

@@ -3,14 +3,18 @@
 #
 # 1. Programs: fib, loop, binary_trees (depth 16), gcbench (Boehm's
 #    GCBench), format_floats (1,000,000 strings.format("%.3f"); Lua and
-#    Python only) and echo (1,000,000 lines of standard input echoed with
-#    readline/print into a pipe: `prog <input | cat >out`) under Weft, C on
-#    bdwgc (gcc -O2 -lgc: binary_trees and
-#    gcbench only), Go, Lua 5.4 and Python 3. Each is timed as the best of
-#    RUNS wall-clock runs, the peers taking turns (one run of each per
-#    round, so a passing load hits them alike); every peer's output must equal Weft's (a
-#    mismatch is reported and makes the exit status 1). Prints seconds and
-#    the ratio weft/peer.
+#    Python only), echo (1,000,000 lines of standard input echoed with
+#    readline/print into a pipe: `prog <input | cat >out`), toplevel (the
+#    integer loop at a script's top level), mandel (a float inner loop) and
+#    nbody (float arithmetic through map fields) under Weft, C on bdwgc
+#    (gcc -O2 -lgc: binary_trees and gcbench only), Go, Lua 5.4, LuaJIT's
+#    interpreter (`luajit -joff`, on the .lua files) and Python 3. Each is
+#    timed as the best of RUNS runs in CPU seconds (user + system: every
+#    thread of the process), the peers taking turns (one run of each per
+#    round, so a passing load hits them alike); every peer's output must
+#    equal Weft's (a mismatch is reported and makes the exit status 1).
+#    Prints seconds and the ratio weft/peer. CLOCK=wall times wall-clock
+#    seconds instead.
 # 2. Stop-the-world: stw.wf / stw.go, N goroutines spinning without calls
 #    while main collects every 10 ms (STW_ROUNDS times) for each N in
 #    STW_N. Prints Weft's time-to-stop and pause percentiles (from
@@ -36,8 +40,9 @@ stw_n=${STW_N:-2 10}
 stw_rounds=${STW_ROUNDS:-20}
 stw_timeout=${STW_TIMEOUT:-120}
 only=${ONLY:-}
-read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench format_floats echo}"
-langs_all=(weft c go lua python)
+read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench format_floats echo toplevel mandel nbody}"
+langs_all=(weft c go lua luajit python)
+clock=${CLOCK:-cpu}
 
 if [[ ! -x $vm ]]; then
   echo "run.sh: no vm binary at '$vm' (build it, or pass its path)" >&2
@@ -57,6 +62,7 @@ else
 fi
 if command -v go >/dev/null 2>&1; then have[go]=1; else echo "note: go not found, skipping Go" >&2; fi
 if command -v lua5.4 >/dev/null 2>&1; then have[lua]=1; else echo "note: lua5.4 not found, skipping Lua" >&2; fi
+if command -v luajit >/dev/null 2>&1; then have[luajit]=1; else echo "note: luajit not found, skipping LuaJIT" >&2; fi
 if command -v python3 >/dev/null 2>&1; then have[python]=1; else echo "note: python3 not found, skipping Python" >&2; fi
 
 build() {  # build LANG PROGRAM: compiles the peer into $tmp/LANG.PROGRAM; false if it has none
@@ -74,6 +80,9 @@ command_for() {  # command_for LANG PROGRAM: prints the command line, or nothing
     weft) [[ -f $here/$p.wf ]] && echo "$vm $here/$p.wf" ;;
     c | go) [[ -x $tmp/$l.$p ]] && echo "$tmp/$l.$p" ;;
     lua) [[ -f $here/$p.lua ]] && echo "lua5.4 $here/$p.lua" ;;
+    # its interpreter only: a JIT-less VM's peer (fib, loop and toplevel
+    # compute past 2^53, where LuaJIT's doubles differ: reported as mismatches)
+    luajit) [[ -f $here/$p.lua ]] && echo "luajit -joff $here/$p.lua" ;;
     # PYTHONUNBUFFERED (set in some shells) would make Python write per print
     python) [[ -f $here/$p.py ]] && echo "env -u PYTHONUNBUFFERED python3 $here/$p.py" ;;
   esac
@@ -95,6 +104,7 @@ make_input() {
 time_once() {
   local cmd=$1 out=$2 in=${3:-} t
   TIMEFORMAT=%R
+  [[ $clock == cpu ]] && TIMEFORMAT='%U %S'
   if [[ -n $in ]]; then
     # shellcheck disable=SC2086
     t=$( { time (set -o pipefail; $cmd <"$in" 2>"$out.err" | cat >"$out"); } 2>&1 ) || {
@@ -104,7 +114,7 @@ time_once() {
     t=$( { time $cmd >"$out" 2>"$out.err"; } 2>&1 ) || {
       echo "failed: $cmd" >&2; head -5 "$out.err" >&2; echo "-"; return; }
   fi
-  echo "$t"
+  awk -v t="$t" 'BEGIN { n = split(t, f, " "); s = 0; for (i = 1; i <= n; i++) s += f[i]; printf "%.3f\n", s }'
 }
 
 ratio() {
@@ -158,7 +168,7 @@ run_programs() {
     for l in "${langs_all[@]:1}"; do printf ' %9s' "$(ratio "${secs[weft.$p]}" "${secs[$l.$p]}")"; done
     echo
   done
-  echo "(seconds, best of $runs wall-clock runs; outputs checked equal to weft's)"
+  echo "(seconds, best of $runs runs, $clock time; outputs checked equal to weft's)"
 }
 
 # pct FILE P: the P-th percentile (nearest rank) of the numbers in FILE

@@ -87,6 +87,10 @@ struct Config {
   std::function<void(std::string_view)> on_out;
   std::function<void(std::string_view)> on_err;
   std::vector<std::string> args;  // what the script's args() returns
+  // Top-level lets that no function reads or writes may live in registers
+  // of the main chunk, as locals: faster top-level loops, but get() does
+  // not see them. The vm binary sets it for scripts, not for the REPL.
+  bool private_top_level = false;
 };
 
 // Collector figures (the script's gcstats() and more).

@@ -203,6 +203,18 @@ void cli_checks(Context& cx) {
     if (contains(r.out, "\n42\n")) return std::string("--disasm ran the script");
     return expect(r, 0, "", "");
   });
+  check(cx, "--disasm: top-level lets no function uses are registers", [&] {
+    // lang/resolver.cpp: only `n`, which a function reads, stays a global
+    // (and the function `limit` itself).
+    std::string f = write_script(cx, "top.wf",
+                                 "let s = 0\nlet i = 0\nlet n = 10\nfn limit() { return n }\n"
+                                 "while i < limit() { s += i\n i += 1 }\nprint(s)\n");
+    ProcessResult r = vm(cx, {"--disasm", f});
+    size_t sets = 0;
+    for (size_t at = r.out.find("SETGLOBAL"); at != std::string::npos; at = r.out.find("SETGLOBAL", at + 1)) sets++;
+    if (sets != 2) return "want two SETGLOBALs (limit and n), got " + std::to_string(sets) + " in: " + r.out;
+    return expect(r, 0, "", "");
+  });
   check(cx, "--disasm compile error", [&] {
     std::string f = write_script(cx, "bad2.wf", "fn (\n");
     return expect(vm(cx, {"--disasm", f}), 1, "", "bad2.wf:");

@@ -326,6 +326,8 @@ int main(int argc, char** argv) {
   }
   int status;
   {
+    // A script's top-level lets are read by nobody after it: registers.
+    o.config.private_top_level = o.source != Source::Repl;
     weft::VM vm(o.config);
     status = o.source == Source::Repl ? weft::tool::run_repl(vm, argv[0]) : run(o, vm, name, code);
   }

@@ -118,6 +118,7 @@ struct VM::Impl {
     o.time_slice_ns = config.time_slice_ns;
     if (config.max_stack > 0) o.max_stack = std::min<size_t>(config.max_stack, size_t(1) << 31);
     o.deadlock_grace_ns = std::max<int64_t>(config.deadlock_grace_ns, 0);
+    o.private_top_level = config.private_top_level;
     return o;
   }
 

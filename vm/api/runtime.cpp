@@ -107,7 +107,21 @@ int default_procs() {
 
 // ---- CompileEnv ----
 
-Value Runtime::string_constant(std::string_view s) { return Value::object(new_string(s)); }
+Value Runtime::string_constant(std::string_view s) {
+  if (s.size() == 1) return byte_strings[uint8_t(s[0])];
+  {
+    std::lock_guard lk(constants_mu_);
+    if (auto it = constants_.find(s); it != constants_.end()) return it->second;
+  }
+  // Allocated outside the lock (a Leaf: the heap's locks rank below it);
+  // a compile on another goroutine may have added the text meanwhile.
+  String* str = new_string(s);
+  hash_key(Value::object(str));  // cached in the String for every lookup by it
+  std::lock_guard lk(constants_mu_);
+  auto [it, fresh] = constants_.emplace(str->view(), Value::object(str));
+  if (fresh) constant_list_.push_back(Value::object(str));
+  return it->second;
+}
 
 int Runtime::find_global(std::string_view name) { return globals.find(name); }
 
@@ -127,6 +141,12 @@ bool Runtime::set_global(std::string_view name, Value v) {
 // the list takes a lock; the collector reads it with the world stopped,
 // when no compile is in progress.
 Proto* Runtime::adopt(std::unique_ptr<Proto> p) {
+  for (Instr i : p->code) {
+    if (op_of(i) == Op::GETFIELD || op_of(i) == Op::SETFIELD) {
+      p->field_hints.assign(p->code.size(), 0);
+      break;
+    }
+  }
   std::lock_guard lk(protos_mu_);
   protos_.push_back(std::move(p));
   return protos_.back().get();
@@ -162,6 +182,7 @@ size_t Runtime::push_roots(gc::RootSink& sink) {
     if (!p->k.empty()) sink.values(p->k.data(), p->k.data() + p->k.size());
   }
   sink.values(byte_strings, byte_strings + 256);
+  sink.values(constant_list_.data(), constant_list_.data() + constant_list_.size());
   host_->push_roots(sink);
   return goroutines;
 }

@@ -251,6 +251,29 @@ void map_set(gc::Heap& heap, Map* m, Value key, Value v) {
   m->count++;
 }
 
+Value map_get_miss(Map* m, Value key, uint32_t* hint) {
+  MapData* d = load_acquire(m->data);
+  if (d == nullptr) return Value::empty();
+  int32_t e = find_entry(d, key, hash_key(key));
+  if (e < 0) return Value::empty();
+  std::atomic_ref<uint32_t>(*hint).store(uint32_t(e), std::memory_order_relaxed);
+  return d->entries()[e].value;
+}
+
+void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint) {
+  std::atomic_ref<uint32_t> h(*hint);
+  MapData* d = load_acquire(m->data);
+  if (d != nullptr) {
+    uint32_t e = h.load(std::memory_order_relaxed);
+    if (e < load_acquire(d->used) && d->entries()[e].key == key) {
+      d->entries()[e].value = v;
+      return;
+    }
+    if (int32_t f = find_entry(d, key, hash_key(key)); f >= 0) h.store(uint32_t(f), std::memory_order_relaxed);
+  }
+  map_set(heap, m, key, v);
+}
+
 bool map_delete(Map* m, Value key) {
   MapLock lock(m);
   MapData* d = m->data;

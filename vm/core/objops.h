@@ -3,6 +3,7 @@
 // allocate from a gc::Heap and never collect (vm/gc/heap.h).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "vm/core/fatal.h"
@@ -63,6 +64,30 @@ uint32_t hash_key(Value k);  // caches a string's hash in String::hash
 Value map_get(Map* m, Value key);
 // Insert or update; may allocate a larger MapData. `key` must be valid.
 void map_set(gc::Heap& heap, Map* m, Value key, Value v);
+
+// Inline caches of GETFIELD and SETFIELD (Proto::field_hints): *hint is
+// the entry number where the instruction last found its key. Maps built
+// alike (one literal, one constructor) keep a key at the same entry, so
+// one compare of the entry's key with the constant (one String per text:
+// Runtime::string_constant) finds it; any other map, a deleted key or a
+// rebuilt MapData fails the compare and takes the hashed lookup, which
+// updates the hint. Racing goroutines may overwrite each other's hints:
+// a hint is only ever checked, never trusted.
+Value map_get_miss(Map* m, Value key, uint32_t* hint);
+inline Value map_get_hinted(Map* m, Value key, uint32_t* hint) {
+  MapData* d = std::atomic_ref<MapData*>(m->data).load(std::memory_order_acquire);
+  if (d != nullptr) {
+    uint32_t e = std::atomic_ref<uint32_t>(*hint).load(std::memory_order_relaxed);
+    if (e < std::atomic_ref<uint32_t>(d->used).load(std::memory_order_acquire) && d->entries()[e].key == key)
+      return d->entries()[e].value;
+  }
+  return map_get_miss(m, key, hint);
+}
+// map_set by a hint: an existing entry at the hinted number is updated in
+// place without the writer lock (a write racing a rebuild may be lost, as
+// any racing write may: docs/language.md#goroutines-and-channels);
+// anything else is map_set's.
+void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint);
 bool map_delete(Map* m, Value key);
 // The first live entry at or after position i, or -1; copies it to *out
 // (read from the same MapData, so it is safe under a racing writer).

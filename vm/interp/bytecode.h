@@ -107,6 +107,9 @@ struct Proto {
   std::vector<uint64_t> live_bits;
   int map_words = 0;                          // (nregs + 63) / 64
   std::vector<OperandName> operand_names;     // sorted by pc; at most one per pc
+  // GETFIELD's and SETFIELD's inline caches, by pc (vm/core/objops.h:
+  // map_get_hinted); empty in a proto without them (Runtime::adopt).
+  std::vector<uint32_t> field_hints;
 
   // The live-register bitset at safe-point pc, or nullptr if pc is not one.
   const uint64_t* live_at(uint32_t pc) const;
@@ -131,6 +134,11 @@ class CompileEnv {
   // file, before any global is looked up or defined (file modules compile
   // their own globals against these: vm/lib/imports.cpp).
   virtual void top_level(std::string_view /*name*/) {}
+  // May top-level `let name`, if no function uses it, live in a register
+  // of the main chunk instead of a global (lang/resolver.cpp)? Not when
+  // something reads the globals after the code runs: a module's exports,
+  // the REPL's next line, an embedding host's VM::get.
+  virtual bool private_top_level(std::string_view /*name*/) { return false; }
   // Takes ownership of a proto for the runtime's life.
   virtual Proto* adopt(std::unique_ptr<Proto> p) = 0;
 };

@@ -293,6 +293,38 @@ NOINLINE bool arith2_slow(Thread* t, Value* dst, Instr extra, Value x, Value y, 
   return arith_step(Op(arg_a(extra)), t, &tmp, x, y) && arith_step(Op(arg_b(extra)), t, dst, tmp, z);
 }
 
+// A float operation's operands, for the fast paths: true when neither is
+// anything but a float or an inline int, and not both ints (int op int
+// stays int; a float operand makes a float: docs/language.md#arithmetic),
+// the int converted as the slow path's number_of does.
+inline bool float_operand(Value v, double* d) {
+  if (v.is_double()) *d = v.as_double();
+  else if (v.is_inline_int()) *d = double(v.as_inline_int());
+  else return false;
+  return true;
+}
+inline bool float_operands(Value x, Value y, double* a, double* b) {
+  return float_operand(x, a) && float_operand(y, b) && !both_inline(x, y);
+}
+
+// ARITH2's float step, as arith_slow computes it.
+inline double float_step(Op op, double a, double b) {
+  switch (op) {
+    case Op::ADD: case Op::ADDK: return a + b;
+    case Op::SUB: case Op::SUBK: return a - b;
+    case Op::MUL: case Op::MULK: return a * b;
+    case Op::DIV: case Op::DIVK: return a / b;
+    default: return std::fmod(a, b);
+  }
+}
+
+// The inline cache of the GETFIELD or SETFIELD just dispatched (pc is
+// past it): Proto::field_hints.
+inline uint32_t* field_hint(Closure* cl, const Instr* pc) {
+  Proto* p = cl->proto;
+  return &p->field_hints[size_t(pc - 1 - p->code.data())];
+}
+
 // Wrapping int64 arithmetic for ARITH2's fast path; false for a zero
 // divisor (the slow path raises).
 inline bool int_step(Op op, int64_t a, int64_t b, int64_t* r) {
@@ -970,7 +1002,7 @@ op_SETINDEXI: {
 op_GETFIELD: {
   Value o = RB;
   if (LIKELY(is_type(o, ObjType::Map))) {
-    Value v = map_get(as_map(o), K[C]);
+    Value v = map_get_hinted(as_map(o), K[C], field_hint(cl, pc));
     RA = v.is_empty() ? Value::nil() : v;
     NEXT();
   }
@@ -981,6 +1013,10 @@ op_GETFIELD: {
 op_SETFIELD: {
   ALLOC_POLL();
   SAVEPC();
+  if (LIKELY(is_type(RA, ObjType::Map))) {  // K[B] is a string: a valid key
+    map_set_hinted(rt->heap(), as_map(RA), K[B], RC, field_hint(cl, pc));
+    NEXT();
+  }
   THROW_IF(!index_set_slow(t, RA, K[B], RC));
   NEXT();
 }
@@ -1002,8 +1038,7 @@ op_SETFIELD: {
         RA = box_int(rt, r);                                            \
         NEXT();                                                         \
       }                                                                 \
-    } else if (x.is_double() && y.is_double()) {                       \
-      double a = x.as_double(), b = y.as_double();                      \
+    } else if (double a, b; float_operands(x, y, &a, &b)) {            \
       RA = Value::number(DBL_EXPR);                                     \
       NEXT();                                                           \
     }                                                                   \
@@ -1051,6 +1086,11 @@ op_ARITH2: {
       RA = box_int(rt, r);
       NEXT();
     }
+  }
+  // A float first step makes the second one float too, if z is a number.
+  if (double a, b, c; float_operands(x, y, &a, &b) && float_operand(z, &c)) {
+    RA = Value::number(float_step(Op(arg_b(extra)), float_step(Op(arg_a(extra)), a, b), c));
+    NEXT();
   }
   f->pc = pc - 2;
   if (kSyncPoll && UNLIKELY(R > guard(t))) STOP(honor_stop(t, kReexecute));

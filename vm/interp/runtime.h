@@ -50,6 +50,9 @@ struct RuntimeOptions {
   // A host waiting on goroutines that are all asleep gets a deadlock only if
   // they stay so this long with no host request starting (vm/api/host.cpp).
   int64_t deadlock_grace_ns = 100'000'000;
+  // Top-level lets that no function uses may live in registers of the main
+  // chunk (lang/resolver.cpp); they are then no globals (VM::get, the REPL).
+  bool private_top_level = false;
 };
 
 namespace detail {
@@ -142,6 +145,7 @@ class Runtime : public CompileEnv, public gc::Roots {
   Value string_constant(std::string_view s) override;
   int find_global(std::string_view name) override;
   int define_global(std::string_view name) override;  // -1 when the table is full
+  bool private_top_level(std::string_view) override { return opts_.private_top_level; }
   // Defines (if needed) and sets a global; false when the table is full.
   bool set_global(std::string_view name, Value v);
   Proto* adopt(std::unique_ptr<Proto> p) override;
@@ -219,6 +223,12 @@ class Runtime : public CompileEnv, public gc::Roots {
   std::unique_ptr<gc::Heap> heap_;
   Mutex protos_mu_{LockRank::Leaf};  // guards protos_ against compiles on two goroutines
   std::vector<std::unique_ptr<Proto>> protos_;
+  // String constants, one object per text (string_constant), with their
+  // hashes computed: a field name compiled in two functions is one String,
+  // so a map lookup by it matches by pointer at the first compare. Roots.
+  Mutex constants_mu_{LockRank::Leaf};
+  std::unordered_map<std::string_view, Value> constants_;  // views into the Strings
+  std::vector<Value> constant_list_;
   std::unique_ptr<Thread> main_;
   // Handles, requests and natives of the embedding API. Shared with every
   // public Handle, which outlives the runtime safely (host_->rt is cleared).

@@ -106,6 +106,9 @@ class ModuleEnv : public CompileEnv {
   void top_level(std::string_view name) override {
     if (own_.emplace(name).second) order_.emplace_back(name);
   }
+  // Only `_` names are not exported (docs/language.md#modules), so only they
+  // may leave the namespace for a register.
+  bool private_top_level(std::string_view name) override { return name.starts_with('_'); }
   Proto* adopt(std::unique_ptr<Proto> p) override { return rt_.adopt(std::move(p)); }
   const std::vector<std::string>& names() const { return order_; }
 
