@@ -108,11 +108,18 @@ struct Result {
                // traceback: "  goroutine N [chan receive]: at NAME (file.wf:LINE)" lines
     Misuse,    // the request cannot be honoured (see the message): a host error, not the script's
     Io,        // a file cannot be read; message says why
+    Exit,      // the script called os.exit(code) (a VM whose os.exit ends the run, not the
+               // process: Config::exit_ends_process false): exit_code is code & 0xff,
+               // message "os.exit(CODE)", traceback where it was called
   } kind = Ok;
   std::string message;
   std::string traceback;
+  int exit_code = 0;  // valid iff kind == Exit
   Handle value;  // what a call, get or load returned (nil otherwise)
   bool ok() const { return kind == Ok; }
 };
+
+// "ok", "compile error", "runtime error", "deadlock", "misuse", "i/o error", "exit".
+const char* to_string(Result::Kind kind);
 
 }  // namespace weft

@@ -87,6 +87,37 @@ struct Config {
   std::function<void(std::string_view)> on_out;
   std::function<void(std::string_view)> on_err;
   std::vector<std::string> args;  // what the script's args() returns
+
+  // ---- the sandbox (docs/embedding.md#sandboxes) ----
+  // What scripts may reach outside the VM. By default an embedded VM
+  // offers the pure library: math, strings, the array builtins, format,
+  // print and io.write/io.eprint to its sinks. Refusals are runtime errors
+  // the script can catch with pcall: `import: module "fs" is disabled in
+  // this VM`, `readline: standard input is disabled in this VM`.
+  bool enable_fs = false;         // the fs module
+  bool enable_os = false;         // the os module (env, os.run, os.time, os.exit)
+  bool enable_stdin = false;      // readline, io.read, io.read_all
+  // Which file modules import() may load (standard and host modules are
+  // always importable): Any; None (`import: file modules are disabled in
+  // this VM (importing "NAME")`); or Directory: only files whose real path
+  // is under import_dir (`import: "PATH" is outside this VM's module directory`).
+  enum class FileImports : uint8_t { Any, None, Directory };
+  FileImports file_imports = FileImports::Any;
+  std::string import_dir;         // FileImports::Directory's root ("" = the current directory)
+  // os.exit(code): false ends the run (every goroutine stops, the waiting
+  // request returns Result::Exit with exit_code, the VM stays usable);
+  // true ends the process, as exit(3) (the `vm` binary).
+  bool exit_ends_process = false;
+  // A write to standard output whose reader has gone (EPIPE): true ends the
+  // process quietly with status 141 (the `vm` binary); false lets the
+  // write fail (the output is lost, the script goes on). The host decides
+  // what SIGPIPE does to its process.
+  bool broken_pipe_exits = false;
+  // Everything on: the `vm` binary's sandbox (none).
+  void enable_all() {
+    enable_fs = enable_os = enable_stdin = exit_ends_process = broken_pipe_exits = true;
+    file_imports = FileImports::Any;
+  }
 };
 
 // Collector figures (the script's gcstats() and more).

@@ -118,6 +118,13 @@ struct VM::Impl {
     o.time_slice_ns = config.time_slice_ns;
     if (config.max_stack > 0) o.max_stack = std::min<size_t>(config.max_stack, size_t(1) << 31);
     o.deadlock_grace_ns = std::max<int64_t>(config.deadlock_grace_ns, 0);
+    o.lib_fs = config.enable_fs;
+    o.lib_os = config.enable_os;
+    o.lib_stdin = config.enable_stdin;
+    o.file_imports = RuntimeOptions::Imports(config.file_imports);
+    o.import_dir = config.import_dir;
+    o.exit_process = config.exit_ends_process;
+    o.broken_pipe_exits = config.broken_pipe_exits;
     return o;
   }
 
@@ -216,7 +223,7 @@ Result VM::run_source(std::string_view name, std::string_view code) {
   if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::run_source");
   Result r = to_result(impl_->rt->run(name, code));
-  lib::out_flush(impl_->out_stream());  // stdout's reader gone: the program ends with 141 (vm/lib/stdio.h)
+  lib::out_flush(impl_->out_stream(), impl_->config.broken_pipe_exits);  // stdout's reader gone: 141 (vm/lib/stdio.h)
   return r;
 }
 

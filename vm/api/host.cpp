@@ -403,7 +403,12 @@ Status run_ended(sched::Sched* s) {
   std::lock_guard d(s->done_mu);
   Status st;
   st.kind = Status::RuntimeError;
-  if (s->exit_kind == sched::Sched::Exit::Error) {
+  if (s->exit_kind == sched::Sched::Exit::Exited) {  // os.exit in an embedded VM (vm/lib/os.cpp)
+    st.kind = Status::Exit;
+    st.exit_code = s->exit_code;
+    st.message = s->message;
+    st.traceback = strip_entry_frames(s->traceback);
+  } else if (s->exit_kind == sched::Sched::Exit::Error) {
     st.message = s->message;
     st.traceback = strip_entry_frames(s->traceback);
   } else {

@@ -50,6 +50,16 @@ struct RuntimeOptions {
   // A host waiting on goroutines that are all asleep gets a deadlock only if
   // they stay so this long with no host request starting (vm/api/host.cpp).
   int64_t deadlock_grace_ns = 100'000'000;
+  // The sandbox (vm/lib/modules.cpp, docs/embedding.md#sandboxes): what
+  // scripts may reach outside the VM. These defaults are the `vm` binary's
+  // (everything); weft::Config's are an embedded VM's (the pure library).
+  bool lib_fs = true;            // the fs module
+  bool lib_os = true;            // the os module
+  bool lib_stdin = true;         // readline, io.read, io.read_all
+  enum class Imports : uint8_t { Any, None, Directory } file_imports = Imports::Any;
+  std::string import_dir;        // Imports::Directory: file modules only from under it
+  bool exit_process = true;      // os.exit ends the process; false: it ends the run (Status::Exit)
+  bool broken_pipe_exits = true; // standard output's reader gone: the process ends with 141
 };
 
 namespace detail {
@@ -63,11 +73,14 @@ struct Result;
 struct Status {
   // Fatal: a deadlock; Misuse: a host request that cannot be honoured
   // (another Runtime runs goroutines, a handle of a destroyed runtime, ...).
-  enum Kind { Ok, CompileError, RuntimeError, Fatal, Misuse } kind = Ok;
+  // Exit: a script called os.exit in a VM whose os.exit ends the run
+  // (RuntimeOptions::exit_process false); exit_code is its argument.
+  enum Kind { Ok, CompileError, RuntimeError, Fatal, Misuse, Exit } kind = Ok;
   // compile: every diagnostic, formatted; runtime: the message; fatal: what
   // ended the program (`all goroutines are asleep - deadlock!`); misuse: why
   std::string message;
   std::string traceback;  // runtime: "  at NAME (file.wf:LINE)" lines, innermost first
+  int exit_code = 0;      // valid iff kind == Exit
   bool ok() const { return kind == Ok; }
 };
 

@@ -170,6 +170,19 @@ std::vector<std::string> candidates(Thread* t, const std::string& name) {
   return out;
 }
 
+// The sandbox's limit (RuntimeOptions::Imports::Directory): whether the
+// module whose real path is `real` lies under import_dir, compared as
+// real paths, so neither `..` nor a symbolic link leads out of it.
+bool inside_import_dir(const RuntimeOptions& o, const std::string& real) {
+  if (o.file_imports != RuntimeOptions::Imports::Directory) return true;
+  char* dir = realpath(o.import_dir.empty() ? "." : o.import_dir.c_str(), nullptr);
+  if (dir == nullptr) return false;  // no such directory: nothing is inside it
+  std::string root = dir;
+  std::free(dir);
+  if (!root.ends_with('/')) root += '/';
+  return real.starts_with(root);
+}
+
 bool unlock_mu(sched::G*, void* mu) {
   static_cast<sched::HandoffLock*>(mu)->unlock();
   return true;
@@ -303,6 +316,10 @@ Value import_file(Thread* t, FileModules& fm, std::string_view spec) {
   char* real = realpath(display.c_str(), nullptr);
   std::string key = real ? real : display;
   std::free(real);
+  if (!inside_import_dir(t->rt->options(), key)) {
+    t->raise("import: \"%s\" is outside this VM's module directory", display.c_str());
+    return Value::empty();
+  }
 
   Runtime& rt = *t->rt;
   sched::GoroutineVM* me = t;
