@@ -209,6 +209,15 @@ class VM {
   Result define(NativeDef native);
   Result define(std::vector<NativeDef> natives);
   Result define_module(std::string_view name, std::vector<NativeDef> natives);
+  // A function value backed by def.fn, made now (Result::value, a Handle of
+  // type Function): pass it to scripts as an argument, a result, a global
+  // or a field; scripts call it like any function and type() says
+  // "function". def.fn may carry state, also move-only state
+  // (weft::move_only_native). Any thread, also a native of this VM (which
+  // may return the handle). The callable lives until the VM is destroyed,
+  // however soon scripts drop it: make functions per session, not per call.
+  // Blocking function values are refused (Misuse): define those.
+  Result function(NativeDef def);
 
   // Ends the current run from any thread: every goroutine stops at its next
   // safe-point and every waiting call returns a Runtime result

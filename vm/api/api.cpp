@@ -431,13 +431,23 @@ Result VM::wait_all() {
 
 // ---- natives ----
 
+namespace {
+
+// What is wrong with a NativeDef, or "".
+std::string check_def(const NativeDef& d) {
+  if (d.name.empty() || !d.fn) return "a native needs a name and a function";
+  if (d.min_args < 0 || d.min_args > 255 || d.max_args < -1 || d.max_args > 255 ||
+      (d.max_args >= 0 && d.max_args < d.min_args))
+    return "native " + d.name + ": bad argument counts";
+  return "";
+}
+
+}  // namespace
+
 Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::define");
   for (const NativeDef& d : defs) {
-    if (d.name.empty() || !d.fn) return misuse("a native needs a name and a function");
-    if (d.min_args < 0 || d.min_args > 255 || d.max_args < -1 || d.max_args > 255 ||
-        (d.max_args >= 0 && d.max_args < d.min_args))
-      return misuse("native " + d.name + ": bad argument counts");
+    if (std::string problem = check_def(d); !problem.empty()) return misuse(problem);
   }
   Result r;
   rt->with_world_stopped([&] {
@@ -477,6 +487,37 @@ Result VM::define_module(std::string_view name, std::vector<NativeDef> natives) 
   if (impl_ == nullptr) return moved_from();
   if (name.empty()) return misuse("a module needs a name");
   return impl_->define(natives, name);
+}
+
+// A function value made now. On this VM's goroutine (a native making
+// one) it is allocated there, holding the P; on a host thread, with the
+// world stopped, as define does.
+Result VM::function(NativeDef def) {
+  if (impl_ == nullptr) return moved_from();
+  if (std::string problem = check_def(def); !problem.empty()) return misuse(problem);
+  Runtime& rt = *impl_->rt;
+  if (def.blocking) return misuse("native " + def.name + ": a function value cannot be blocking (define it instead)");
+  auto n = std::make_unique<detail::HostNative>();
+  n->name = std::move(def.name);
+  n->fn = std::move(def.fn);
+  n->host = &rt.host();
+  Result r;
+  auto make = [&] {
+    Value v = Value::object(detail::make_function(n.get(), rt, def.min_args, def.max_args));
+    const auto& hs = rt.host_ptr();
+    std::lock_guard lk(hs->mu);
+    r.value = Access::make_handle(hs, v, hs->hold(v));
+    hs->natives.push_back(std::move(n));
+  };
+  if (on_goroutine_thread()) {
+    sched::G* g = sched::getg();
+    if (g == nullptr || g->vm == nullptr || thread_of(g)->rt != &rt || sched::readgstatus(g) != sched::_Grunning)
+      return refuse_on_goroutine("VM::function");
+    make();  // natives never collect: v is unrooted only until the handle holds it
+  } else {
+    rt.with_world_stopped(make);
+  }
+  return r;
 }
 
 // ---- control and the collector ----
