@@ -204,8 +204,10 @@ class VM {
   // Waits until every goroutine has finished (Ok) or all are asleep (Deadlock).
   Result wait_all();
 
-  // Natives: one, a table of globals, or a table as the fields of a map
-  // global (`name.field(...)` in scripts).
+  // Natives: one, a table of globals, or a host module: a map of natives
+  // that import(name) returns (and, as before, a global `name`). A module
+  // name of the standard library (math, strings, io, fs, os; offered by
+  // this VM or not) or of another host module is a Misuse.
   Result define(NativeDef native);
   Result define(std::vector<NativeDef> natives);
   Result define_module(std::string_view name, std::vector<NativeDef> natives);

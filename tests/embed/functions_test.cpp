@@ -135,3 +135,40 @@ TEST_F(Functions, ArgConversions) {
 }
 
 }  // namespace
+
+namespace {
+
+weft::NativeDef twice() {
+  return {"twice", [](NativeCall& c) -> Arg { return 2 * c.int_arg(0); }, 1, 1};
+}
+
+TEST(HostModules, ImportReturnsTheHostsModule) {
+  weft::VM vm;
+  ASSERT_TRUE(vm.define({"make_adder", [](NativeCall&) -> Arg { return {}; }}).ok());
+  ASSERT_TRUE(vm.define_module("hostmod", {twice()}).ok());
+  ASSERT_TRUE(vm.load_file(weft::testing::script("functions.wf")).ok());
+  EXPECT_EQ(vm.call("import_host", {"hostmod"}).value.to_int(), 42);
+  EXPECT_EQ(vm.call("import_twice_same").value.to_bool(), true);  // one map, as for standard modules
+  EXPECT_EQ(vm.call("import_host", {"nohostmod"}).value.to_string().value_or("").rfind("import: no module \"nohostmod\"", 0), 0u);
+  // Defined after the script loaded: import finds it at run time.
+  ASSERT_TRUE(vm.define_module("later", {twice()}).ok());
+  EXPECT_EQ(vm.call("import_host", {"later"}).value.to_int(), 42);
+}
+
+TEST(HostModules, NoShadowing) {
+  weft::VM vm;
+  for (const char* name : {"math", "strings", "io", "fs", "os"}) {  // fs and os: standard though off here
+    Result r = vm.define_module(name, {twice()});
+    EXPECT_EQ(r.kind, Result::Misuse) << name;
+    EXPECT_EQ(r.message, std::string("module \"") + name + "\" is a standard module's name");
+  }
+  ASSERT_TRUE(vm.define_module("hostmod", {twice()}).ok());
+  Result again = vm.define_module("hostmod", {twice()});
+  EXPECT_EQ(again.kind, Result::Misuse);
+  EXPECT_EQ(again.message, "module \"hostmod\" is already defined");
+  // A failed definition frees the name.
+  EXPECT_EQ(vm.define_module("broken", {{"", nullptr}}).kind, Result::Misuse);
+  EXPECT_TRUE(vm.define_module("broken", {twice()}).ok());
+}
+
+}  // namespace

@@ -14,12 +14,14 @@
 #include "weft/weft.h"
 
 #include <algorithm>
+#include <set>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "vm/api/host.h"
 #include "vm/core/objops.h"
+#include "vm/lib/lib.h"
 #include "vm/lib/stdio.h"
 #include "vm/sched/sched.h"
 
@@ -176,6 +178,10 @@ struct VM::Impl {
   FILE* out = nullptr;             // owned sink streams (fopencookie), or nullptr
   FILE* err = nullptr;
   std::unique_ptr<Runtime> rt;     // destroyed before the sinks close
+  // Host modules' names (define_module), reserved before their natives
+  // are made; under modules_mu, a leaf held for the lookup only.
+  Mutex modules_mu{LockRank::Leaf};
+  std::set<std::string> modules;
   Mutex gc_mu{LockRank::Leaf};     // guards gc_callback
   std::shared_ptr<std::function<void(const GcCycle&)>> gc_callback;
 };
@@ -470,6 +476,7 @@ Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
       rt->host().natives.push_back(std::move(n));
     }
     if (m != nullptr && r.ok() && !rt->set_global(module, Value::object(m))) r = misuse("too many globals");
+    if (m != nullptr && r.ok()) lib::add_module(*rt, module, m);  // checked free by define_module
   });
   return r;
 }
@@ -486,7 +493,21 @@ Result VM::define(std::vector<NativeDef> natives) { return impl_ ? impl_->define
 Result VM::define_module(std::string_view name, std::vector<NativeDef> natives) {
   if (impl_ == nullptr) return moved_from();
   if (name.empty()) return misuse("a module needs a name");
-  return impl_->define(natives, name);
+  // A host module shadows nothing: not a standard module (offered by this
+  // VM or not), not another host module.
+  if (lib::is_standard_module(name))
+    return misuse("module \"" + std::string(name) + "\" is a standard module's name");
+  {
+    std::lock_guard lk(impl_->modules_mu);  // the name is reserved first: define stops the world
+    if (!impl_->modules.insert(std::string(name)).second)
+      return misuse("module \"" + std::string(name) + "\" is already defined");
+  }
+  Result r = impl_->define(natives, name);
+  if (!r.ok()) {
+    std::lock_guard lk(impl_->modules_mu);
+    impl_->modules.erase(std::string(name));
+  }
+  return r;
 }
 
 // A function value made now. On this VM's goroutine (a native making
