@@ -196,6 +196,16 @@ class VM {
   // waits for its result, in Result::value.
   Result call(std::string_view function, std::vector<Arg> args = {});
   Result call(const Handle& function, std::vector<Arg> args = {});
+  // As call, with a deadline: if the call has not returned after
+  // timeout_ns, the run is interrupted (as interrupt(): every goroutine
+  // of the current run stops, every waiting call returns) and this call
+  // returns a Runtime result `deadline exceeded` with the traceback where
+  // the oldest host goroutine stood (this call's, unless calls overlap).
+  // Call-free loops are stopped too (by signal: Config::async_preempt).
+  // Runs as a goroutine (never on the calling thread) with a watchdog
+  // thread: tens of microseconds per call. Not from a native (Misuse).
+  Result call_for(int64_t timeout_ns, std::string_view function, std::vector<Arg> args = {});
+  Result call_for(int64_t timeout_ns, const Handle& function, std::vector<Arg> args = {});
   // Starts a goroutine and returns at once; Task::wait() gets its result.
   // An error in it goes to its Task only. Check with Task::valid(): an
   // invalid Task's wait() returns the Misuse that prevented the start.

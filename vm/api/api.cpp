@@ -14,6 +14,10 @@
 #include "weft/weft.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <set>
 #include <cerrno>
 #include <cstdio>
@@ -349,6 +353,40 @@ Result VM::call(const Handle& function, std::vector<Arg> args) {
   HostTask* task = nullptr;
   Result r = impl_->make_task(function, args, &task);
   return r.ok() ? impl_->run_task(task) : r;
+}
+
+// A deadline: the call runs as a goroutine (spawn), and a watchdog thread
+// interrupts the run if it is still waiting when the time is up. A thread
+// per call costs tens of microseconds, noise next to a deadline worth
+// setting; the call-free loop it stops is preempted by signal (Config::
+// async_preempt), which is also what gives the traceback.
+Result VM::call_for(int64_t timeout_ns, const Handle& function, std::vector<Arg> args) {
+  if (impl_ == nullptr) return moved_from();
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::call_for");
+  Task task = spawn(function, std::move(args));
+  if (!task.valid()) return task.wait();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watchdog([&] {
+    std::unique_lock lk(mu);
+    if (cv.wait_for(lk, std::chrono::nanoseconds(std::max<int64_t>(timeout_ns, 0)), [&] { return finished; })) return;
+    lk.unlock();
+    impl_->rt->interrupt("deadline exceeded");
+  });
+  Result r = task.wait();
+  {
+    std::lock_guard lk(mu);
+    finished = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  return r;
+}
+
+Result VM::call_for(int64_t timeout_ns, std::string_view function, std::vector<Arg> args) {
+  Result fn = get(function);
+  return fn.ok() ? call_for(timeout_ns, fn.value, std::move(args)) : fn;
 }
 
 struct Task::Impl {

@@ -242,10 +242,10 @@ void Runtime::stop_scheduler() {
   stop_sched_locked();
 }
 
-void Runtime::interrupt() {
+void Runtime::interrupt(const char* message) {
   sched::Sched* s = live_sched_.load();
   if (s == nullptr) return;
-  sched::report_done(s, sched::Sched::Exit::Error, "interrupted", interrupted_traceback(s));
+  sched::report_done(s, sched::Sched::Exit::Error, message, interrupted_traceback(s));
 }
 
 // Where interrupt() stopped the run: the calling goroutine's own traceback

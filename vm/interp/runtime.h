@@ -136,8 +136,8 @@ class Runtime : public CompileEnv, public gc::Roots {
   // Waits until no goroutine is left (Ok) or every one is asleep (Fatal).
   Status await_all();
   // Ends the current run (every goroutine stops at its next safe-point,
-  // every waiting host gets `interrupted`). Any thread.
-  void interrupt();
+  // every waiting host gets `message`, default `interrupted`). Any thread.
+  void interrupt(const char* message = "interrupted");
   // Stops the scheduler (program end, destruction). Host thread.
   void stop_scheduler();
   // Called by a G's M when a G with g->host finishes (the exited hook,
