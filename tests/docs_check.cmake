@@ -2,13 +2,27 @@
 #
 #   cmake -DCHECK=examples -DVM=build/vm -DSOURCE_DIR=. -DWORK_DIR=DIR -P tests/docs_check.cmake
 #     Every fenced block opened by a line that is exactly ```weft in
-#     docs/*.md is written to WORK_DIR and run with VM (stdin empty,
-#     60 s timeout). It must exit 0. When the next fenced block after it,
-#     with only blank lines in between, is opened by exactly ```output,
-#     the script's stdout must equal that block's text exactly (stderr is
-#     not compared: traces go there). A line `// vm: FLAGS` anywhere in the
-#     block passes FLAGS to the vm before the script. An ```output block
-#     that follows no ```weft block is an error.
+#     docs/*.md is written to WORK_DIR and run with VM from there (stdin
+#     empty, 60 s timeout), in the order of the docs: files a block writes
+#     are there for the blocks after it. It must exit 0. When the next
+#     fenced block after it, with only blank lines in between, is opened
+#     by exactly ```output, the script's stdout must equal that block's
+#     text exactly; a ```stderr block (after the weft block, or after its
+#     output block) is compared with its stderr the same way. Otherwise
+#     stderr is not compared. Lines of the block that start so are
+#     directives:
+#       // vm: FLAGS   passes FLAGS to the vm before the script;
+#       // file: NAME  names the script NAME (a path under WORK_DIR)
+#                      instead of DOC-N.wf: the name a traceback shows;
+#       // module: NAME  saves the block as NAME, like `// file:`, but
+#                      only compiles it (`vm --check`): a module that the
+#                      next blocks import, whose top level runs there;
+#       // exit: N     the block must exit with status N instead of 0.
+#     An ```output or ```stderr block that follows no ```weft block, and
+#     a fence line that only looks like ```weft, ```output or ```stderr
+#     (indented, other case, trailing text), are errors: no example is
+#     skipped without notice. Blocks of any other kind (```sh, a bare
+#     ```) are not run.
 #
 #   cmake -DCHECK=citations -DSOURCE_DIR=. -P tests/docs_check.cmake
 #     Every citation docs/<name>.md#<anchor> in the sources and their
@@ -41,11 +55,51 @@ endif()
 
 # ---- examples ----
 
+# The value of the directive `// KEY: VALUE` in `code`, into `out`
+# ("" when absent; the last one wins).
+function(directive code key out)
+  string(REGEX MATCHALL "(^|\n)// ${key}: [^\n]*" found "${code}")
+  set(v "")
+  foreach(d IN LISTS found)
+    string(REGEX REPLACE "^\n?// ${key}: " "" v "${d}")
+  endforeach()
+  string(STRIP "${v}" v)
+  set(${out} "${v}" PARENT_SCOPE)
+endfunction()
+
 # Runs one block: script text in `code`, expected stdout in `expected`
-# (when has_expected), from doc `doc` at line `at`.
-function(run_block doc at index code has_expected expected)
+# (when has_expected) and expected stderr in `expected_err` (when
+# has_err), from doc `doc` at line `at`.
+function(run_block doc at index code has_expected expected has_err expected_err)
   get_filename_component(stem "${doc}" NAME_WE)
-  set(script "${WORK_DIR}/${stem}-${index}.wf")
+  set(where "docs/${stem}.md:${at}")
+  set(name "${stem}-${index}.wf")
+  directive("${code}" file file_name)
+  directive("${code}" module module_name)
+  set(check_only FALSE)
+  if(NOT module_name STREQUAL "")
+    set(file_name "${module_name}")
+    set(check_only TRUE)
+  endif()
+  if(NOT file_name STREQUAL "")
+    if(file_name MATCHES "^/|(^|/)\\.\\.(/|$)")
+      message("FAIL ${where}: `// file: ${file_name}` must be a relative path without `..`")
+      set(block_failed 1 PARENT_SCOPE)
+      return()
+    endif()
+    set(name "${file_name}")
+  endif()
+  if(check_only AND (has_expected OR has_err))
+    message("FAIL ${where}: a `// module:` block is only compiled: it can have no ```output or ```stderr block")
+    set(block_failed 1 PARENT_SCOPE)
+    return()
+  endif()
+  set(want_rc 0)
+  directive("${code}" exit want_rc)
+  if(want_rc STREQUAL "")
+    set(want_rc 0)
+  endif()
+  set(script "${WORK_DIR}/${name}")
   file(WRITE "${script}" "${code}")
   set(flags "")
   string(REGEX MATCHALL "(^|\n)// vm: [^\n]*" directives "${code}")
@@ -54,31 +108,41 @@ function(run_block doc at index code has_expected expected)
     separate_arguments(more UNIX_COMMAND "${d}")
     list(APPEND flags ${more})
   endforeach()
-  execute_process(COMMAND "${VM}" ${flags} "${stem}-${index}.wf"
+  if(check_only)
+    list(APPEND flags --check)
+  endif()
+  execute_process(COMMAND "${VM}" ${flags} "${name}"
                   WORKING_DIRECTORY "${WORK_DIR}"
                   INPUT_FILE /dev/null
                   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc
                   TIMEOUT 60)
-  set(where "docs/${stem}.md:${at}")
   list(JOIN flags " " shown)
   string(STRIP "vm ${shown}" shown)
+  string(APPEND shown " ${name}")
   set(bad 0)
-  if(NOT rc STREQUAL "0")
-    message("FAIL ${where}: `${shown}` exited with '${rc}'; stderr:\n${err}")
+  if(NOT rc STREQUAL "${want_rc}")
+    message("FAIL ${where}: `${shown}` exited with '${rc}', not ${want_rc}; stderr:\n${err}")
     set(bad 1)
   elseif(has_expected AND NOT out STREQUAL expected)
     message("FAIL ${where}: stdout differs from the ```output block\n--- expected\n${expected}--- got\n${out}---")
+    set(bad 1)
+  elseif(has_err AND NOT err STREQUAL expected_err)
+    message("FAIL ${where}: stderr differs from the ```stderr block\n--- expected\n${expected_err}--- got\n${err}---")
     set(bad 1)
   endif()
   set(block_failed ${bad} PARENT_SCOPE)
 endfunction()
 
-# Runs the weft block waiting in `pending`, if any, without expected
-# output. A macro: it works on check_examples' locals.
+# Runs the weft block waiting in `pending`, if any, with the output and
+# stderr blocks seen after it. A macro: it works on check_examples' locals.
 macro(flush_pending)
   if(NOT pending STREQUAL "")
-    run_block("${doc}" ${pending_at} ${pending_index} "${pending}" FALSE "")
+    run_block("${doc}" ${pending_at} ${pending_index} "${pending}"
+              ${pending_has_out} "${pending_out}" ${pending_has_err} "${pending_err}")
     math(EXPR failed "${failed} + ${block_failed}")
+    if(pending_has_out OR pending_has_err)
+      math(EXPR compared "${compared} + 1")
+    endif()
     set(pending "")
   endif()
 endmacro()
@@ -129,15 +193,20 @@ function(check_examples)
           set(code "")
           math(EXPR index "${index} + 1")
           set(at ${n})
-        elseif(line STREQUAL "```output")
-          if(pending STREQUAL "")
-            message("FAIL docs/${name}:${n}: an ```output block that follows no ```weft block")
+        elseif(line STREQUAL "```output" OR line STREQUAL "```stderr")
+          string(SUBSTRING "${line}" 3 -1 kind)
+          if(pending STREQUAL "" OR pending_has_err OR (kind STREQUAL "output" AND pending_has_out))
+            message("FAIL docs/${name}:${n}: an ```${kind} block that follows no ```weft block (or repeats one)")
             math(EXPR failed "${failed} + 1")
             set(state other)
           else()
-            set(state output)
+            set(state ${kind})
             set(expected "")
           endif()
+        elseif(line MATCHES "^[ \t>]*```+[ \t]*([Ww][Ee][Ff][Tt]|[Oo][Uu][Tt][Pp][Uu][Tt]|[Ss][Tt][Dd][Ee][Rr][Rr])")
+          message("FAIL docs/${name}:${n}: `${line}` is not exactly ```weft, ```output or ```stderr: the block would not be checked")
+          math(EXPR failed "${failed} + 1")
+          flush_pending()  # and stay in text: an indented block's lines are text
         elseif(line MATCHES "^```[A-Za-z0-9_+-]*$")
           flush_pending()
           set(state other)
@@ -150,17 +219,24 @@ function(check_examples)
           set(pending "${code}")
           set(pending_at ${at})
           set(pending_index ${index})
+          set(pending_has_out FALSE)
+          set(pending_out "")
+          set(pending_has_err FALSE)
+          set(pending_err "")
           math(EXPR total "${total} + 1")
         else()
           string(APPEND code "${line}\n")
         endif()
-      elseif(state STREQUAL "output")
+      elseif(state STREQUAL "output" OR state STREQUAL "stderr")
         if(line STREQUAL "```")
+          if(state STREQUAL "output")
+            set(pending_has_out TRUE)
+            set(pending_out "${expected}")
+          else()
+            set(pending_has_err TRUE)
+            set(pending_err "${expected}")
+          endif()
           set(state text)
-          run_block("${doc}" ${pending_at} ${pending_index} "${pending}" TRUE "${expected}")
-          math(EXPR failed "${failed} + ${block_failed}")
-          math(EXPR compared "${compared} + 1")
-          set(pending "")
         else()
           string(APPEND expected "${line}\n")
         endif()

@@ -5,11 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "tests/embed/embed_test.h"
 
@@ -83,6 +88,32 @@ TEST(Lifecycle, HundredCreateDestroyCycles) {
   EXPECT_EQ(count_native_stacks(), 0);
   std::printf("threads %d -> %d, native stacks %d -> %d\n", threads, count_entries("/proc/self/task"), stacks,
               count_native_stacks());
+}
+
+// A goroutine in a blocking native (fs.read opening a FIFO no one writes)
+// when its program ends: the shutdown gives its M up after the grace
+// period, and when the native returns, long after the VM is gone, the M
+// stays out of the scheduler and the destroyed Runtime (it used to crash
+// here, reading the scheduler the shutdown had cleared).
+TEST(Lifecycle, ANativeReturningAfterItsVMIsGoneStaysOut) {
+  char dir[] = "/tmp/weft-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string fifo = std::string(dir) + "/f";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  {
+    weft::VM vm;
+    Result r = vm.run_source("fifo.wf", "let fs = import(\"fs\")\n"
+                                        "go fn() { fs.read(\"" + fifo + "\") }()\n"
+                                        "sleep(20)\n");
+    ASSERT_TRUE(r.ok()) << r.message;
+  }
+  int fd = open(fifo.c_str(), O_WRONLY);  // the abandoned reader's open returns now
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "x", 1), 1);
+  close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // time for its M to come back
+  unlink(fifo.c_str());
+  rmdir(dir);
 }
 
 }  // namespace

@@ -190,7 +190,7 @@ TEST(DeepSource, NestingFarPastTheLimitIsACompileError) {
   }
 }
 
-// A flat chain is not nesting (LANGUAGE.md v2): 200,000 terms compile and run.
+// A flat chain is not nesting (docs/language.md#limits): 200,000 terms compile and run.
 TEST(DeepSource, FlatChainOfAnyLengthRuns) {
   const int n = 200000;
   std::string path = write_script("flat.wf", "let x = 1" + repeat(" + 1", n) + "\nprint(x)\n");

@@ -1,7 +1,7 @@
 // Writes the limit scripts: programs too large to commit (a million
 // globals, 100,000-element literals, 20,000-statement loop bodies) that
-// LANGUAGE.md v2 says must run ("No fixed small limit rejects a valid
-// program"; issue 14). Each is an ordinary script-suite test with `// expect:`
+// docs/language.md#limits says must run (no small fixed limit turns a
+// valid program away; issue 14). Each is an ordinary script-suite test with `// expect:`
 // lines, whose expected values this generator computes itself, and the
 // `limits` test runs them through tests/runner/script_runner.cpp.
 //

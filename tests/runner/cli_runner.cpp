@@ -9,7 +9,8 @@
 // SIGHUP and status 141 when its reader goes; standard input shared by
 // readline and io, and a goroutine blocked on it while others collect; the
 // REPL through a pseudo-terminal (tests/runner/child.h); then
-// `vm --check` on every examples/*.wf, and a real run of each example that
+// `vm --check` on every examples/*.wf, examples/wc.wf on files and stdin
+// (and README.md's copy of it), and a real run of each example that
 // has an EXPECTED_DIR/NAME.out file, compared byte for byte.
 // The last line is `N passed, N failed`.
 #include <signal.h>
@@ -287,8 +288,8 @@ std::string died_by(Child& c, int sig) {
   return "";
 }
 
-// Standard output's buffering and its flush on signals (docs/language.md,
-// "The vm command"): block-buffered into a pipe, yet every line printed
+// Standard output's buffering and its flush on signals
+// (docs/language.md#the-vm-command): block-buffered into a pipe, yet every line printed
 // before SIGTERM, SIGINT or SIGHUP arrives, and the process then dies by
 // that signal. The script says it is ready on stderr (unbuffered) once its
 // 1,000 lines sit in the buffer.
@@ -480,6 +481,39 @@ void repl_checks(Context& cx) {
   });
 }
 
+// examples/wc.wf, the tool README.md shows first: files given as
+// arguments (a missing one reported, status 1), and standard input; and
+// README.md shows the script as it is and the run of its first check.
+void wc_checks(Context& cx, const fs::path& wc) {
+  check(cx, "README.md shows examples/wc.wf", [&] {
+    std::string readme = read_file(wc.parent_path().parent_path() / "README.md");
+    if (!contains(readme, "```\n" + read_file(wc) + "```\n")) return std::string("README.md's copy of examples/wc.wf differs from the file");
+    if (!contains(readme, "$ ./build/vm examples/wc.wf a.txt b.txt\n      2       3       14 a.txt\n"))
+      return std::string("README.md's run of examples/wc.wf is not the one tested here");
+    return std::string();
+  });
+  write_script(cx, "a.txt", "one two\nthree\n");
+  write_script(cx, "b.txt", "x  y\tz");
+  check(cx, "vm examples/wc.wf FILES", [&] {
+    ProcessResult r = vm(cx, {wc.string(), "a.txt", "b.txt"});
+    std::string want = "      2       3       14 a.txt\n"
+                       "      0       3        6 b.txt\n"
+                       "      2       6       20 total\n";
+    if (r.out != want) return "stdout differs:\n--- expected\n" + want + "--- got\n" + r.out;
+    return expect(r, 0, "", "");
+  });
+  check(cx, "vm examples/wc.wf with a missing file", [&] {
+    ProcessResult r = vm(cx, {wc.string(), "a.txt", "none.txt"});
+    return expect(r, 1, "      2       3       14 a.txt\n",
+                  "wc: fs.read: open \"none.txt\": No such file or directory");
+  });
+  check(cx, "vm examples/wc.wf < stdin", [&] {
+    ProcessResult r = vm(cx, {wc.string()}, "a b\nc\n");
+    if (r.out != "      2       3        6\n") return "stdout: '" + r.out + "'";
+    return expect(r, 0, "", "");
+  });
+}
+
 void example_checks(Context& cx) {
   std::vector<fs::path> examples;
   for (const auto& e : fs::directory_iterator(cx.examples))
@@ -493,6 +527,7 @@ void example_checks(Context& cx) {
     check(cx, "vm --check examples/" + name, [&] {
       return expect(vm(cx, {"--check", p.string()}), 0, "", "");
     });
+    if (name == "wc.wf") wc_checks(cx, p);
     fs::path out = cx.expected / (p.stem().string() + ".out");
     if (!fs::exists(out)) continue;
     check(cx, "vm examples/" + name, [&] {

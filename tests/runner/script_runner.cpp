@@ -224,6 +224,17 @@ std::string first_lines(const std::string& text, size_t n) {
   return out;
 }
 
+// A wrong exit status, with what the process wrote to stderr: a status
+// that disagrees with the message printed needs both to be understood.
+std::string wrong_exit(const std::string& want, const ProcessResult& r, double timeout_s) {
+  std::string msg = "expected " + want + ", got " + weft::testing::describe_exit(r, timeout_s);
+  if (r.err.empty()) return msg;
+  constexpr size_t kTail = 600;
+  std::string tail = r.err.size() > kTail ? "..." + r.err.substr(r.err.size() - kTail) : r.err;
+  for (size_t at; (at = tail.find('\n')) != std::string::npos;) tail.replace(at, 1, " | ");
+  return msg + "; stderr: " + tail;
+}
+
 void check_stdout(const Script& s, const ProcessResult& r, Outcome& o) {
   auto got = split_lines(r.out);
   size_t n = std::max(got.size(), s.out.size());
@@ -254,8 +265,7 @@ std::string trim(const std::string& s) {
 void check_traceback(const Script& s, const ProcessResult& r, Outcome& o);
 
 void check_runtime_error(const Script& s, const ProcessResult& r, Outcome& o) {
-  if (r.exit_code != 2) o.failures.push_back("expected exit 2 (runtime error), got " +
-                                             weft::testing::describe_exit(r, s.timeout_s));
+  if (r.exit_code != 2) o.failures.push_back(wrong_exit("exit 2 (runtime error)", r, s.timeout_s));
   auto lines = split_lines(r.err);
   std::string want = "runtime error: " + s.runtime_error;
   if (lines.empty() || lines[0] != want) {
@@ -282,8 +292,7 @@ void check_traceback(const Script& s, const ProcessResult& r, Outcome& o) {
 }
 
 void check_fatal_error(const Script& s, const ProcessResult& r, Outcome& o) {
-  if (r.exit_code != 2) o.failures.push_back("expected exit 2 (fatal error), got " +
-                                             weft::testing::describe_exit(r, s.timeout_s));
+  if (r.exit_code != 2) o.failures.push_back(wrong_exit("exit 2 (fatal error)", r, s.timeout_s));
   auto lines = split_lines(r.err);
   std::string want = "fatal error: " + s.fatal_error;
   if (lines.empty() || lines[0] != want) {
@@ -306,8 +315,7 @@ bool parse_diagnostic(const std::string& file, const std::string& line, CompileE
 }
 
 void check_compile_errors(const Script& s, const ProcessResult& r, Outcome& o) {
-  if (r.exit_code != 1) o.failures.push_back("expected exit 1 (compile error), got " +
-                                             weft::testing::describe_exit(r, s.timeout_s));
+  if (r.exit_code != 1) o.failures.push_back(wrong_exit("exit 1 (compile error)", r, s.timeout_s));
   if (!r.out.empty()) o.failures.push_back("expected no stdout, got " + quote(first_lines(r.out, 3)));
   std::vector<CompileErrorExpect> got;
   std::string file = s.path.filename().string();
@@ -378,8 +386,7 @@ Outcome run_script(const Script& s, const Options& opt) {
     } else if (s.expects_fatal_error) {
       check_fatal_error(s, r, o);
     } else {
-      if (r.exit_code != 0) o.failures.push_back("expected exit 0, got " +
-                                                 weft::testing::describe_exit(r, spec.timeout_s));
+      if (r.exit_code != 0) o.failures.push_back(wrong_exit("exit 0", r, spec.timeout_s));
       if (!r.err.empty()) o.failures.push_back("unexpected stderr: " + quote(first_lines(r.err, 5)));
     }
   }

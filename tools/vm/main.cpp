@@ -1,5 +1,5 @@
 // The `vm` binary: parses the command line and drives the embedding API
-// (docs/language.md, "The vm command"). All logic lives in the library;
+// (docs/language.md#the-vm-command). All logic lives in the library;
 // this file maps options to a Config, chooses where the script comes from
 // (a file, -e, standard input, or the REPL on a terminal: repl.h), and maps
 // results to messages and exit statuses: 0 ok, 1 usage or compile error,

@@ -1,4 +1,4 @@
-// The `vm` REPL (docs/language.md, "The vm command"): `vm` alone on a
+// The `vm` REPL (docs/language.md#the-vm-command): `vm` alone on a
 // terminal.
 //
 // Each entry is compiled as a chunk of its own against the VM's globals

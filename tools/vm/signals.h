@@ -1,4 +1,4 @@
-// The `vm` binary's signals (docs/language.md, "The vm command").
+// The `vm` binary's signals (docs/language.md#the-vm-command).
 //
 // SIGINT, SIGTERM and SIGHUP are blocked in every thread (the mask is set
 // before the VM makes any: threads inherit it) and taken by one thread of

@@ -417,7 +417,7 @@ Status run_ended(sched::Sched* s) {
   return st;
 }
 
-constexpr size_t kDeadlockListed = 10;  // goroutines the deadlock report lists (LANGUAGE.md v2)
+constexpr size_t kDeadlockListed = 10;  // goroutines the deadlock report lists (docs/language.md#deadlock)
 
 // The deadlock report: the message, and in the traceback one line for each
 // of the first kDeadlockListed blocked goroutines (by number), as Go's

@@ -252,9 +252,9 @@ bool format_value(std::string& out, Value v, bool quote_strings, uint64_t max);
 const char* type_name(Value v);
 
 // ---- the size of a builtin's result (vm/interp/alloc.cpp) ----
-// LANGUAGE.md v2's memory rule: a builtin that builds a large result (a
-// string, an array, a native buffer it fills first) checks the size it
-// plans against the heap limit before it allocates, and fails with `out of
+// The memory rule (docs/language.md#output-and-conversion): a builtin
+// that builds a large result (a string, an array, a native buffer it
+// fills first) checks the size it plans against the heap limit before it allocates, and fails with `out of
 // memory` rather than allocate past it. The heap's own check comes too
 // late for them: it runs after a collection, at a safe-point, and a
 // builtin runs none (a 400 MB join would be built whole first). Text

@@ -1,4 +1,4 @@
-// The v2 array helpers (docs/language.md, "Builtins"): insert, remove,
+// The v2 array helpers (docs/language.md#collections): insert, remove,
 // index_of, reverse, copy, extend. Globals, but declared and checked like
 // a module's functions (lib.h), so their errors read
 // `insert: argument 1 must be an array, got int`.

@@ -1,4 +1,4 @@
-// The `fs` module (docs/language.md, "Standard modules"): whole files,
+// The `fs` module (docs/language.md#fs): whole files,
 // open files, and the file system's names.
 //
 // Model. Every call that touches the file system runs its system calls in

@@ -1,5 +1,5 @@
 // File modules: `import("./util")`, WEFT_PATH, the main script's directory
-// (docs/language.md, "Modules"; LANGUAGE.md v2 is the contract).
+// (docs/language.md#modules).
 //
 // Model. A module is loaded once per VM, keyed by its real path. The
 // goroutine that imports it first compiles it against a namespace of its

@@ -1,4 +1,4 @@
-// The io module (docs/language.md, "Standard modules"): writing without a
+// The io module (docs/language.md#io): writing without a
 // newline, standard error, flushing, and reading standard input by bytes.
 // Where the bytes go and come from, and the buffering rules, are
 // vm/lib/stdio.h's: these natives only format and convert.

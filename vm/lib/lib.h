@@ -1,5 +1,4 @@
-// The standard-module registry (docs/language.md, "Standard modules"; the
-// contract is LANGUAGE.md v2's).
+// The standard-module registry (docs/language.md#standard-modules).
 //
 // A module is a file under vm/lib/ that defines a table of functions and a
 // table of constants, and one `const Module` made from them by

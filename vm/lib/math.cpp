@@ -1,4 +1,4 @@
-// The `math` module (docs/language.md, "math"): constants, the C library's
+// The `math` module (docs/language.md#math): constants, the C library's
 // functions on floats, and a random number generator per VM.
 //
 // The generator is xoshiro256** (lib.h, Rng), seeded from getrandom() when

@@ -1,4 +1,4 @@
-// The `os` module (docs/language.md, "Standard modules"): the process's
+// The `os` module (docs/language.md#os): the process's
 // environment, its end, the clock, and running programs.
 //
 // Environment. The runtime is multithreaded and libc's getenv is not safe

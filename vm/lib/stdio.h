@@ -1,5 +1,5 @@
 // Standard input and output for scripts: print, readline and the io module
-// (docs/language.md, "The vm command": buffering, flushing, status 141).
+// (docs/language.md#the-vm-command: buffering, flushing, status 141).
 //
 // Output. The buffer is the C library's own FILE (stdout by default, or the
 // stream a host configured, RuntimeOptions::out): one buffer shared by

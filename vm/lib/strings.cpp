@@ -1,4 +1,4 @@
-// The `strings` module (docs/language.md, "strings"): helpers on byte
+// The `strings` module (docs/language.md#strings): helpers on byte
 // strings, and printf-style formatting (the engine is vm/lib/printf.cpp).
 //
 // Positions (index, last_index) and lengths are bytes. Where a function

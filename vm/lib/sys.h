@@ -2,7 +2,7 @@
 // running a call as a system call, OS errors as runtime errors, writes that
 // survive a vanished reader, and the resources a run leaves behind.
 //
-// Blocking (docs/language.md, "Standard modules": calls that wait on the
+// Blocking (docs/language.md#standard-modules: calls that wait on the
 // OS never stop other goroutines or the collector). Every call that may
 // wait on the OS runs through `blocking(f)`: between sched::entersyscall
 // and exitsyscall, so its P goes to other goroutines (sysmon hands it off

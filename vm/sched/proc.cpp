@@ -33,6 +33,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include <unistd.h>
+
 #include "vm/arch/stack.h"
 #include "vm/core/fatal.h"
 #include "vm/sched/chan.h"
@@ -59,6 +61,24 @@ constexpr auto kStopGrace = std::chrono::milliseconds(200);  // shutdown: time f
 // a detached M then ran on while its Runtime was destroyed.
 constexpr auto kStopGrace = std::chrono::milliseconds(2000);
 #endif
+
+// Shutdown's bound on waiting for an M that should stop but has not: a
+// bug or a machine stalled this long is reported by a leak, not a hang.
+constexpr auto kStopLimit = std::chrono::seconds(30);
+
+// Under s->lock, at shutdown once the grace period is over: whether m's
+// goroutine may never reach a safe-point, so that waiting for m could be
+// forever: it is in a blocking native, or runs Weft code that only
+// asynchronous preemption could stop while that is off. Any other M (idle,
+// scheduling, exiting, or running preemptible code) stops in bounded time.
+// Gives up on an M in a blocking native at once: exitsyscall will see
+// kAbandoned and never return.
+bool may_never_stop(M* m) {
+  uint32_t was = M::kInSyscall;
+  if (m->syscall.compare_exchange_strong(was, M::kAbandoned) || was == M::kAbandoned) return true;
+  G* g = m->curg.load();
+  return g != nullptr && (readgstatus(g) & ~_Gscan) == _Grunning && !async_preempt_enabled();
+}
 
 std::atomic<Sched*> g_current{nullptr};
 
@@ -689,6 +709,7 @@ Parked preemptPark() { return park_common(M::Action::PreemptPark); }
 
 void entersyscall() {
   M* m = getm();
+  m->syscall.store(M::kInSyscall);
   G* g = m->curg.load(std::memory_order_relaxed);
   P* p = m->p;
   Sched* s = current_sched();
@@ -709,6 +730,10 @@ void entersyscall() {
 
 void exitsyscall() {
   M* m = getm();
+  uint32_t was = M::kInSyscall;
+  if (!m->syscall.compare_exchange_strong(was, M::kNotInSyscall)) {
+    for (;;) pause();  // its scheduler was shut down without it (sched_stop): never return
+  }
   G* g = m->curg.load(std::memory_order_relaxed);
   Sched* s = current_sched();
   P* oldp = m->oldp;
@@ -771,16 +796,23 @@ bool sched_stop(Sched* s) {
   while (g_outside_readies.load() != 0) std::this_thread::yield();
   preemptall(s);
   // Wake every idle M (each wake takes one off the list) until all exited.
-  auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+  // After the grace period only Ms that may never stop are given up on
+  // (may_never_stop); one that is merely slow, descheduled on a loaded
+  // machine, is waited for: detached, it would run on while the caller
+  // destroys its Runtime.
+  auto start = std::chrono::steady_clock::now();
   for (;;) {
     mpoke(s);
     preemptall(s);
-    bool all_exited;
+    bool all_exited, give_up;
+    auto waited = std::chrono::steady_clock::now() - start;
     {
       std::lock_guard lk(s->lock);
       all_exited = s->mcount == 0 && s->nhostm.load() == 0;  // host calls hand their Gs over
+      give_up = waited >= kStopGrace;
+      for (M* m : s->allm) give_up = give_up && (m->exited || may_never_stop(m) || waited >= kStopLimit);
     }
-    if (all_exited || std::chrono::steady_clock::now() >= deadline) break;
+    if (all_exited || give_up) break;
     std::unique_lock lk(s->done_mu);
     s->done_cv.wait_for(lk, std::chrono::milliseconds(1));
   }

@@ -343,6 +343,11 @@ struct M {
   const char* preemptoff = nullptr; // non-null: not preemptible, with the reason
   bool spinning = false;            // looking for work
   std::atomic<uint32_t> park{0};    // futex word for notesleep/notewakeup
+  // Between entersyscall and exitsyscall: kInSyscall. The shutdown that
+  // gives up on the M (sched_stop) swaps that for kAbandoned, and then
+  // exitsyscall never returns: its Runtime may be gone.
+  enum : uint32_t { kNotInSyscall, kInSyscall, kAbandoned };
+  std::atomic<uint32_t> syscall{kNotInSyscall};
   // Async preemption (vm/sched/preempt.h).
   // The OS thread id (tgkill); set by the M at start, read by preemptM on
   // any thread (relaxed: 0 means not started, and preemptM then sends no
