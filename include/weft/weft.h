@@ -33,7 +33,9 @@
 // once, except the constructor and destructor (destroy a VM only when no
 // other thread uses it; the destructor waits for blocking natives in
 // progress). Natives must not call VM methods that wait (run, load,
-// wait_all, collect, define): they get Misuse. A native may call(), on its
+// wait_all, collect, define, call_for): they get Misuse. docs/embedding.md
+// has the whole model: threads, lifetimes, what a native may call, and the
+// sandbox (what scripts may reach outside the VM; Config below). A native may call(), on its
 // own VM: it calls back into Weft on its goroutine, as NativeCall::call.
 //
 // How many VMs: any number may exist in a process, but only one at a time

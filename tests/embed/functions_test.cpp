@@ -172,3 +172,27 @@ TEST(HostModules, NoShadowing) {
 }
 
 }  // namespace
+
+namespace {
+
+// Function values made inside natives and dropped by scripts, with a
+// collection at every allocating safe-point: the handle rooting a new
+// value and Native::data (no pointer the collector follows) stay sound.
+TEST(FunctionsGcStress, MadeAndDroppedUnderCollections) {
+  weft::Config c;
+  c.gc_stress = true;
+  weft::VM vm(c);
+  ASSERT_TRUE(vm.define({"make_adder", [](NativeCall& call) -> Arg {
+                           int64_t n = call.int_arg(0);
+                           return call.vm().function({"adder", [n](NativeCall& a) -> Arg { return n + a.int_arg(0); }, 1, 1}).value;
+                         }, 1, 1})
+                  .ok());
+  ASSERT_TRUE(vm.load_file(weft::testing::script("functions.wf")).ok());
+  for (int i = 0; i < 50; i++) {
+    Result r = vm.call("make_and_call", {i});
+    ASSERT_TRUE(r.ok()) << r.message;
+    EXPECT_EQ(r.value.repr(), "[\"function\", " + std::to_string(i + 10) + "]");
+  }
+}
+
+}  // namespace
