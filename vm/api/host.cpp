@@ -36,6 +36,7 @@
 #include "vm/arch/stack.h"
 #include "vm/core/fatal.h"
 #include "vm/api/host.h"
+#include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 
 namespace weft {
@@ -256,7 +257,7 @@ void Runtime::interrupt(const char* message) {
 // hang.
 std::string Runtime::interrupted_traceback(sched::Sched* s) {
   if (sched::G* self = sched::getg()) return self->owner == s ? thread_of(self)->stack_trace() : std::string();
-  if (!opts_.async_preempt) return {};
+  if (!opts_.async_preempt || !sched::async_preempt_enabled()) return {};  // (off in a WEFT_TSAN build)
   sched::G* pick = nullptr;
   {
     std::lock_guard lk(s->allglock);
