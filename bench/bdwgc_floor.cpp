@@ -6,8 +6,9 @@
 // interior pointers, no data segments, collections only when asked, and
 // GC_allow_register_threads() (which also starts bdwgc's parallel markers,
 // as in the VM: without it the floor marks on one thread, about 2x slower
-// on 2 cores). The root is one static word. Prints the median and max of ROUNDS GC_gcollect()
-// wall times, and the median mark phase, in µs.
+// on 2 cores; WEFT_GC_MARKERS sets the count, as for the VM). The root is
+// one static word. Prints the median and max of ROUNDS GC_gcollect() wall
+// times, and the median mark phase, in µs.
 //
 // usage: bdwgc_floor MIB ROUNDS
 #define GC_THREADS 1
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   int mib = std::atoi(argv[1]), rounds = std::max(1, std::atoi(argv[2]));
+  // The VM's marker count (vm/gc/heap.cpp default_markers): WEFT_GC_MARKERS,
+  // else bdwgc's default, the number of CPUs.
+  if (const char* n = std::getenv("WEFT_GC_MARKERS"); n != nullptr && std::atoi(n) > 0)
+    GC_set_markers_count(unsigned(std::atoi(n)));
   GC_set_no_dls(1);
   GC_set_all_interior_pointers(0);
   GC_INIT();

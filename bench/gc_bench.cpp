@@ -5,7 +5,8 @@
 // iteration and reports the counters of bench/gc_probe.h.
 //
 // Filters: --benchmark_filter=Alloc|GCBench|BinaryTrees|LiveHeap. The 1 GiB
-// live heap is registered only with WEFT_BENCH_LARGE=1.
+// live heap is registered only with WEFT_BENCH_LARGE=1. WEFT_GC_MARKERS sets
+// the marker count of the process (and of bdwgc_floor): compare 1 and 2.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -112,6 +113,7 @@ void BM_LiveHeap(benchmark::State& state) {
     state.SkipWithError("bdwgc_floor did not run");
     return;
   }
+  state.counters["markers"] = gc::markers();  // --gc-markers / WEFT_GC_MARKERS, also bdwgc_floor's
   state.counters["pause_min_us"] = ours_min;
   state.counters["bdwgc_pause_p50_us"] = floor_p50;
   state.counters["bdwgc_pause_min_us"] = floor_min;

@@ -254,6 +254,15 @@ class VM {
   std::unique_ptr<Impl> impl_;
 };
 
+// How many threads mark each collection (bdwgc's parallel markers: the
+// collecting thread and n - 1 helpers). Process-wide, and fixed when the
+// first VM is made: set it before. 0 (unset): env WEFT_GC_MARKERS, else
+// the number of CPUs. Returns false, changing nothing, once a VM has been
+// made or for n outside 1..16.
+bool set_gc_markers(int n);
+// The marker count in effect (or, before the first VM, the one it will get).
+int gc_markers();
+
 // "weft 0.1.0"
 const char* version();
 

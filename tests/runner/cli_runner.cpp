@@ -255,6 +255,35 @@ void cli_checks(Context& cx) {
     std::string e = expect(vm(cx, {"--heap-limit", "12Q", "-e", "1"}), 1, "", "invalid --heap-limit value '12Q'");
     return e.empty() ? expect(vm(cx, {"--heap-limit", "0", "-e", "1"}), 1, "", "invalid --heap-limit") : e;
   });
+  // A tree that lives across collections, checked after each: marked
+  // right by one marker and by several (bdwgc's parallel markers).
+  check(cx, "--gc-markers 1 and 4 keep a live tree", [&] {
+    const std::string code =
+        "fn tree(d) { if d == 0 { return nil } return [tree(d - 1), tree(d - 1)] }\n"
+        "fn size(t) { if t == nil { return 0 } return 1 + size(t[0]) + size(t[1]) }\n"
+        "let t = tree(14)\nfor i in 0..5 { let junk = tree(10)\ngc()\n }\nprint(size(t))";
+    for (const char* n : {"1", "4"}) {
+      ProcessResult r = vm(cx, {"--gc-markers", n, "-e", code});
+      if (std::string e = expect(r, 0, "16383\n", ""); !e.empty()) return std::string("markers ") + n + ": " + e;
+    }
+    return std::string();
+  });
+  check(cx, "--gc-markers: bad values", [&] {
+    for (const char* bad : {"0", "17", "x", ""}) {
+      std::string e = expect(vm(cx, {"--gc-markers", bad, "-e", "1"}), 1, "",
+                             std::string("invalid --gc-markers value '") + bad + "'");
+      if (!e.empty()) return e;
+    }
+    return std::string();
+  });
+  check(cx, "WEFT_GC_MARKERS: a bad value is reported and ignored", [&] {
+    weft::testing::ProcessSpec spec;
+    spec.argv = {cx.vm, "-e", "gc()\nprint(1)"};
+    spec.cwd = cx.tmp.string();
+    spec.env = {"WEFT_GC_MARKERS=lots"};
+    spec.timeout_s = 20;
+    return expect(weft::testing::run_process(spec), 0, "1\n", "ignoring WEFT_GC_MARKERS='lots'");
+  });
   check(cx, "--gc-stress", [&] {
     ProcessResult r = vm(cx, {"--gc-stress", "-e", "let a = []\nfor i in 0..100 { push(a, [i]) }\n"
                                                    "print(len(a), a[99][0])"});
@@ -396,7 +425,7 @@ void stdin_checks(Context& cx) {
   });
   check(cx, "--help lists every option", [&] {
     ProcessResult r = vm(cx, {"--help"});
-    for (const char* opt : {"-e CODE", "--check", "--disasm", "--gc-percent", "--gc-stress", "--procs",
+    for (const char* opt : {"-e CODE", "--check", "--disasm", "--gc-percent", "--gc-stress", "--gc-markers", "--procs",
                             "--heap-limit", "--gc-verify", "--no-async-preempt", "--preempt-stress",
                             "--trace=gc", "--trace=sched", "--version", "--help", "  -  "})
       if (!contains(r.out, opt)) return std::string("no '") + opt + "' in --help";

@@ -115,6 +115,9 @@ struct Options {
   double rss_scale = 1.0;
   bool tsan = false;
   bool emulated = false;
+  // --shard=K/N: only the scripts whose index in sorted order is K mod N,
+  // so that N stress modes together run every script once (tests/CMakeLists.txt).
+  int shard = 0, shards = 1;
 };
 
 // The text after `key` in `line`, if the directive is there.
@@ -401,7 +404,8 @@ Outcome run_script(const Script& s, const Options& opt) {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--rss-scale=X] [--tsan] [--emulated] "
+               "usage: script_runner [--vm-flag=FLAG]... [--jobs=N] [--timeout-scale=X]... [--rss-scale=X] [--shard=K/N] [--tsan] "
+               "[--emulated] "
                "VM SCRIPTS_DIR [FILTER]\n");
   std::exit(2);
 }
@@ -415,7 +419,11 @@ Options parse_options(int argc, char** argv) {
     else if (a.rfind("--jobs=", 0) == 0) opt.jobs = std::max(1, std::atoi(a.c_str() + 7));
     else if (a.rfind("--timeout-scale=", 0) == 0) opt.timeout_scale *= std::atof(a.c_str() + 16);
     else if (a.rfind("--rss-scale=", 0) == 0) opt.rss_scale *= std::atof(a.c_str() + 12);
-    else if (a == "--tsan") opt.tsan = true;
+    else if (a.rfind("--shard=", 0) == 0) {
+      if (std::sscanf(a.c_str() + 8, "%d/%d", &opt.shard, &opt.shards) != 2 || opt.shards < 1 || opt.shard < 0 ||
+          opt.shard >= opt.shards)
+        usage();
+    } else if (a == "--tsan") opt.tsan = true;
     else if (a == "--emulated") opt.emulated = true;
     else if (a.rfind("--", 0) == 0) usage();
     else pos.push_back(a);
@@ -441,7 +449,8 @@ std::vector<Script> find_scripts(const Options& opt) {
   }
   std::sort(paths.begin(), paths.end());
   std::vector<Script> scripts;
-  for (const fs::path& p : paths) scripts.push_back(load(p, opt.dir));
+  for (size_t i = 0; i < paths.size(); i++)
+    if (int(i % size_t(opt.shards)) == opt.shard) scripts.push_back(load(paths[i], opt.dir));
   return scripts;
 }
 

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,6 +110,66 @@ TEST(Heap, MapWritersAndReadersRace) {
   for (int64_t e = map_next(m, 0); e >= 0; e = map_next(m, e + 1)) live++;
   EXPECT_EQ(live, int64_t(m->count));
   EXPECT_LE(m->count, 64u);
+}
+
+// The marker count (vm/gc/heap.h set_markers) is fixed when bdwgc is set
+// up, once per process: each case sets it in a child process of its own
+// (a "threadsafe" death test re-executes the binary, so bdwgc is fresh
+// there; ctest runs each case alone, so a "fast" fork is fresh too).
+#ifdef WEFT_TESTS_EMULATED
+constexpr const char* kDeathTestStyle = "fast";
+#else
+constexpr const char* kDeathTestStyle = "threadsafe";
+#endif
+
+// bdwgc's helper markers (named GC-marker-N by Debian's build).
+size_t marker_threads() {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    n += name.rfind("GC-marker", 0) == 0 ? 1 : 0;
+  }
+  return n;
+}
+
+// Sets n markers, then collects: the global's string survives (its weak
+// reference stays set), bdwgc started n - 1 helper markers, and a second
+// set_markers is refused.
+[[noreturn]] void markers_child(int n) {
+  bool taken = gc::set_markers(n);
+  Runtime rt;
+  int kept = rt.define_global("kept");
+  int weak = rt.define_global("weak");
+  Value target = str(rt, "kept alive");
+  rt.globals[size_t(kept)] = target;
+  rt.globals[size_t(weak)] = Value::object(rt.new_weakref(target));
+  rt.heap().collect();
+  size_t started = marker_threads();
+  auto* w = static_cast<WeakRef*>(rt.globals[size_t(weak)].as_obj());
+  bool marked = rt.heap().reveal_weak(&w->hidden) != nullptr;
+  bool late = gc::set_markers(n == 1 ? 2 : 1);  // bdwgc is set up: refused
+  std::fprintf(stderr, "taken %d, helper markers %zu, marked %d, late %d, markers() %d\n", taken, started, marked,
+               late, gc::markers());
+  std::exit(taken && started == size_t(n - 1) && marked && !late && gc::markers() == n ? 0 : 1);
+}
+
+TEST(HeapMarkers, OneMarkerStartsNoHelper) {
+  GTEST_FLAG_SET(death_test_style, kDeathTestStyle);
+  EXPECT_EXIT(markers_child(1), testing::ExitedWithCode(0), "");
+}
+
+TEST(HeapMarkers, ThreeMarkersStartTwoHelpers) {
+  GTEST_FLAG_SET(death_test_style, kDeathTestStyle);
+  EXPECT_EXIT(markers_child(3), testing::ExitedWithCode(0), "");
+}
+
+TEST(HeapMarkers, OutOfRangeCountsAreRefused) {
+  EXPECT_FALSE(gc::set_markers(0));
+  EXPECT_FALSE(gc::set_markers(gc::kMaxMarkers + 1));
+  EXPECT_GE(gc::markers(), 1);
+  EXPECT_LE(gc::markers(), gc::kMaxMarkers);
 }
 
 }  // namespace

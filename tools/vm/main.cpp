@@ -52,6 +52,8 @@ constexpr const char* kUsage =
     "                    not below 16 MiB * N/100 (default 100, like GOGC;\n"
     "                    'off' disables the pacer)\n"
     "  --gc-stress       collect at every safe-point that allocates\n"
+    "  --gc-markers N    mark each collection on N threads, 1 to 16 (default:\n"
+    "                    env WEFT_GC_MARKERS, else the number of CPUs)\n"
     "  --procs N         run Weft code on up to N OS threads at once\n"
     "                    (default: env WEFT_PROCS, else the number of CPUs)\n"
     "  --heap-limit N    at most N bytes (K, M, G: KiB, MiB, GiB) of live data; a\n"
@@ -76,6 +78,7 @@ struct Options {
   weft::Config config;
   Source source = Source::File;
   std::string script;  // a path, or the code of -e
+  int gc_markers = 0;  // --gc-markers; 0: weft's default (process-wide, so not in Config)
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -123,6 +126,15 @@ uint64_t parse_heap_limit(const std::string& s) {
   if (s.empty() || s[0] == '-' || *end != '\0' || errno != 0 || v == 0 || v > (1ull << 50) >> shift)
     usage_error("invalid --heap-limit value '" + s + "', expected a size such as 65536, 512K, 64M or 2G");
   return uint64_t(v) << shift;
+}
+
+int parse_gc_markers(const std::string& s) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || v < 1 || v > 16)
+    usage_error("invalid --gc-markers value '" + s + "', expected an integer from 1 to 16");
+  return int(v);
 }
 
 int parse_procs(const std::string& s) {
@@ -186,6 +198,8 @@ Options parse(int argc, char** argv) {
         else usage_error("unknown trace '" + what + "', expected gc or sched");
         at = comma + 1;
       }
+    } else if (has_option(arg, "--gc-markers")) {
+      o.gc_markers = parse_gc_markers(option_value(argc, argv, i, arg, "--gc-markers"));
     } else if (has_option(arg, "--procs")) {
       o.config.procs = parse_procs(option_value(argc, argv, i, arg, "--procs"));
     } else if (arg == "-e") {
@@ -295,6 +309,7 @@ int report(const weft::Result& r) {
 int main(int argc, char** argv) {
   weft::tool::install_signals();  // first: every thread inherits its mask
   Options o = parse(argc, argv);
+  if (o.gc_markers != 0) (void)weft::set_gc_markers(o.gc_markers);  // before the VM: always taken
   static char stdout_buffer[kStdoutBuffer];  // glibc ignores the size unless given the buffer
   if (isatty(1) != 1) setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
   std::string code;

@@ -622,6 +622,10 @@ void VM::on_gc(std::function<void(const GcCycle&)> callback) {
   impl_->gc_callback = std::move(cb);
 }
 
+bool set_gc_markers(int n) { return gc::set_markers(n); }
+
+int gc_markers() { return gc::markers(); }
+
 const char* version() { return "weft " WEFT_VERSION; }
 
 }  // namespace weft

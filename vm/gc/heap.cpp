@@ -57,6 +57,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -175,7 +176,28 @@ class CollectorThread {
 
 CollectorThread* g_collector;  // set once by init_bdwgc
 
+// The marker count (set_markers): chosen until bdwgc is set up, then fixed.
+// A plain leaf lock: held for a few loads and stores, or for bdwgc's set-up.
+std::mutex g_markers_mu;
+int g_markers = 0;       // 0: default_markers(); under g_markers_mu
+bool g_set_up = false;   // bdwgc is set up and g_markers is in effect; under g_markers_mu
+
+// Parallel markers (GC_set_markers_count before GC_INIT; GC_INIT starts no
+// thread, GC_allow_register_threads starts the helpers). Verified with
+// Debian's 8.2.2: they only drain the mark stack our push callback fills on
+// the collector thread (GC_push_roots runs on the collecting thread only,
+// and push_all_roots replaced the stack scan), they block every signal but
+// bdwgc's own (so never take our preemption signal), and they are not
+// registered threads, so they cost a collection nothing when idle.
+void set_up_markers() {
+  std::lock_guard lock(g_markers_mu);
+  if (g_markers == 0) g_markers = default_markers();
+  GC_set_markers_count(unsigned(g_markers));
+  g_set_up = true;
+}
+
 void init_bdwgc(GC_push_other_roots_proc push) {
+  set_up_markers();
   GC_set_no_dls(1);
   GC_set_all_interior_pointers(0);
   GC_INIT();
@@ -214,6 +236,36 @@ void* read_link(void* link) { return reinterpret_cast<void*>(*static_cast<const 
 double mib(uint64_t b) { return double(b) / (1024.0 * 1024.0); }
 
 }  // namespace
+
+bool set_markers(int n) {
+  if (n < 1 || n > kMaxMarkers) return false;
+  std::lock_guard lock(g_markers_mu);
+  if (g_set_up) return false;
+  g_markers = n;
+  return true;
+}
+
+int markers() {
+  std::lock_guard lock(g_markers_mu);
+  if (!g_set_up) return g_markers != 0 ? g_markers : default_markers();
+  return GC_get_parallel() != 0 ? g_markers : 1;
+}
+
+int default_markers() {
+  if (const char* env = std::getenv("WEFT_GC_MARKERS")) {
+    char* end = nullptr;
+    errno = 0;
+    long n = std::strtol(env, &end, 10);
+    if (*env != '\0' && *end == '\0' && errno == 0 && n >= 1 && n <= kMaxMarkers) return int(n);
+    static std::once_flag warned;
+    std::call_once(warned, [env] {
+      std::fprintf(stderr, "weft: ignoring WEFT_GC_MARKERS='%s' (expected an integer from 1 to %d)\n", env,
+                   kMaxMarkers);
+    });
+  }
+  unsigned cpus = std::thread::hardware_concurrency();
+  return cpus == 0 ? 1 : int(std::min<unsigned>(cpus, kMaxMarkers));
+}
 
 Heap::Heap(Roots* roots, int gc_percent) : roots_(roots), gc_percent_(gc_percent) {
   std::call_once(g_init_once, init_bdwgc, &Heap::push_all_roots);
@@ -287,20 +339,35 @@ Cache* Heap::current_cache() {
   return adopt_cache(m->p);
 }
 
+// The collection request, if any, waits until caches_mu_ is released: the
+// collector's mailbox ranks before the caches (vm/core/lockrank.h).
 void* Heap::alloc_shared(size_t granules, bool atomic) {
-  std::lock_guard lock(caches_mu_);
-  shared_->unreported += granules * kGranule;
-  if (gc_stress_) request();
-  if (void* p = pop_free(shared_, granules, atomic)) return p;
-  return alloc_slow(shared_, granules, atomic);
+  bool ask = gc_stress_;
+  void* p;
+  {
+    std::lock_guard lock(caches_mu_);
+    shared_->unreported += granules * kGranule;
+    p = pop_free(shared_, granules, atomic);
+    if (p == nullptr) {
+      ask = report(shared_) || ask;
+      p = take(shared_, granules, atomic);
+    }
+  }
+  if (ask) request();
+  return p;
 }
 
 // Reports the cache's count to the pacer, then refills or allocates large.
 void* Heap::alloc_slow(Cache* c, size_t granules, bool atomic) {
-  report(c);
+  if (report(c)) request();
+  return take(c, granules, atomic);
+}
+
+// A refill of c's list, or a large object (normal-kind memory comes
+// cleared from bdwgc).
+void* Heap::take(Cache* c, size_t granules, bool atomic) {
   if (granules <= size_t(kClasses)) return refill(c, granules, atomic);
   return GC_generic_malloc(granules * kGranule, atomic ? GC_I_PTRFREE : GC_I_NORMAL);
-  // (normal-kind memory comes cleared from bdwgc)
 }
 
 // Takes a fresh list from bdwgc (normal-kind objects arrive cleared except
@@ -315,9 +382,9 @@ void* Heap::refill(Cache* c, size_t granules, bool atomic) {
   return list;
 }
 
-// Adds the cache's unreported bytes to the heap's counters; posts a
-// collection request when they cross the pacer's trigger.
-void Heap::report(Cache* c) {
+// Adds the cache's unreported bytes to the heap's counters; true when they
+// cross the pacer's trigger, for the caller to request() a collection.
+bool Heap::report(Cache* c) {
   uint64_t bytes = c->unreported;
   c->unreported = 0;
   total_allocated_.fetch_add(bytes, std::memory_order_relaxed);
@@ -327,8 +394,8 @@ void Heap::report(Cache* c) {
     std::lock_guard lock(stats_mu_);
     live = stats_.live_bytes;
   }
-  if (live + allocated >= trigger_.load(std::memory_order_relaxed)) request();
   if (out_of_memory_.load(std::memory_order_relaxed)) poison_current();  // it raises at its next safe-point
+  return live + allocated >= trigger_.load(std::memory_order_relaxed);
 }
 
 // With goroutines running, the collector is poked (again, while a request

@@ -154,6 +154,23 @@ struct Cache {
   const void* owner = nullptr;  // the Heap: a P of another Runtime's heap is not ours
 };
 
+// bdwgc's parallel markers: the threads that mark a collection (the
+// collector thread and markers - 1 helpers bdwgc starts). Process-wide and
+// fixed when bdwgc is set up (the first Heap), so set_markers() works only
+// before: false after, or for n outside 1..kMaxMarkers. Unset, the count is
+// env WEFT_GC_MARKERS, else the number of CPUs (default_markers). bdwgc's
+// own GC_MARKERS, when set, overrides both (bdwgc reads it at set-up).
+// Any thread.
+constexpr int kMaxMarkers = 16;  // bdwgc 8.2's MAX_MARKERS
+bool set_markers(int n);
+// The count in effect once bdwgc is set up (1 when bdwgc refused parallel
+// marking), else the count it will get.
+int markers();
+// WEFT_GC_MARKERS if it holds a count in 1..kMaxMarkers, else the number of
+// CPUs (at most kMaxMarkers). A malformed WEFT_GC_MARKERS is reported once
+// on stderr and ignored.
+int default_markers();
+
 // --gc-verify's walk (vm/gc/verify.cpp): fatal if an object reachable from
 // these runtimes' roots is not marked. Collector thread, world stopped,
 // bdwgc's lock held, between its mark and reclaim phases. Returns the
@@ -234,9 +251,10 @@ class Heap {
   Cache* current_cache();        // the running M's P's cache (made on first use); nullptr without a P
   Cache* adopt_cache(sched::P* p);  // gives p a cache of this heap
   void* alloc_slow(Cache* c, size_t granules, bool atomic);
+  void* take(Cache* c, size_t granules, bool atomic);
   void* alloc_shared(size_t granules, bool atomic);
   void* refill(Cache* c, size_t granules, bool atomic);
-  void report(Cache* c);
+  bool report(Cache* c);
   void stress_request();         // gc_stress: request and poison the running G's guard
   void poison_current();         // the running goroutine's guard (or the host thread's)
   void flush_caches();           // world stopped

@@ -1491,8 +1491,20 @@ Value execute_goroutine(Thread* t) {
 }
 
 Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
-  std::vector<Value> copy{fn};  // the callee first (Native), then the arguments
-  copy.insert(copy.end(), args, args + nargs);  // args may point into the VM stack
+  // The callee first (Native), then the arguments: args may point into the
+  // VM stack, which the call may grow. On this C++ stack when they fit: a
+  // goroutine parked inside the call and abandoned at shutdown then leaks
+  // no allocation.
+  constexpr int kInline = 8;
+  Value inline_copy[kInline];
+  std::vector<Value> heap_copy;
+  Value* copy = inline_copy;
+  if (nargs + 1 > kInline) {
+    heap_copy.resize(size_t(nargs) + 1);
+    copy = heap_copy.data();
+  }
+  copy[0] = fn;
+  std::copy(args, args + nargs, copy + 1);
   if (t->depth >= kMaxNesting) {
     t->raise("stack overflow");
     return Value::empty();
@@ -1504,7 +1516,7 @@ Value Runtime::call(Thread* t, Value fn, const Value* args, int nargs) {
       return Value::empty();
     }
     t->depth++;  // counts as an activation: a park inside keeps the stack
-    Value r = n->fn(t, copy.data() + 1, nargs);
+    Value r = n->fn(t, copy + 1, nargs);
     t->depth--;
     return r;
   }

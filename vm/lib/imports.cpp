@@ -55,10 +55,14 @@ namespace {
 namespace fsys = std::filesystem;
 
 // A module some goroutine is loading.
+// Its loader's strings live here, not on the loader's stack: a goroutine
+// parked in the module's top level may be abandoned at shutdown, and what
+// FileModules owns is freed with the Runtime.
 struct Loading {
   std::string display;                // its path as messages show it
   sched::GoroutineVM* owner;          // the loading goroutine's VM state
   std::vector<sched::G*> waiters;     // goroutines parked until it is done
+  std::vector<std::string> names;     // its top-level names, in source order (the loader's)
 };
 
 // A goroutine's part in the wait-for graph.
@@ -236,8 +240,8 @@ void finish(FileModules& fm, sched::GoroutineVM* me, const std::string& key, int
     std::lock_guard lk(fm.mu);
     auto it = fm.loading.find(key);
     waiters = std::move(it->second.waiters);
-    fm.loading.erase(it);
     if (slot >= 0) fm.loaded.emplace(key, slot);
+    fm.loading.erase(it);  // last: `key` may be its own
     fm.importers.at(me).stack.pop_back();
     for (sched::G* w : waiters) fm.importers.at(w->vm).waiting_for.clear();
     for (sched::G* w : waiters) forget_if_idle(fm, w->vm);
@@ -261,27 +265,36 @@ bool read_file(const std::string& path, std::string* out) {
   return ok;
 }
 
-// Compiles and runs the module at `path` as `key`'s loader; its exports'
-// hidden slot, or -1 with the error raised.
-int load(Thread* t, FileModules& fm, const std::string& key, const std::string& display, uint32_t ns) {
-  Runtime& rt = *t->rt;
+// The compiled top level of the module at `key`, its names in m.names; or
+// nullptr with the error raised. Its allocations are gone when it returns.
+Proto* compile_module(Thread* t, const std::string& key, Loading& m, uint32_t ns) {
   std::string source;
   if (!read_file(key, &source)) {
-    t->raise("import: cannot read \"%s\": %s", display.c_str(), std::strerror(errno ? errno : EIO));
-    return -1;
+    t->raise("import: cannot read \"%s\": %s", m.display.c_str(), std::strerror(errno ? errno : EIO));
+    return nullptr;
   }
-  ModuleEnv env(rt, ns);
+  ModuleEnv env(*t->rt, ns);
   std::vector<lang::Diagnostic> errors;
-  Proto* main = lang::compile(env, display, source, errors);
+  Proto* main = lang::compile(env, m.display, source, errors);
   if (main == nullptr) {
     const lang::Diagnostic& d = errors.front();
-    t->raise("%s:%d:%d: error: %s", display.c_str(), d.line, d.col, d.message.c_str());
-    return -1;
+    t->raise("%s:%d:%d: error: %s", m.display.c_str(), d.line, d.col, d.message.c_str());
+    return nullptr;
   }
-  for (const std::string& name : env.names()) rt.globals[size_t(rt.globals.define(name, ns))] = Value::nil();
+  m.names = env.names();
+  return main;
+}
+
+// Compiles and runs the module at `key` (m: its entry in fm.loading) as its
+// loader; its exports' hidden slot, or -1 with the error raised.
+int load(Thread* t, const std::string& key, Loading& m, uint32_t ns) {
+  Runtime& rt = *t->rt;
+  Proto* main = compile_module(t, key, m, ns);
+  if (main == nullptr) return -1;
+  for (const std::string& name : m.names) rt.globals[size_t(rt.globals.define(name, ns))] = Value::nil();
   if (rt.call(t, obj(rt.new_closure(main)), nullptr, 0).is_empty()) return -1;
-  Map* exports = rt.new_map(uint32_t(env.names().size()));
-  for (const std::string& name : env.names()) {
+  Map* exports = rt.new_map(uint32_t(m.names.size()));
+  for (const std::string& name : m.names) {
     if (name.starts_with('_')) continue;
     map_set(rt.heap(), exports, str(rt, name), rt.globals[size_t(rt.globals.define(name, ns))]);
   }
@@ -291,36 +304,41 @@ int load(Thread* t, FileModules& fm, const std::string& key, const std::string& 
     return -1;
   }
   rt.globals[size_t(slot)] = obj(exports);
-  (void)fm;
   return slot;
+}
+
+// The module file `spec` names: its path as messages show it and its key
+// (the real path); false with the error raised.
+bool locate(Thread* t, std::string_view spec, std::string* display, std::string* key) {
+  std::string name(spec);
+  std::vector<std::string> tried = candidates(t, name);
+  for (const std::string& c : tried) {
+    if (is_file(c)) {
+      *display = c;
+      break;
+    }
+  }
+  if (display->empty()) {
+    std::string searched = is_path(name) ? "" : "standard modules";
+    for (const std::string& c : tried) searched += (searched.empty() ? "" : ", ") + c;
+    t->raise("import: no module \"%s\" (searched: %s)", name.c_str(), searched.c_str());
+    return false;
+  }
+  char* real = realpath(display->c_str(), nullptr);
+  *key = real ? real : *display;
+  std::free(real);
+  if (!inside_import_dir(t->rt->options(), *key)) {
+    t->raise("import: \"%s\" is outside this VM's module directory", display->c_str());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
 
 Value import_file(Thread* t, FileModules& fm, std::string_view spec) {
-  std::string name(spec);
-  std::vector<std::string> tried = candidates(t, name);
-  std::string display;
-  for (const std::string& c : tried) {
-    if (is_file(c)) {
-      display = c;
-      break;
-    }
-  }
-  if (display.empty()) {
-    std::string searched = is_path(name) ? "" : "standard modules";
-    for (const std::string& c : tried) searched += (searched.empty() ? "" : ", ") + c;
-    t->raise("import: no module \"%s\" (searched: %s)", name.c_str(), searched.c_str());
-    return Value::empty();
-  }
-  char* real = realpath(display.c_str(), nullptr);
-  std::string key = real ? real : display;
-  std::free(real);
-  if (!inside_import_dir(t->rt->options(), key)) {
-    t->raise("import: \"%s\" is outside this VM's module directory", display.c_str());
-    return Value::empty();
-  }
-
+  std::string display, key;
+  if (!locate(t, spec, &display, &key)) return Value::empty();
   Runtime& rt = *t->rt;
   sched::GoroutineVM* me = t;
   for (;;) {
@@ -328,14 +346,17 @@ Value import_file(Thread* t, FileModules& fm, std::string_view spec) {
     if (auto it = fm.loaded.find(key); it != fm.loaded.end()) return rt.globals[size_t(it->second)];
     auto it = fm.loading.find(key);
     if (it == fm.loading.end()) {
-      fm.loading.emplace(key, Loading{display, me, {}});
-      fm.importers[me].stack.push_back(key);
-      auto [ns, fresh] = fm.ns.try_emplace(key, fm.next_ns);
+      // From here FileModules owns the names (Loading): my locals are empty.
+      it = fm.loading.emplace(std::move(key), Loading{std::move(display), me, {}, {}}).first;
+      const std::string& k = it->first;  // both valid until finish erases the entry
+      Loading& m = it->second;           // (a rehash moves no element)
+      fm.importers[me].stack.push_back(k);
+      auto [ns, fresh] = fm.ns.try_emplace(k, fm.next_ns);
       if (fresh) fm.next_ns++;
       uint32_t module_ns = ns->second;
       lk.unlock();
-      int slot = load(t, fm, key, display, module_ns);
-      finish(fm, me, key, slot);
+      int slot = load(t, k, m, module_ns);
+      finish(fm, me, k, slot);
       return slot < 0 ? Value::empty() : rt.globals[size_t(slot)];
     }
     std::string chain;
