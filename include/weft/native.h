@@ -25,6 +25,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -69,6 +70,16 @@ class NativeCall {
 };
 
 using NativeFunction = std::function<Arg(NativeCall&)>;
+
+// A NativeFunction from a callable that cannot be copied (one that owns a
+// std::unique_ptr, say): std::function needs copies, so f moves into
+// shared storage that every copy of the result calls. Called on whichever
+// thread runs the native; f synchronizes its own state.
+template <class F>
+NativeFunction move_only_native(F f) {
+  auto shared = std::make_shared<F>(std::move(f));
+  return [shared](NativeCall& call) -> Arg { return (*shared)(call); };
+}
 
 struct NativeDef {
   std::string name;

@@ -11,17 +11,26 @@
 //
 // Into Weft: an Arg, plain C++ data (nil, bool, int, float, string, array,
 // map, or a Handle) that the VM turns into Weft values when a call starts.
-// Ints, floats and strings convert implicitly: vm.call("f", {1, 2.5, "x"}).
+// Converts implicitly from: bool; every integer type (size_t too; an
+// unsigned value past INT64_MAX wraps, as a cast to int64_t); float and
+// double; const char*, std::string, std::string_view; std::nullptr_t and
+// std::nullopt (nil); std::optional<T> (nil when empty); std::vector<T>
+// (an array); std::map and std::unordered_map with std::string keys (a
+// map; std::map's order is kept); a Handle; and nestings of these:
+// vm.call("f", {1, 2.5, "x", std::vector<int>{1, 2}}). Other pointers do
+// not convert (no silent pointer-to-bool).
 //
 // Result: what every request returns. No C++ exception crosses the API.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -75,22 +84,59 @@ class Arg {
  public:
   Arg() = default;  // nil
   Arg(std::nullptr_t) {}
+  Arg(std::nullopt_t) {}
   Arg(bool b) : kind_(Kind::Bool), i_(b) {}
+  Arg(char i) : kind_(Kind::Int), i_(i) {}
+  Arg(signed char i) : kind_(Kind::Int), i_(i) {}
+  Arg(unsigned char i) : kind_(Kind::Int), i_(i) {}
+  Arg(short i) : kind_(Kind::Int), i_(i) {}
+  Arg(unsigned short i) : kind_(Kind::Int), i_(i) {}
   Arg(int i) : kind_(Kind::Int), i_(i) {}
   Arg(long i) : kind_(Kind::Int), i_(i) {}
   Arg(long long i) : kind_(Kind::Int), i_(i) {}
   Arg(unsigned i) : kind_(Kind::Int), i_(i) {}
+  Arg(unsigned long i) : kind_(Kind::Int), i_(int64_t(i)) {}
+  Arg(unsigned long long i) : kind_(Kind::Int), i_(int64_t(i)) {}
+  Arg(float d) : kind_(Kind::Float), d_(d) {}
   Arg(double d) : kind_(Kind::Float), d_(d) {}
-  Arg(const char* s) : kind_(Kind::String), s_(s) {}
+  Arg(const char* s) : kind_(Kind::String), s_(s != nullptr ? s : "") {}
+  Arg(char* s) : Arg(static_cast<const char*>(s)) {}
   Arg(std::string s) : kind_(Kind::String), s_(std::move(s)) {}
   Arg(std::string_view s) : kind_(Kind::String), s_(s) {}
   Arg(Handle h) : kind_(Kind::Handle), h_(std::move(h)) {}
+  template <class T>
+  Arg(T*) = delete;  // a pointer is no value: no silent pointer-to-bool
+  template <class T>
+  Arg(const std::optional<T>& o) {
+    if (o) *this = Arg(*o);
+  }
+  template <class T>
+  Arg(const std::vector<T>& items) : kind_(Kind::Array) {
+    items_.reserve(items.size());
+    for (const auto& x : items) items_.push_back(Arg(x));
+  }
+  template <class T, class C, class A>
+  Arg(const std::map<std::string, T, C, A>& entries) : kind_(Kind::Map) {
+    add_entries(entries);
+  }
+  template <class T, class H, class E, class A>
+  Arg(const std::unordered_map<std::string, T, H, E, A>& entries) : kind_(Kind::Map) {
+    add_entries(entries);
+  }
   static Arg array(std::vector<Arg> items);
   static Arg map(std::vector<std::pair<Arg, Arg>> entries);  // keys: strings, ints or bools
 
  private:
   friend struct detail::Access;
   enum class Kind : uint8_t { Nil, Bool, Int, Float, String, Array, Map, Handle };
+  template <class M>
+  void add_entries(const M& entries) {
+    items_.reserve(2 * entries.size());
+    for (const auto& [k, v] : entries) {
+      items_.push_back(Arg(k));
+      items_.push_back(Arg(v));
+    }
+  }
   Kind kind_ = Kind::Nil;
   int64_t i_ = 0;           // Bool, Int
   double d_ = 0;            // Float
@@ -108,11 +154,18 @@ struct Result {
                // traceback: "  goroutine N [chan receive]: at NAME (file.wf:LINE)" lines
     Misuse,    // the request cannot be honoured (see the message): a host error, not the script's
     Io,        // a file cannot be read; message says why
+    Exit,      // the script called os.exit(code) (a VM whose os.exit ends the run, not the
+               // process: Config::exit_ends_process false): exit_code is code & 0xff,
+               // message "os.exit(CODE)", traceback where it was called
   } kind = Ok;
   std::string message;
   std::string traceback;
+  int exit_code = 0;  // valid iff kind == Exit
   Handle value;  // what a call, get or load returned (nil otherwise)
   bool ok() const { return kind == Ok; }
 };
+
+// "ok", "compile error", "runtime error", "deadlock", "misuse", "i/o error", "exit".
+const char* to_string(Result::Kind kind);
 
 }  // namespace weft

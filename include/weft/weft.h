@@ -33,7 +33,9 @@
 // once, except the constructor and destructor (destroy a VM only when no
 // other thread uses it; the destructor waits for blocking natives in
 // progress). Natives must not call VM methods that wait (run, load,
-// wait_all, collect, define): they get Misuse. A native may call(), on its
+// wait_all, collect, define, call_for): they get Misuse. docs/embedding.md
+// has the whole model: threads, lifetimes, what a native may call, and the
+// sandbox (what scripts may reach outside the VM; Config below). A native may call(), on its
 // own VM: it calls back into Weft on its goroutine, as NativeCall::call.
 //
 // How many VMs: any number may exist in a process, but only one at a time
@@ -91,6 +93,37 @@ struct Config {
   // of the main chunk, as locals: faster top-level loops, but get() does
   // not see them. The vm binary sets it for scripts, not for the REPL.
   bool private_top_level = false;
+
+  // ---- the sandbox (docs/embedding.md#sandboxes) ----
+  // What scripts may reach outside the VM. By default an embedded VM
+  // offers the pure library: math, strings, the array builtins, format,
+  // print and io.write/io.eprint to its sinks. Refusals are runtime errors
+  // the script can catch with pcall: `import: module "fs" is disabled in
+  // this VM`, `readline: standard input is disabled in this VM`.
+  bool enable_fs = false;         // the fs module
+  bool enable_os = false;         // the os module (env, os.run, os.time, os.exit)
+  bool enable_stdin = false;      // readline, io.read, io.read_all
+  // Which file modules import() may load (standard and host modules are
+  // always importable): Any; None (`import: file modules are disabled in
+  // this VM (importing "NAME")`); or Directory: only files whose real path
+  // is under import_dir (`import: "PATH" is outside this VM's module directory`).
+  enum class FileImports : uint8_t { Any, None, Directory };
+  FileImports file_imports = FileImports::Any;
+  std::string import_dir;         // FileImports::Directory's root ("" = the current directory)
+  // os.exit(code): false ends the run (every goroutine stops, the waiting
+  // request returns Result::Exit with exit_code, the VM stays usable);
+  // true ends the process, as exit(3) (the `vm` binary).
+  bool exit_ends_process = false;
+  // A write to standard output whose reader has gone (EPIPE): true ends the
+  // process quietly with status 141 (the `vm` binary); false lets the
+  // write fail (the output is lost, the script goes on). The host decides
+  // what SIGPIPE does to its process.
+  bool broken_pipe_exits = false;
+  // Everything on: the `vm` binary's sandbox (none).
+  void enable_all() {
+    enable_fs = enable_os = enable_stdin = exit_ends_process = broken_pipe_exits = true;
+    file_imports = FileImports::Any;
+  }
 };
 
 // Collector figures (the script's gcstats() and more).
@@ -169,6 +202,16 @@ class VM {
   // waits for its result, in Result::value.
   Result call(std::string_view function, std::vector<Arg> args = {});
   Result call(const Handle& function, std::vector<Arg> args = {});
+  // As call, with a deadline: if the call has not returned after
+  // timeout_ns, the run is interrupted (as interrupt(): every goroutine
+  // of the current run stops, every waiting call returns) and this call
+  // returns a Runtime result `deadline exceeded` with the traceback where
+  // the oldest host goroutine stood (this call's, unless calls overlap).
+  // Call-free loops are stopped too (by signal: Config::async_preempt).
+  // Runs as a goroutine (never on the calling thread) with a watchdog
+  // thread: tens of microseconds per call. Not from a native (Misuse).
+  Result call_for(int64_t timeout_ns, std::string_view function, std::vector<Arg> args = {});
+  Result call_for(int64_t timeout_ns, const Handle& function, std::vector<Arg> args = {});
   // Starts a goroutine and returns at once; Task::wait() gets its result.
   // An error in it goes to its Task only. Check with Task::valid(): an
   // invalid Task's wait() returns the Misuse that prevented the start.
@@ -177,11 +220,22 @@ class VM {
   // Waits until every goroutine has finished (Ok) or all are asleep (Deadlock).
   Result wait_all();
 
-  // Natives: one, a table of globals, or a table as the fields of a map
-  // global (`name.field(...)` in scripts).
+  // Natives: one, a table of globals, or a host module: a map of natives
+  // that import(name) returns (and, as before, a global `name`). A module
+  // name of the standard library (math, strings, io, fs, os; offered by
+  // this VM or not) or of another host module is a Misuse.
   Result define(NativeDef native);
   Result define(std::vector<NativeDef> natives);
   Result define_module(std::string_view name, std::vector<NativeDef> natives);
+  // A function value backed by def.fn, made now (Result::value, a Handle of
+  // type Function): pass it to scripts as an argument, a result, a global
+  // or a field; scripts call it like any function and type() says
+  // "function". def.fn may carry state, also move-only state
+  // (weft::move_only_native). Any thread, also a native of this VM (which
+  // may return the handle). The callable lives until the VM is destroyed,
+  // however soon scripts drop it: make functions per session, not per call.
+  // Blocking function values are refused (Misuse): define those.
+  Result function(NativeDef def);
 
   // Ends the current run from any thread: every goroutine stops at its next
   // safe-point and every waiting call returns a Runtime result

@@ -101,7 +101,9 @@ TEST(Lifecycle, ANativeReturningAfterItsVMIsGoneStaysOut) {
   std::string fifo = std::string(dir) + "/f";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   {
-    weft::VM vm;
+    weft::Config c;
+    c.enable_fs = true;  // off in an embedded VM by default (docs/embedding.md#sandboxes)
+    weft::VM vm(c);
     Result r = vm.run_source("fifo.wf", "let fs = import(\"fs\")\n"
                                         "go fn() { fs.read(\"" + fifo + "\") }()\n"
                                         "sleep(20)\n");

@@ -159,6 +159,7 @@ bool has_option(std::string_view arg, std::string_view name) {
 
 Options parse(int argc, char** argv) {
   Options o;
+  o.config.enable_all();  // the command runs the user's own scripts: no sandbox (docs/embedding.md#sandboxes)
   int i = 1;
   for (; i < argc; i++) {
     std::string_view arg = argv[i];
@@ -298,6 +299,7 @@ int report(const weft::Result& r) {
       put_lines("fatal error: " + r.message);
       put_lines(r.traceback);  // the blocked goroutines
       return 2;
+    case weft::Result::Exit: return r.exit_code;  // (os.exit ends this process first: enable_all)
   }
   return 1;
 }

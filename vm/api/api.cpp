@@ -14,12 +14,18 @@
 #include "weft/weft.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <set>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "vm/api/host.h"
 #include "vm/core/objops.h"
+#include "vm/lib/lib.h"
 #include "vm/lib/stdio.h"
 #include "vm/sched/sched.h"
 
@@ -119,6 +125,13 @@ struct VM::Impl {
     if (config.max_stack > 0) o.max_stack = std::min<size_t>(config.max_stack, size_t(1) << 31);
     o.deadlock_grace_ns = std::max<int64_t>(config.deadlock_grace_ns, 0);
     o.private_top_level = config.private_top_level;
+    o.lib_fs = config.enable_fs;
+    o.lib_os = config.enable_os;
+    o.lib_stdin = config.enable_stdin;
+    o.file_imports = RuntimeOptions::Imports(config.file_imports);
+    o.import_dir = config.import_dir;
+    o.exit_process = config.exit_ends_process;
+    o.broken_pipe_exits = config.broken_pipe_exits;
     return o;
   }
 
@@ -170,6 +183,10 @@ struct VM::Impl {
   FILE* out = nullptr;             // owned sink streams (fopencookie), or nullptr
   FILE* err = nullptr;
   std::unique_ptr<Runtime> rt;     // destroyed before the sinks close
+  // Host modules' names (define_module), reserved before their natives
+  // are made; under modules_mu, a leaf held for the lookup only.
+  Mutex modules_mu{LockRank::Leaf};
+  std::set<std::string> modules;
   Mutex gc_mu{LockRank::Leaf};     // guards gc_callback
   std::shared_ptr<std::function<void(const GcCycle&)>> gc_callback;
 };
@@ -217,7 +234,7 @@ Result VM::run_source(std::string_view name, std::string_view code) {
   if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::run_source");
   Result r = to_result(impl_->rt->run(name, code));
-  lib::out_flush(impl_->out_stream());  // stdout's reader gone: the program ends with 141 (vm/lib/stdio.h)
+  lib::out_flush(impl_->out_stream(), impl_->config.broken_pipe_exits);  // stdout's reader gone: 141 (vm/lib/stdio.h)
   return r;
 }
 
@@ -339,6 +356,40 @@ Result VM::call(const Handle& function, std::vector<Arg> args) {
   return r.ok() ? impl_->run_task(task) : r;
 }
 
+// A deadline: the call runs as a goroutine (spawn), and a watchdog thread
+// interrupts the run if it is still waiting when the time is up. A thread
+// per call costs tens of microseconds, noise next to a deadline worth
+// setting; the call-free loop it stops is preempted by signal (Config::
+// async_preempt), which is also what gives the traceback.
+Result VM::call_for(int64_t timeout_ns, const Handle& function, std::vector<Arg> args) {
+  if (impl_ == nullptr) return moved_from();
+  if (on_goroutine_thread()) return refuse_on_goroutine("VM::call_for");
+  Task task = spawn(function, std::move(args));
+  if (!task.valid()) return task.wait();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watchdog([&] {
+    std::unique_lock lk(mu);
+    if (cv.wait_for(lk, std::chrono::nanoseconds(std::max<int64_t>(timeout_ns, 0)), [&] { return finished; })) return;
+    lk.unlock();
+    impl_->rt->interrupt("deadline exceeded");
+  });
+  Result r = task.wait();
+  {
+    std::lock_guard lk(mu);
+    finished = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  return r;
+}
+
+Result VM::call_for(int64_t timeout_ns, std::string_view function, std::vector<Arg> args) {
+  Result fn = get(function);
+  return fn.ok() ? call_for(timeout_ns, fn.value, std::move(args)) : fn;
+}
+
 struct Task::Impl {
   std::shared_ptr<detail::HostState> host;  // says whether the VM still lives
   HostTask* task = nullptr;                 // nullptr once waited for (or never started)
@@ -425,13 +476,23 @@ Result VM::wait_all() {
 
 // ---- natives ----
 
+namespace {
+
+// What is wrong with a NativeDef, or "".
+std::string check_def(const NativeDef& d) {
+  if (d.name.empty() || !d.fn) return "a native needs a name and a function";
+  if (d.min_args < 0 || d.min_args > 255 || d.max_args < -1 || d.max_args > 255 ||
+      (d.max_args >= 0 && d.max_args < d.min_args))
+    return "native " + d.name + ": bad argument counts";
+  return "";
+}
+
+}  // namespace
+
 Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::define");
   for (const NativeDef& d : defs) {
-    if (d.name.empty() || !d.fn) return misuse("a native needs a name and a function");
-    if (d.min_args < 0 || d.min_args > 255 || d.max_args < -1 || d.max_args > 255 ||
-        (d.max_args >= 0 && d.max_args < d.min_args))
-      return misuse("native " + d.name + ": bad argument counts");
+    if (std::string problem = check_def(d); !problem.empty()) return misuse(problem);
   }
   Result r;
   rt->with_world_stopped([&] {
@@ -454,6 +515,7 @@ Result VM::Impl::define(std::vector<NativeDef>& defs, std::string_view module) {
       rt->host().natives.push_back(std::move(n));
     }
     if (m != nullptr && r.ok() && !rt->set_global(module, Value::object(m))) r = misuse("too many globals");
+    if (m != nullptr && r.ok()) lib::add_module(*rt, module, m);  // checked free by define_module
   });
   return r;
 }
@@ -470,7 +532,52 @@ Result VM::define(std::vector<NativeDef> natives) { return impl_ ? impl_->define
 Result VM::define_module(std::string_view name, std::vector<NativeDef> natives) {
   if (impl_ == nullptr) return moved_from();
   if (name.empty()) return misuse("a module needs a name");
-  return impl_->define(natives, name);
+  // A host module shadows nothing: not a standard module (offered by this
+  // VM or not), not another host module.
+  if (lib::is_standard_module(name))
+    return misuse("module \"" + std::string(name) + "\" is a standard module's name");
+  {
+    std::lock_guard lk(impl_->modules_mu);  // the name is reserved first: define stops the world
+    if (!impl_->modules.insert(std::string(name)).second)
+      return misuse("module \"" + std::string(name) + "\" is already defined");
+  }
+  Result r = impl_->define(natives, name);
+  if (!r.ok()) {
+    std::lock_guard lk(impl_->modules_mu);
+    impl_->modules.erase(std::string(name));
+  }
+  return r;
+}
+
+// A function value made now. On this VM's goroutine (a native making
+// one) it is allocated there, holding the P; on a host thread, with the
+// world stopped, as define does.
+Result VM::function(NativeDef def) {
+  if (impl_ == nullptr) return moved_from();
+  if (std::string problem = check_def(def); !problem.empty()) return misuse(problem);
+  Runtime& rt = *impl_->rt;
+  if (def.blocking) return misuse("native " + def.name + ": a function value cannot be blocking (define it instead)");
+  auto n = std::make_unique<detail::HostNative>();
+  n->name = std::move(def.name);
+  n->fn = std::move(def.fn);
+  n->host = &rt.host();
+  Result r;
+  auto make = [&] {
+    Value v = Value::object(detail::make_function(n.get(), rt, def.min_args, def.max_args));
+    const auto& hs = rt.host_ptr();
+    std::lock_guard lk(hs->mu);
+    r.value = Access::make_handle(hs, v, hs->hold(v));
+    hs->natives.push_back(std::move(n));
+  };
+  if (on_goroutine_thread()) {
+    sched::G* g = sched::getg();
+    if (g == nullptr || g->vm == nullptr || thread_of(g)->rt != &rt || sched::readgstatus(g) != sched::_Grunning)
+      return refuse_on_goroutine("VM::function");
+    make();  // natives never collect: v is unrooted only until the handle holds it
+  } else {
+    rt.with_world_stopped(make);
+  }
+  return r;
 }
 
 // ---- control and the collector ----

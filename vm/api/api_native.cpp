@@ -19,6 +19,11 @@
 // under HostState::mu like any host read), their result becomes a value
 // after, when the goroutine holds a P again.
 //
+// Functions made at run time (VM::function) take no slot: they share one
+// trampoline that finds its HostNative through the callee's Native::data.
+// Defined natives keep their slots, so a global's native needs no load of
+// its callee.
+//
 // Rejected: widening NativeFn with a user-data pointer (every builtin and
 // the interpreter's call paths would change for the embedding's sake).
 #include <array>
@@ -123,6 +128,13 @@ Value run_native(HostNative* n, Thread* t, Value* args, int nargs) {
   return Value::empty();
 }
 
+// The one trampoline of functions made at run time (VM::function): the
+// callee (args[-1], vm/core/object.h) carries its HostNative in `data`,
+// so they need no slot and their number is unbounded.
+Value function_trampoline(Thread* t, Value* args, int nargs) {
+  return run_native(detail::function_of(native_self(args)), t, args, nargs);
+}
+
 template <int I>
 Value native_trampoline(Thread* t, Value* args, int nargs) {
   return run_native(g_slots[I].load(std::memory_order_acquire), t, args, nargs);
@@ -188,6 +200,18 @@ bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max
   if (slot < 0) return false;
   *out = rt.new_native(n->name.c_str(), kTrampolines[size_t(slot)], min_args, max_args);
   return true;
+}
+
+// A HostNative's address as an inline int (user-space pointers are below
+// 2^48 and 8-aligned, so addr >> 3 fits the 49-bit inline range).
+Native* make_function(HostNative* n, Runtime& rt, int min_args, int max_args) {
+  Native* native = rt.new_native(n->name.c_str(), function_trampoline, min_args, max_args);
+  native->data = Value::inline_int(int64_t(reinterpret_cast<uintptr_t>(n) >> 3));
+  return native;
+}
+
+HostNative* function_of(const Native* native) {
+  return reinterpret_cast<HostNative*>(uintptr_t(native->data.as_inline_int()) << 3);
 }
 
 void unbind_native(HostNative* n) {

@@ -124,7 +124,9 @@ Result to_result(const Status& s) {
     case Status::RuntimeError: r.kind = Result::Runtime; break;
     case Status::Fatal: r.kind = Result::Deadlock; break;
     case Status::Misuse: r.kind = Result::Misuse; break;
+    case Status::Exit: r.kind = Result::Exit; break;
   }
+  r.exit_code = s.exit_code;
   r.message = s.message;
   r.traceback = s.traceback;
   return r;
@@ -134,6 +136,19 @@ Result to_result(const Status& s) {
 
 using detail::Access;
 using detail::read;
+
+const char* to_string(Result::Kind k) {
+  switch (k) {
+    case Result::Ok: return "ok";
+    case Result::Compile: return "compile error";
+    case Result::Runtime: return "runtime error";
+    case Result::Deadlock: return "deadlock";
+    case Result::Misuse: return "misuse";
+    case Result::Io: return "i/o error";
+    case Result::Exit: return "exit";
+  }
+  return "unknown";
+}
 
 const char* type_name(Type t) {
   switch (t) {

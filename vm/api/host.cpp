@@ -36,6 +36,7 @@
 #include "vm/arch/stack.h"
 #include "vm/core/fatal.h"
 #include "vm/api/host.h"
+#include "vm/sched/preempt.h"
 #include "vm/sched/sched.h"
 
 namespace weft {
@@ -242,10 +243,10 @@ void Runtime::stop_scheduler() {
   stop_sched_locked();
 }
 
-void Runtime::interrupt() {
+void Runtime::interrupt(const char* message) {
   sched::Sched* s = live_sched_.load();
   if (s == nullptr) return;
-  sched::report_done(s, sched::Sched::Exit::Error, "interrupted", interrupted_traceback(s));
+  sched::report_done(s, sched::Sched::Exit::Error, message, interrupted_traceback(s));
 }
 
 // Where interrupt() stopped the run: the calling goroutine's own traceback
@@ -256,7 +257,7 @@ void Runtime::interrupt() {
 // hang.
 std::string Runtime::interrupted_traceback(sched::Sched* s) {
   if (sched::G* self = sched::getg()) return self->owner == s ? thread_of(self)->stack_trace() : std::string();
-  if (!opts_.async_preempt) return {};
+  if (!opts_.async_preempt || !sched::async_preempt_enabled()) return {};  // (off in a WEFT_TSAN build)
   sched::G* pick = nullptr;
   {
     std::lock_guard lk(s->allglock);
@@ -403,7 +404,12 @@ Status run_ended(sched::Sched* s) {
   std::lock_guard d(s->done_mu);
   Status st;
   st.kind = Status::RuntimeError;
-  if (s->exit_kind == sched::Sched::Exit::Error) {
+  if (s->exit_kind == sched::Sched::Exit::Exited) {  // os.exit in an embedded VM (vm/lib/os.cpp)
+    st.kind = Status::Exit;
+    st.exit_code = s->exit_code;
+    st.message = s->message;
+    st.traceback = strip_entry_frames(s->traceback);
+  } else if (s->exit_kind == sched::Sched::Exit::Error) {
     st.message = s->message;
     st.traceback = strip_entry_frames(s->traceback);
   } else {

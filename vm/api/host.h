@@ -138,6 +138,11 @@ struct NativeFrame {
 // the slot (the runtime's destruction).
 bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max_args);
 void unbind_native(HostNative* n);
+// A function value for n (VM::function): the shared trampoline, n in the
+// Native's data (allocates: a goroutine, or the world stopped). n lives in
+// HostState::natives until the runtime is destroyed.
+Native* make_function(HostNative* n, Runtime& rt, int min_args, int max_args);
+HostNative* function_of(const Native* native);
 
 // The library's access to the public classes' internals.
 struct Access {

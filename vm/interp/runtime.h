@@ -53,6 +53,16 @@ struct RuntimeOptions {
   // Top-level lets that no function uses may live in registers of the main
   // chunk (lang/resolver.cpp); they are then no globals (VM::get, the REPL).
   bool private_top_level = false;
+  // The sandbox (vm/lib/modules.cpp, docs/embedding.md#sandboxes): what
+  // scripts may reach outside the VM. These defaults are the `vm` binary's
+  // (everything); weft::Config's are an embedded VM's (the pure library).
+  bool lib_fs = true;            // the fs module
+  bool lib_os = true;            // the os module
+  bool lib_stdin = true;         // readline, io.read, io.read_all
+  enum class Imports : uint8_t { Any, None, Directory } file_imports = Imports::Any;
+  std::string import_dir;        // Imports::Directory: file modules only from under it
+  bool exit_process = true;      // os.exit ends the process; false: it ends the run (Status::Exit)
+  bool broken_pipe_exits = true; // standard output's reader gone: the process ends with 141
 };
 
 namespace detail {
@@ -66,11 +76,14 @@ struct Result;
 struct Status {
   // Fatal: a deadlock; Misuse: a host request that cannot be honoured
   // (another Runtime runs goroutines, a handle of a destroyed runtime, ...).
-  enum Kind { Ok, CompileError, RuntimeError, Fatal, Misuse } kind = Ok;
+  // Exit: a script called os.exit in a VM whose os.exit ends the run
+  // (RuntimeOptions::exit_process false); exit_code is its argument.
+  enum Kind { Ok, CompileError, RuntimeError, Fatal, Misuse, Exit } kind = Ok;
   // compile: every diagnostic, formatted; runtime: the message; fatal: what
   // ended the program (`all goroutines are asleep - deadlock!`); misuse: why
   std::string message;
   std::string traceback;  // runtime: "  at NAME (file.wf:LINE)" lines, innermost first
+  int exit_code = 0;      // valid iff kind == Exit
   bool ok() const { return kind == Ok; }
 };
 
@@ -126,8 +139,8 @@ class Runtime : public CompileEnv, public gc::Roots {
   // Waits until no goroutine is left (Ok) or every one is asleep (Fatal).
   Status await_all();
   // Ends the current run (every goroutine stops at its next safe-point,
-  // every waiting host gets `interrupted`). Any thread.
-  void interrupt();
+  // every waiting host gets `message`, default `interrupted`). Any thread.
+  void interrupt(const char* message = "interrupted");
   // Stops the scheduler (program end, destruction). Host thread.
   void stop_scheduler();
   // Called by a G's M when a G with g->host finishes (the exited hook,

@@ -102,7 +102,7 @@ Value b_print(Thread* t, Value* args, int n) {
     if (!format_within(t, s, args[i], budget)) return Value::empty();
   }
   s += '\n';
-  lib::out_write(t->rt->options().out, s);
+  lib::out_write(t->rt->options().out, s, t->rt->options().broken_pipe_exits);
   return Value::nil();
 }
 
@@ -617,7 +617,8 @@ Value b_args(Thread* t, Value*, int) {
 // the buffer holds a line, as a system call (sched::entersyscall) while it
 // waits for input, so its P runs other goroutines meanwhile.
 Value b_readline(Thread* t, Value*, int) {
-  std::optional<std::string> line = lib::read_line(t->rt->options().out);
+  if (!lib::stdin_enabled(t, "readline")) return Value::empty();
+  std::optional<std::string> line = lib::read_line(t->rt->options().out, t->rt->options().broken_pipe_exits);
   if (!line) return Value::nil();
   return str_value(*t->rt, *line);
 }

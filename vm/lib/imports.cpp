@@ -177,6 +177,19 @@ std::vector<std::string> candidates(Thread* t, const std::string& name) {
   return out;
 }
 
+// The sandbox's limit (RuntimeOptions::Imports::Directory): whether the
+// module whose real path is `real` lies under import_dir, compared as
+// real paths, so neither `..` nor a symbolic link leads out of it.
+bool inside_import_dir(const RuntimeOptions& o, const std::string& real) {
+  if (o.file_imports != RuntimeOptions::Imports::Directory) return true;
+  char* dir = realpath(o.import_dir.empty() ? "." : o.import_dir.c_str(), nullptr);
+  if (dir == nullptr) return false;  // no such directory: nothing is inside it
+  std::string root = dir;
+  std::free(dir);
+  if (!root.ends_with('/')) root += '/';
+  return real.starts_with(root);
+}
+
 bool unlock_mu(sched::G*, void* mu) {
   static_cast<sched::HandoffLock*>(mu)->unlock();
   return true;
@@ -317,6 +330,10 @@ bool locate(Thread* t, std::string_view spec, std::string* display, std::string*
   char* real = realpath(display->c_str(), nullptr);
   *key = real ? real : *display;
   std::free(real);
+  if (!inside_import_dir(t->rt->options(), *key)) {
+    t->raise("import: \"%s\" is outside this VM's module directory", display->c_str());
+    return false;
+  }
   return true;
 }
 

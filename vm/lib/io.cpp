@@ -23,22 +23,22 @@ std::string format_all(const Value* args, int n, const char* sep, const char* en
 }
 
 Value io_write(Thread* t, Value* args, int n) {
-  out_write(t->rt->options().out, format_all(args, n, "", ""));
+  out_write(t->rt->options().out, format_all(args, n, "", ""), t->rt->options().broken_pipe_exits);
   return Value::nil();
 }
 
 Value io_eprint(Thread* t, Value* args, int n) {
-  out_write(t->rt->options().err, format_all(args, n, " ", "\n"));
+  out_write(t->rt->options().err, format_all(args, n, " ", "\n"), t->rt->options().broken_pipe_exits);
   return Value::nil();
 }
 
 Value io_ewrite(Thread* t, Value* args, int n) {
-  out_write(t->rt->options().err, format_all(args, n, "", ""));
+  out_write(t->rt->options().err, format_all(args, n, "", ""), t->rt->options().broken_pipe_exits);
   return Value::nil();
 }
 
 Value io_flush(Thread* t, Value*, int) {
-  out_flush(t->rt->options().out);
+  out_flush(t->rt->options().out, t->rt->options().broken_pipe_exits);
   return Value::nil();
 }
 
@@ -48,13 +48,15 @@ Value io_read(Thread* t, Value* args, int) {
     t->raise("io.read: argument 1 must not be negative, got %lld", static_cast<long long>(n));
     return Value::empty();
   }
-  std::optional<std::string> s = read_bytes(t->rt->options().out, size_t(n));
+  if (!stdin_enabled(t, "io.read")) return Value::empty();
+  std::optional<std::string> s = read_bytes(t->rt->options().out, size_t(n), t->rt->options().broken_pipe_exits);
   if (!s) return Value::nil();
   return str(*t->rt, *s);
 }
 
 Value io_read_all(Thread* t, Value*, int) {
-  return str(*t->rt, read_all(t->rt->options().out));
+  if (!stdin_enabled(t, "io.read_all")) return Value::empty();
+  return str(*t->rt, read_all(t->rt->options().out, t->rt->options().broken_pipe_exits));
 }
 
 constexpr Fn kFns[] = {

@@ -216,6 +216,17 @@ struct State {
 };
 inline State& state(Runtime& rt) { return *static_cast<State*>(rt.lib_state.get()); }
 
+// The sandbox (RuntimeOptions::lib_stdin): whether the VM offers standard
+// input; if not, raises `QNAME: standard input is disabled in this VM`.
+bool stdin_enabled(Thread* t, const char* qname);
+
+// Whether `name` is a standard module's (offered by this VM or not).
+bool is_standard_module(std::string_view name);
+// A host module (weft::VM::define_module): import(name) returns `exports`
+// from now on. False, changing nothing, when name is a standard module's
+// or another host module's. The world stopped (it allocates a key).
+bool add_module(Runtime& rt, std::string_view name, Map* exports);
+
 // Makes each module's exports and defines `import` (modules.cpp).
 void install_modules(Runtime& rt);
 

@@ -84,15 +84,39 @@ Map* make_exports(Runtime& rt, const Module& m) {
   return exports;
 }
 
+// Whether the sandbox offers standard module m (RuntimeOptions::lib_*).
+bool enabled(const RuntimeOptions& o, const Module& m) {
+  if (&m == &kFsModule) return o.lib_fs;
+  if (&m == &kOsModule) return o.lib_os;
+  return true;
+}
+
+bool is_standard(std::string_view name) {
+  for (const Module* m : kModules) {
+    if (name == m->name) return true;
+  }
+  return false;
+}
+
 // The exports of module `name`, or raises `import: no module ...`. The one
-// place import resolves a name: a standard module, else a file module
-// (imports.cpp: `./x`, WEFT_PATH, the main script's directory).
+// place import resolves a name: a standard or host module (the hidden
+// table), else a file module (imports.cpp: `./x`, WEFT_PATH, the main
+// script's directory). A standard module the sandbox leaves out is
+// refused by name, never looked for as a file of that name.
 Value resolve_module(Thread* t, std::string_view name) {
   Runtime& rt = *t->rt;
   bool path = name.starts_with("./") || name.starts_with("../") || name.starts_with('/');
   if (!path) {
     Value exports = map_get(module_table(rt), str(rt, name));
     if (!exports.is_empty()) return exports;
+    if (is_standard(name)) {
+      t->raise("import: module \"%.*s\" is disabled in this VM", int(name.size()), name.data());
+      return Value::empty();
+    }
+  }
+  if (rt.options().file_imports == RuntimeOptions::Imports::None) {
+    t->raise("import: file modules are disabled in this VM (importing \"%.*s\")", int(name.size()), name.data());
+    return Value::empty();
   }
   return import_file(t, *state(rt).files, name);
 }
@@ -157,6 +181,22 @@ bool check_size(Thread* t, const char* qname, uint64_t bytes) {
   return true;
 }
 
+bool stdin_enabled(Thread* t, const char* qname) {
+  if (t->rt->options().lib_stdin) return true;
+  t->raise("%s: standard input is disabled in this VM", qname);
+  return false;
+}
+
+bool is_standard_module(std::string_view name) { return is_standard(name); }
+
+bool add_module(Runtime& rt, std::string_view name, Map* exports) {
+  Map* table = module_table(rt);
+  Value key = str(rt, name);
+  if (is_standard(name) || !map_get(table, key).is_empty()) return false;
+  map_set(rt.heap(), table, key, obj(exports));
+  return true;
+}
+
 void install_modules(Runtime& rt) {
   auto st = std::make_shared<State>();
   uint64_t seed;
@@ -166,7 +206,9 @@ void install_modules(Runtime& rt) {
   rt.lib_state = st;
   Map* table = rt.new_map(uint32_t(std::size(kModules)));
   rt.globals[size_t(rt.define_global(kModulesGlobal))] = obj(table);
-  for (const Module* m : kModules) map_set(rt.heap(), table, str(rt, m->name), obj(make_exports(rt, *m)));
+  for (const Module* m : kModules) {
+    if (enabled(rt.options(), *m)) map_set(rt.heap(), table, str(rt, m->name), obj(make_exports(rt, *m)));
+  }
   define_natives(rt, kImportFns);
   define_natives(rt, kArrayBuiltins);
 }

@@ -117,17 +117,36 @@ Value os_env(Thread* t, Value*, int) {
 // exit(code): closes the script's files, kills its children, flushes what
 // it wrote and ends the process at once: no other goroutine runs again
 // (lib::exit_program, vm/lib/stdio.h; standard output's reader gone: 141).
+//
+// In an embedded VM (RuntimeOptions::exit_process false) the process is
+// the host's: exit ends the run instead, as interrupt() would, and the
+// request waiting on it gets Status::Exit with the code. The calling
+// goroutine parks for good (nothing after os.exit runs, and pcall cannot
+// catch it, as it cannot catch the process's end); the others stop at
+// their next safe-point.
 Value os_exit(Thread* t, Value* args, int n) {
   int64_t code = given(args, n, 0) ? int_of(args[0]) : 0;
   Runtime& rt = *t->rt;
+  bool process = rt.options().exit_process;
+  sched::G* g = sched::getg();
+  if (!process && g == nullptr) {
+    t->raise("os.exit: not on a goroutine");
+    return Value::empty();
+  }
   blocking([&] {  // a flush into a full pipe waits for its reader
     close_files(rt);
     kill_children();
     std::fflush(rt.options().err);
-    exit_program(int(code & 0xff), rt.options().out);
+    if (process) exit_program(int(code & 0xff), rt.options().out);
+    flush_at_exit(rt.options().out);
     return 0;
   });
-  return Value::nil();
+  std::string why = "os.exit(" + std::to_string(code) + ")";
+  sched::report_done(g->owner, sched::Sched::Exit::Exited, why, t->stack_trace(), int(code & 0xff));
+  g->resume = sched::Resume::Complete;
+  g->resume_value = Value::nil();
+  return sched::gopark(nullptr, nullptr, sched::WaitReason::Exited) == sched::Parked::Unwound ? sched::kParked
+                                                                                               : Value::nil();
 }
 
 Value os_time(Thread* t, Value*, int) {

@@ -22,8 +22,8 @@ constexpr size_t kReadChunk = 64 * 1024;     // one read(2) of standard input
 
 // Did writing `f` just fail because its reader has gone? Only standard
 // output ends the program (a host's other streams report the error).
-void check_broken(FILE* f, int err) {
-  if (f == stdout && err == EPIPE) broken_pipe();
+void check_broken(FILE* f, int err, bool exits) {
+  if (exits && f == stdout && err == EPIPE) broken_pipe();
 }
 
 // ---- input ----
@@ -51,8 +51,8 @@ bool is_terminal(int fd) {
 
 // A prompt written before reading must show when a person is at the
 // terminal; into a pipe, flushing per line would cost a write per read.
-void flush_for_input(FILE* out) {
-  if (out != nullptr && (is_terminal(0) || is_terminal(1))) out_flush(out);
+void flush_for_input(FILE* out, bool exits) {
+  if (out != nullptr && (is_terminal(0) || is_terminal(1))) out_flush(out, exits);
 }
 
 size_t buffered(const Input& in) { return in.buf.size() - in.pos; }
@@ -93,13 +93,13 @@ void fill(Input& in) {
 // read(2), and a thread blocked here with a P would hold up every
 // stop-the-world until input came.
 template <class Take>
-void with_input(FILE* out, Take take) {
+void with_input(FILE* out, bool exits, Take take) {
   Input& in = input();
   {
     std::unique_lock lk(in.mu, std::try_to_lock);
     if (lk.owns_lock() && take(in)) return;
   }
-  flush_for_input(out);
+  flush_for_input(out, exits);
   bool syscall = sched::getg() != nullptr;
   if (syscall) sched::entersyscall();
   {
@@ -118,31 +118,36 @@ std::string take_bytes(Input& in, size_t n) {
 
 }  // namespace
 
-void out_write(FILE* f, std::string_view bytes) {
+void out_write(FILE* f, std::string_view bytes, bool exits) {
   if (bytes.empty()) return;
   errno = 0;
-  if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) check_broken(f, errno);
+  if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) check_broken(f, errno, exits);
 }
 
-bool out_flush(FILE* f) {
+bool out_flush(FILE* f, bool exits) {
   errno = 0;
   if (std::fflush(f) == 0) return true;
-  check_broken(f, errno);
+  check_broken(f, errno, exits);
   return false;
 }
 
 void exit_program(int code, FILE* out) {
-  if (out != stdout) out_flush(out);
-  out_flush(stdout);
+  if (out != stdout) out_flush(out, true);
+  out_flush(stdout, true);
   std::fflush(stderr);
   _exit(code);
 }
 
-std::optional<std::string> read_line(FILE* out) {
+void flush_at_exit(FILE* out) {
+  out_flush(out, false);
+  std::fflush(stderr);
+}
+
+std::optional<std::string> read_line(FILE* out, bool exits) {
   std::optional<std::string> line;
   size_t scanned = 0;  // bytes after in.pos known to hold no newline: a long line is scanned once
   uint64_t scanned_at = 0;  // in.reads when `scanned` was measured
-  with_input(out, [&](Input& in) {
+  with_input(out, exits, [&](Input& in) {
     if (in.reads != scanned_at) scanned = 0;  // another reader took input meanwhile
     const char* start = in.buf.data() + in.pos;
     const void* nl = buffered(in) > scanned ? std::memchr(start + scanned, '\n', buffered(in) - scanned) : nullptr;
@@ -161,9 +166,9 @@ std::optional<std::string> read_line(FILE* out) {
   return line;
 }
 
-std::optional<std::string> read_bytes(FILE* out, size_t n) {
+std::optional<std::string> read_bytes(FILE* out, size_t n, bool exits) {
   std::optional<std::string> s;
-  with_input(out, [&](Input& in) {
+  with_input(out, exits, [&](Input& in) {
     if (buffered(in) >= n || in.eof) {
       size_t k = std::min(n, buffered(in));
       if (k > 0 || n == 0) s = take_bytes(in, k);
@@ -175,9 +180,9 @@ std::optional<std::string> read_bytes(FILE* out, size_t n) {
   return s;
 }
 
-std::string read_all(FILE* out) {
+std::string read_all(FILE* out, bool exits) {
   std::string s;
-  with_input(out, [&](Input& in) {
+  with_input(out, exits, [&](Input& in) {
     if (!in.eof) return false;
     s = take_bytes(in, buffered(in));
     return true;

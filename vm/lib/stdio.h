@@ -18,7 +18,10 @@
 // (the `vm` binary catches SIGPIPE with a handler that does nothing, so the
 // process survives to see it; a handler, unlike SIG_IGN, is reset for
 // programs started by exec). Then the program ends at once, quietly, with
-// status 141, as a shell reports a death by SIGPIPE.
+// status 141, as a shell reports a death by SIGPIPE. Only the `vm` binary
+// ends so (RuntimeOptions::broken_pipe_exits, each call's `exits`): an
+// embedding host's process is its own, so there the write just fails (the
+// stream's error flag is set, the output lost) and the script goes on.
 //
 // Input. One process-wide buffer over fd 0, shared by readline, io.read and
 // io.read_all (and any goroutine). A read that finds what it needs in the
@@ -37,12 +40,12 @@
 
 namespace weft::lib {
 
-// Writes bytes to `f`; on stdout's broken pipe, ends the program (141).
-// Any thread.
-void out_write(FILE* f, std::string_view bytes);
-// Flushes `f` (stdout's broken pipe: 141). Returns false on another error.
-// Any thread.
-bool out_flush(FILE* f);
+// Writes bytes to `f`; on stdout's broken pipe, ends the program (141)
+// if `exits` (RuntimeOptions::broken_pipe_exits). Any thread.
+void out_write(FILE* f, std::string_view bytes, bool exits);
+// Flushes `f` (stdout's broken pipe: 141 if `exits`). Returns false on
+// another error. Any thread.
+bool out_flush(FILE* f, bool exits);
 
 // Flushes `out` (the Runtime's RuntimeOptions::out), standard output and
 // standard error, and ends the process with `code` at once: other
@@ -50,15 +53,18 @@ bool out_flush(FILE* f);
 // calls: lib::exit_program(code, t->rt->options().out). Standard output's
 // reader gone: 141 instead. Any thread.
 [[noreturn]] void exit_program(int code, FILE* out = stdout);
+// What exit_program does short of ending the process (os.exit in an
+// embedded VM): flushes `out` and standard error; a broken pipe only fails.
+void flush_at_exit(FILE* out);
 
 // The next line of standard input without its '\n', or nullopt at end of
 // input. `out` is flushed first if a terminal is involved (see above).
 // Called by a goroutine (it gives up its P only if it must wait) or any
-// plain thread.
-std::optional<std::string> read_line(FILE* out);
+// plain thread. `exits` as for out_flush.
+std::optional<std::string> read_line(FILE* out, bool exits);
 // Up to n bytes (fewer only at end of input); nullopt at end of input.
-std::optional<std::string> read_bytes(FILE* out, size_t n);
+std::optional<std::string> read_bytes(FILE* out, size_t n, bool exits);
 // The rest of standard input ("" at its end).
-std::string read_all(FILE* out);
+std::string read_all(FILE* out, bool exits);
 
 }  // namespace weft::lib

@@ -579,7 +579,7 @@ void park_stackful(M::Action action) {
 
 // ---- exported ----
 
-void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback) {
+void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback, int exit_code) {
   {
     std::lock_guard lk(s->done_mu);
     if (s->done) return;
@@ -587,6 +587,7 @@ void report_done(Sched* s, Sched::Exit kind, std::string message, std::string tr
     s->exit_kind = kind;
     s->message = std::move(message);
     s->traceback = std::move(traceback);
+    s->exit_code = exit_code;
   }
   s->done_cv.notify_all();
   // Other goroutines stop at their next safe-point (Go: the program exits).

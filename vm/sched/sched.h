@@ -103,7 +103,8 @@ enum GStatus : uint32_t {
   X(SelectNoCases, "select")                 \
   X(Sleep, "sleep")                          \
   X(GC, "GC")                                \
-  X(Import, "import")        /* another goroutine loads the module (vm/lib/imports.cpp) */
+  X(Import, "import")        /* another goroutine loads the module (vm/lib/imports.cpp) */ \
+  X(Exited, "exited")        /* called os.exit in an embedded VM: never readied (vm/lib/os.cpp) */
 enum class WaitReason : uint8_t {
 #define WEFT_WAIT_ENUM(name, text) name,
   WEFT_WAIT_REASONS(WEFT_WAIT_ENUM)
@@ -432,8 +433,11 @@ struct Sched {
   Mutex done_mu{LockRank::Done};      // guards the fields below
   std::condition_variable_any done_cv;
   bool done = false;
-  enum class Exit { Ok, Error } exit_kind = Exit::Ok;  // Ok: the main goroutine returned
-  std::string message, traceback;     // valid iff exit_kind == Error
+  // Ok: the main goroutine returned; Exited: a script called os.exit in an
+  // embedded VM (vm/lib/os.cpp), which ends the run, not the process.
+  enum class Exit { Ok, Error, Exited } exit_kind = Exit::Ok;
+  std::string message, traceback;     // valid iff exit_kind != Ok
+  int exit_code = 0;                  // valid iff exit_kind == Exited
   // Host threads (the embedding API, vm/api/host.cpp) blocked until a goroutine
   // finishes. Every goroutine asleep is a deadlock only while one waits:
   // checkdead then bumps asleep_gen and wakes them (done_cv).
@@ -462,7 +466,7 @@ bool sched_start(Sched* s, const Hooks& hooks, const Options& opts);
 bool sched_stop(Sched* s);
 // Ends the Sched's run (first caller wins): records the outcome, wakes the
 // host waiters and stops every goroutine at its next safe-point. Any thread.
-void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback);
+void report_done(Sched* s, Sched::Exit kind, std::string message, std::string traceback, int exit_code = 0);
 // Poisons every running G's guard (preempt): they yield at their next
 // synchronous safe-point. Any thread.
 void preemptall(Sched* s);

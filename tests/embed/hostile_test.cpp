@@ -1,0 +1,75 @@
+// Budgets against hostile scripts: per-call deadlines (VM::call_for) and
+// the per-VM heap limit (Config::heap_limit) and stack limit. gtest's
+// discovery runs each test as its own ctest process with a timeout, so a
+// hang fails one test. Script: hostile.wf.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "tests/embed/embed_test.h"
+
+namespace {
+
+using weft::Result;
+constexpr int64_t kDeadline = 300'000'000;  // 300 ms: long against a call, short against ctest's timeout
+
+weft::VM make(weft::Config c = {}) {
+  weft::VM vm(std::move(c));
+  Result r = vm.load_file(weft::testing::script("hostile.wf"));
+  EXPECT_TRUE(r.ok()) << r.message;
+  return vm;
+}
+
+TEST(Hostile, DeadlineStopsACallFreeLoop) {
+#ifdef WEFT_TSAN
+  GTEST_SKIP() << "a WEFT_TSAN build has no asynchronous preemption";
+#endif
+  weft::VM vm = make();
+  auto start = std::chrono::steady_clock::now();
+  Result r = vm.call_for(kDeadline, "spin");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.kind, Result::Runtime);
+  EXPECT_EQ(r.message, "deadline exceeded");
+  EXPECT_NE(r.traceback.find("  at spin ("), std::string::npos) << r.traceback;
+  EXPECT_LT(took, std::chrono::seconds(5));
+  EXPECT_EQ(vm.call_for(kDeadline, "quick", {21}).value.to_int(), 42);  // the VM goes on
+  EXPECT_EQ(vm.call("quick", {1}).value.to_int(), 2);
+}
+
+TEST(Hostile, DeadlineStopsAGoroutineBomb) {
+  weft::VM vm = make();
+  Result r = vm.call_for(kDeadline, "goroutine_bomb");
+  EXPECT_EQ(r.kind, Result::Runtime);
+  EXPECT_EQ(r.message, "deadline exceeded");
+  EXPECT_EQ(vm.call("quick", {3}).value.to_int(), 6);
+}
+
+TEST(Hostile, HeapLimitStopsAnAllocationBomb) {
+  weft::Config c;
+  c.heap_limit = 64 << 20;
+  weft::VM vm = make(c);
+  Result r = vm.call_for(20 * kDeadline, "alloc_bomb");
+  EXPECT_EQ(r.kind, Result::Runtime);
+  EXPECT_EQ(r.message, "out of memory");
+  EXPECT_EQ(vm.call("quick", {4}).value.to_int(), 8);
+}
+
+TEST(Hostile, DeepRecursionIsAStackOverflow) {
+  weft::Config c;
+  c.max_stack = 1 << 16;
+  weft::VM vm = make(c);
+  Result r = vm.call_for(20 * kDeadline, "recurse", {0});
+  EXPECT_EQ(r.kind, Result::Runtime);
+  EXPECT_EQ(r.message, "stack overflow");
+  EXPECT_EQ(vm.call("quick", {5}).value.to_int(), 10);
+}
+
+TEST(Hostile, DeadlineMetIsAnOrdinaryResult) {
+  weft::VM vm = make();
+  Result r = vm.call_for(kDeadline, "quick", {"ab"});
+  EXPECT_EQ(r.kind, Result::Runtime);  // the script's own error, not the deadline's
+  EXPECT_NE(r.message, "deadline exceeded");
+  EXPECT_EQ(vm.call_for(kDeadline, "nosuch").kind, Result::Misuse);
+}
+
+}  // namespace
