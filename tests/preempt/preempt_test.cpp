@@ -213,12 +213,15 @@ void lint_safe_section(const std::string& binary) {
       {"the reserved register x18", std::regex(R"(\b[xw]18\b)")},
       {"SVE", std::regex(R"(\bz([0-9]|[12][0-9]|3[01])\.|\bp([0-9]|1[0-5])(/|\.)|\bffr\b)")},
   };
+  // An instruction line: "  addr:\tmnemonic operands" (GNU), "  addr:   \tmnemonic" (LLVM, which
+  // CMake picks for clang builds when it is installed).
+  const std::regex instruction(R"(^\s*[0-9a-f]+:\s)");
   char line[4096];
   int instructions = 0;
   std::vector<std::string> bad;
   while (std::fgets(line, sizeof line, p) != nullptr) {
     std::string l = line;
-    if (l.find(":\t") == std::string::npos) continue;  // an instruction line: "  addr:\tmnemonic operands"
+    if (!std::regex_search(l, instruction)) continue;
     instructions++;
     for (const auto& [what, re] : rules) {
       if (std::regex_search(l, re)) bad.push_back(std::string(what) + ": " + l);
