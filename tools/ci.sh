@@ -5,8 +5,10 @@
 #
 #   normal   g++, the full ctest suite; the stress modes each run a shard
 #            of the script suite (tests/CMakeLists.txt)
-#   asan     g++, ASan+UBSan (+LSan at exit): the suite but its stress
-#            modes, which the normal stage runs
+#   asan     g++, ASan+UBSan (+LSan at exit): the suite but what the
+#            normal stage covers as well without memory checks: the stress
+#            modes, the fault and signal runs (faults, preempt-runner) and
+#            the disassembly lint (together 6 of its 9 minutes here)
 #   tsan     clang, ThreadSanitizer: the unit, scheduler and script tests;
 #            only their targets are built
 #   fuzz     clang, libFuzzer: the regression inputs, then each fuzzer for
@@ -33,7 +35,7 @@ normal() {
 asan() {
   cmake -S . -B build-asan -DWEFT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWEFT_BENCH=OFF &&
     cmake --build build-asan -j2 &&
-    ctest --test-dir build-asan --output-on-failure -j2 -LE stress
+    ctest --test-dir build-asan --output-on-failure -j2 -LE 'stress|faults' -E '^(preempt-runner|PreemptSafeSection.Lint)$'
 }
 
 tsan() {

@@ -62,9 +62,11 @@ constexpr auto kStopGrace = std::chrono::milliseconds(200);  // shutdown: time f
 constexpr auto kStopGrace = std::chrono::milliseconds(2000);
 #endif
 
-// Shutdown's bound on waiting for an M that should stop but has not: a
-// bug or a machine stalled this long is reported by a leak, not a hang.
-constexpr auto kStopLimit = std::chrono::seconds(30);
+// Shutdown's bound on waiting for an M that should stop but has not: past
+// it the M is detached as before (a leak, not a hang). Ten times the
+// grace: a machine stalled that long is rare, a program that never ends
+// worse.
+constexpr auto kStopLimit = kStopGrace * 10;
 
 // Under s->lock, at shutdown once the grace period is over: whether m's
 // goroutine may never reach a safe-point, so that waiting for m could be
