@@ -73,8 +73,8 @@ constexpr auto kStopLimit = kStopGrace * 10;
 // forever: it is in a blocking native, or runs Weft code that only
 // asynchronous preemption could stop while that is off. Any other M (idle,
 // scheduling, exiting, or running preemptible code) stops in bounded time.
-// Gives up on an M in a blocking native at once: exitsyscall will see
-// kAbandoned and never return.
+// Not a pure test: an M found in a blocking native is given up there and
+// then (kAbandoned), so that its exitsyscall never returns.
 bool may_never_stop(M* m) {
   uint32_t was = M::kInSyscall;
   if (m->syscall.compare_exchange_strong(was, M::kAbandoned) || was == M::kAbandoned) return true;
