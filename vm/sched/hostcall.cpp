@@ -25,7 +25,10 @@
 //
 // The M is per thread and per Sched: cached in a thread-local keyed by the
 // Sched's id (Sched::id; a new Sched after a stopped one makes a new M),
-// owned by the Sched (Sched::hostms, freed by ~Sched). It is current on its
+// owned by the Sched (Sched::hostms, freed by ~Sched). A thread that calls
+// into several VMs in turn finds its M of each in that VM's hostms (by
+// thread id) when the one-entry cache misses, so their number stays at
+// one per thread and Sched. It is current on its
 // thread (weft_tls_m) only during a call, so that between calls the thread
 // is a host thread again (the API's waiting methods refuse to run on an M).
 //
@@ -52,6 +55,7 @@ thread_local HostThread t_host;
 M* new_host_m(Sched* s) {
   M* m = new M();
   m->host = true;
+  m->host_thread = std::this_thread::get_id();
   m->stacks = new arch::StackPool();
   m->g0 = &m->g0ctx;
   arch::thread_stack_bounds(&m->g0_lo, &m->g0_size);
@@ -67,11 +71,28 @@ M* new_host_m(Sched* s) {
   return m;
 }
 
+// This thread's M in s: the cached one, one made earlier (the thread
+// called another VM since), or a new one.
+M* host_m(Sched* s) {
+  if (t_host.sched_id == s->id) return t_host.m;
+  M* found = nullptr;
+  {
+    std::lock_guard lk(s->lock);
+    for (M* m : s->hostms) {
+      if (m->host_thread == std::this_thread::get_id()) found = m;
+    }
+  }
+  if (found == nullptr) return new_host_m(s);
+  t_host.sched_id = s->id;
+  t_host.m = found;
+  return found;
+}
+
 }  // namespace
 
 M* host_acquire(Sched* s) {
   if (s->npidle.load(std::memory_order_relaxed) == 0) return nullptr;
-  M* m = t_host.sched_id == s->id ? t_host.m : new_host_m(s);
+  M* m = host_m(s);
   P* p;
   {
     std::lock_guard lk(s->lock);
