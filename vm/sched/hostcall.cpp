@@ -52,6 +52,27 @@ struct HostThread {
 };
 thread_local HostThread t_host;
 
+// Set between host_leave_m and host_return_m: the native stack of the
+// goroutine this thread left, the g0 stack of host Ms it acquires meanwhile.
+struct BorrowedStack {
+  void* lo = nullptr;
+  size_t size = 0;
+};
+thread_local BorrowedStack t_borrowed;
+
+// m's g0 bounds (the sanitizers' fiber hooks) for this acquisition: the
+// thread's own stack, or the borrowed goroutine stack it runs on.
+void set_g0_bounds(M* m) {
+  if (t_borrowed.lo != nullptr) {
+    m->g0_lo = t_borrowed.lo;
+    m->g0_size = t_borrowed.size;
+    m->g0_borrowed = true;
+  } else if (m->g0_borrowed) {
+    arch::thread_stack_bounds(&m->g0_lo, &m->g0_size);
+    m->g0_borrowed = false;
+  }
+}
+
 M* new_host_m(Sched* s) {
   M* m = new M();
   m->host = true;
@@ -100,6 +121,7 @@ M* host_acquire(Sched* s) {
     if (p != nullptr) s->nhostm.fetch_add(1);
   }
   if (p == nullptr) return nullptr;
+  set_g0_bounds(m);
   weft_tls_m = m;
   // A signal of ours that landed between calls found no M here and was
   // passed on: nothing is in flight for this call yet.
@@ -211,6 +233,19 @@ void host_release(Sched* s, M* m) {
   m->oldp = nullptr;
   weft_tls_m = nullptr;
   s->nhostm.fetch_sub(1);
+}
+
+M* host_leave_m() {
+  M* m = getm();
+  G* g = m != nullptr ? m->curg.load(std::memory_order_relaxed) : nullptr;
+  if (g != nullptr && g->stack != nullptr) t_borrowed = {g->stack->lo, g->stack->size};
+  weft_tls_m = nullptr;
+  return m;
+}
+
+void host_return_m(M* m) {
+  t_borrowed = {};
+  weft_tls_m = m;
 }
 
 }  // namespace weft::sched

@@ -368,6 +368,7 @@ struct M {
   // allm: it is no scheduler thread and never runs schedule().
   bool host = false;
   std::thread::id host_thread;      // a host M's thread (immutable): its next call into this Sched finds it
+  bool g0_borrowed = false;         // a host M whose g0 bounds are a goroutine's stack (host_leave_m)
   G* hostg = nullptr;               // a host M's cached G, _Gdead between calls (owned by allgs)
 };
 
@@ -518,6 +519,16 @@ void host_detach(Sched* s, M* m, G* g);
 // Gives m's P back (to an M for the work the call left on it, to a stopper,
 // or to the idle list) and makes m current on no thread.
 void host_release(Sched* s, M* m);
+
+// A native calling into another VM (docs/embedding.md#many-vms). Its
+// goroutine has entered a syscall in its own VM (entersyscall: its P is
+// free for others meanwhile); host_leave_m then makes the thread a host
+// thread for the other VM: it returns the goroutine's M and makes none
+// current, and the host Ms this thread acquires until host_return_m use the
+// goroutine's native stack as their g0 stack (the thread is on it).
+// host_return_m(m) makes m current again, before exitsyscall.
+M* host_leave_m();
+void host_return_m(M* m);
 
 // ---- the API the rest of the VM uses ----
 
