@@ -111,8 +111,41 @@ TEST(MultiVM, NativeCallsIntoAnotherVM) {
   Result direct = a->call("ask", {21});  // the native runs on this (host) thread
   ASSERT_TRUE(direct.ok()) << direct.message;
   EXPECT_EQ(direct.value.to_int(), 42);
+  // A script function run by a host call (on this thread) whose native calls b.
+  Result here = a->call("ask_here", {10});
+  ASSERT_TRUE(here.ok()) << here.message;
+  EXPECT_EQ(here.value.to_int(), 21);
   EXPECT_EQ(b->call("double", {5}).value.to_int(), 10);  // b is fine
   EXPECT_EQ(a->call("double", {6}).value.to_int(), 12);
+}
+
+// A host call of VM b made while a stop-the-world is in progress: a's
+// collection waits for a call-free loop of a's (async_preempt off, so only
+// the loop's end stops it), b's goroutines already stopped. b's call finds
+// the world stopping and waits for the stop to end: it returns, with its
+// result, only after a's loop did. b, started after a with async_preempt
+// on, leaves a's setting alone (it is per VM: else the loop would be
+// preempted at once and the test skipped).
+TEST(MultiVM, HostCallWhileAnotherVMStopsTheWorld) {
+  weft::Config off;
+  off.procs = 2;
+  off.async_preempt = false;
+  auto a = make_vm(1, off);
+  auto b = make_vm(2);
+  ASSERT_EQ(b->call("double", {1}).value.to_int(), 2);  // b's scheduler runs
+  weft::Task spinner = a->spawn("spin_for", {300'000'000 / kScale});
+  ASSERT_TRUE(spinner.valid());
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // it holds a P
+  std::thread collector([&a] { a->collect(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the stop waits for the loop
+  Result r = b->call("double", {21});
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.value.to_int(), 42);
+  bool spun_first = a->get("spun").value.to_bool().value_or(false);
+  collector.join();
+  Result s = spinner.wait();
+  ASSERT_TRUE(s.ok()) << s.message;
+  EXPECT_TRUE(spun_first);  // (true also when the loop ended first: no false failure)
 }
 
 // VM a deadlocks while VM b keeps running and collecting: only a's call

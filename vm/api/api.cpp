@@ -322,7 +322,8 @@ Result VM::set(std::string_view name, Arg value) {
 
 // ---- calls ----
 
-// From a native of another VM, on its goroutine: that goroutine leaves its
+// From a native of another VM, on its goroutine (on a scheduler thread, or
+// on a host thread running a host call of that VM): that goroutine leaves its
 // VM's P for the call, as a blocking native does (entersyscall: its VM goes
 // on running, collects and stops without it), and the thread is a host
 // thread of this VM meanwhile (sched::host_leave_m). Counted as a blocking
@@ -359,7 +360,7 @@ Result VM::call(const Handle& function, std::vector<Arg> args) {
   if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) {
     sched::G* g = sched::getg();
-    if (g == nullptr || g->vm == nullptr || sched::readgstatus(g) != sched::_Grunning || g->hostcall.load())
+    if (g == nullptr || g->vm == nullptr || sched::readgstatus(g) != sched::_Grunning)
       return refuse_on_goroutine("VM::call");
     // From a native of this VM on its goroutine: a call back, as NativeCall::call.
     if (thread_of(g)->rt == impl_->rt.get()) return detail::call_on_thread(thread_of(g), function, std::move(args));

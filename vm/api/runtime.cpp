@@ -33,14 +33,19 @@
 namespace weft {
 
 // Other VMs' goroutines may run meanwhile, and their collections push
-// every live heap's roots: the heap is registered, and this thread (no P)
+// every live heap's roots: the heap gets its roots, and this thread (no P)
 // allocates the one-byte strings and the builtins, with the world stopped,
 // so no collection sees a half-made Runtime or an object not yet rooted.
+// The heap is made (registered with the collector) before the stop: the
+// collector holds the heaps' list while it stops the world, so taking the
+// list under a stop would deadlock with it (rank Heaps < Stw in
+// vm/core/lockrank.h); until set_roots a collection skips it.
 Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
   host_ = std::make_shared<detail::HostState>();
   host_->rt = this;
+  heap_ = std::make_unique<gc::Heap>(nullptr, opts_.gc_percent);
   sched::stop_the_world("new vm");
-  heap_ = std::make_unique<gc::Heap>(this, opts_.gc_percent);
+  heap_->set_roots(this);
   heap_->set_gc_stress(opts_.gc_stress);
   heap_->set_gc_verify(opts_.gc_verify);
   heap_->set_limit(opts_.heap_limit);

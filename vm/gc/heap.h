@@ -196,6 +196,12 @@ class Heap {
   // heap.cpp, including the collector thread). Any thread that is not an M.
   explicit Heap(Roots* roots, int gc_percent);
   ~Heap();
+  // Gives a Heap made without roots its VM. With the world stopped by the
+  // caller: a Heap joins the collector's list when made (which takes the
+  // list's lock, ranked below the stop-the-world's), so a VM makes its Heap
+  // first and hands it the roots once no collection can run
+  // (vm/api/runtime.cpp).
+  void set_roots(Roots* roots) { roots_ = roots; }
   Heap(const Heap&) = delete;
   Heap& operator=(const Heap&) = delete;
 

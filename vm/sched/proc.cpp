@@ -79,7 +79,7 @@ bool may_never_stop(M* m) {
   uint32_t was = M::kInSyscall;
   if (m->syscall.compare_exchange_strong(was, M::kAbandoned) || was == M::kAbandoned) return true;
   G* g = m->curg.load();
-  return g != nullptr && (readgstatus(g) & ~_Gscan) == _Grunning && !async_preempt_enabled();
+  return g != nullptr && (readgstatus(g) & ~_Gscan) == _Grunning && !async_preempt_allowed(g);
 }
 
 // Threads that ready a G without holding a P (the collector readying gc()

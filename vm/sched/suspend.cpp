@@ -131,7 +131,7 @@ SuspendGState suspendG(G* gp) {
         casfrom_Gscanstatus(gp, _Grunning | _Gscan, _Grunning);
         // After releasing the bit: a synchronous preemptM must not find the
         // G spinning on its status.
-        if (async_preempt_enabled() && need_async && async_m != nullptr) {
+        if (async_preempt_allowed(gp) && need_async && async_m != nullptr) {
           int64_t now = nanotime();
           if (now >= next_preempt_m) {  // rate limit, as Go
             next_preempt_m = now + kYieldDelay / 2;
