@@ -107,13 +107,16 @@ struct MapEntry {
   Value key;
   Value value;
 };
+// An index slot is kMapSlotFree or an entry number tagged with hash bits
+// the slot's position does not use (vm/core/object.cpp: slot_for).
+constexpr uint32_t kMapSlotFree = UINT32_MAX;
 struct MapData : Obj {
   uint32_t capacity;  // entries
   uint32_t used;      // entries written, deleted ones included
   uint32_t index_size;  // a power of two >= 2 * capacity
-  // MapEntry entries[capacity]; then int32_t index[index_size] (-1 = free)
+  // MapEntry entries[capacity]; then uint32_t index[index_size]
   MapEntry* entries() { return reinterpret_cast<MapEntry*>(this + 1); }
-  int32_t* index() { return reinterpret_cast<int32_t*>(entries() + capacity); }
+  uint32_t* index() { return reinterpret_cast<uint32_t*>(entries() + capacity); }
 };
 struct Map : Obj {
   uint32_t count;  // live entries; written under `lock`

@@ -56,7 +56,8 @@ inline bool values_equal(Value a, Value b) {
 
 // Map keys: strings, ints and bools.
 inline bool is_valid_key(Value k) {
-  return k.is_inline_int() || k.is_bool() || is_type(k, ObjType::String) || is_type(k, ObjType::BigInt);
+  if (k.is_obj()) return k.as_obj()->type == ObjType::String || k.as_obj()->type == ObjType::BigInt;
+  return k.is_inline_int() || k.is_bool();
 }
 uint32_t hash_key(Value k);  // caches a string's hash in String::hash
 
