@@ -124,9 +124,11 @@ bool same_string(const String* a, const String* b) {
   uint32_t ha = std::atomic_ref<const uint32_t>(a->hash).load(std::memory_order_relaxed);  // see String::hash
   uint32_t hb = std::atomic_ref<const uint32_t>(b->hash).load(std::memory_order_relaxed);
   if (ha != 0 && hb != 0 && ha != hb) return false;
-  if (a->len > 16) return std::memcmp(a->data, b->data, a->len) == 0;
+  const char* x = a->chars();
+  const char* y = b->chars();
+  if (a->len > 16) return std::memcmp(x, y, a->len) == 0;
   for (uint32_t i = 0; i < a->len; i++) {
-    if (a->data[i] != b->data[i]) return false;
+    if (x[i] != y[i]) return false;
   }
   return true;
 }
@@ -272,9 +274,9 @@ uint32_t hash_key(Value k) {
       String* s = static_cast<String*>(o);
       std::atomic_ref<uint32_t> cached(s->hash);  // see String::hash
       if (uint32_t h = cached.load(std::memory_order_relaxed); h != 0) return h;
-      uint32_t h = hash_bytes(s->data, s->len);
+      uint32_t h = hash_bytes(s->chars(), s->len);
       if (h == 0) h = 1;
-      cached.store(h, std::memory_order_relaxed);
+      if (!s->is_slice()) cached.store(h, std::memory_order_relaxed);  // see kStringSlice
       return h;
     }
     return mix64(uint64_t(static_cast<BigInt*>(o)->value));
@@ -361,6 +363,85 @@ int64_t map_next(Map* m, int64_t i, MapEntry* out) {
     return i;
   }
   return -1;
+}
+
+// ---- strings ----
+//
+// Concatenation. Scripts cannot tell strings apart but by their bytes, so a
+// result may share bytes with its operands as long as no string's bytes
+// ever change. A long result is a slice (object.h: kStringSlice) of a
+// StrBuf twice its length; `a + b` with a slice `a` that ends the buffer's
+// claimed bytes claims the next b->len bytes with a compare-and-swap and
+// writes b there, so a loop of `s = s + x` copies each byte O(1) times.
+// Appending to an older string of the buffer (`t = s + "x"; u = s + "y"`)
+// loses the race for the tail and copies, as does any append on a full
+// buffer (into a new one twice the size). Rejected: ropes (every reader of
+// bytes would flatten, and flattening allocates, in places that must not:
+// map lookups under the map's lock, natives running without a P) and
+// reference counts (CPython's in-place append needs to know the left
+// operand is unshared; nothing here counts references).
+
+namespace {
+
+// Results shorter than this are flat: copying so few bytes costs less than
+// a slice's indirection and its buffer's slack.
+constexpr uint32_t kSliceMin = 128;
+
+String* new_flat_string(gc::Heap& heap, uint32_t len) {
+  String* s = new_object<String>(heap, ObjType::String, sizeof(String) + size_t(len) + 1, true);
+  s->hash = 0;
+  s->len = len;
+  s->data[len] = '\0';
+  return s;
+}
+
+String* new_slice(gc::Heap& heap, StrBuf* buf, uint32_t len) {
+  String* s = new_object<String>(heap, ObjType::String, kSliceStringBytes, false);  // zeroed: hash 0
+  s->flags = kStringSlice;
+  s->len = len;
+  *reinterpret_cast<StrBuf**>(s->data + 4) = buf;  // String::slice_buf
+  return s;
+}
+
+// A buffer for a string of `len` bytes that will likely grow: twice that,
+// so that n appends copy O(n) bytes in all; a quarter more past 64 MiB, so
+// that a huge string does not ask for twice its size at once.
+StrBuf* new_strbuf(gc::Heap& heap, uint32_t len) {
+  uint64_t cap = len < (64u << 20) ? uint64_t(len) * 2 : uint64_t(len) + len / 4;
+  cap = std::min<uint64_t>(cap, UINT32_MAX);
+  StrBuf* b = new_object<StrBuf>(heap, ObjType::StrBuf, sizeof(StrBuf) + cap, true);
+  b->claimed = len;
+  b->capacity = uint32_t(cap);
+  return b;
+}
+
+}  // namespace
+
+String* concat_strings(gc::Heap& heap, const String* a, const String* b) {
+  uint32_t len = a->len + b->len;  // the caller checked that it fits
+  if (len < kSliceMin) {
+    String* s = new_flat_string(heap, len);
+    std::memcpy(s->data, a->chars(), a->len);
+    std::memcpy(s->data + a->len, b->chars(), b->len);
+    return s;
+  }
+  if (a->is_slice()) {
+    // In place when a ends where its buffer's claimed bytes end and the
+    // buffer has room: the bytes written are past every existing string's
+    // end, so no string can see them change. b may be a slice of the same
+    // buffer: then b->len <= a->len, and b's bytes lie before the write.
+    StrBuf* buf = a->slice_buf();
+    uint32_t end = a->len;
+    if (len <= buf->capacity &&
+        std::atomic_ref<uint32_t>(buf->claimed).compare_exchange_strong(end, len, std::memory_order_relaxed)) {
+      std::memcpy(buf->bytes + a->len, b->chars(), b->len);
+      return new_slice(heap, buf, len);
+    }
+  }
+  StrBuf* buf = new_strbuf(heap, len);
+  std::memcpy(buf->bytes, a->chars(), a->len);
+  std::memcpy(buf->bytes + a->len, b->chars(), b->len);
+  return new_slice(heap, buf, len);
 }
 
 // ---- arrays ----

@@ -94,6 +94,14 @@ bool map_delete(Map* m, Value key);
 // (read from the same MapData, so it is safe under a racing writer).
 int64_t map_next(Map* m, int64_t i, MapEntry* out = nullptr);
 
+// a + b for strings, the caller having checked that the length fits a
+// String. Repeated appends (`s = s + x` in a loop) take amortized time in
+// the appended bytes: a result of 128 bytes or more is a slice of a StrBuf
+// with room to grow (object.h: kStringSlice), and appending to the slice
+// that ends the buffer's claimed bytes writes in place. The design comment
+// of object.cpp's strings part says why this and not ropes.
+String* concat_strings(gc::Heap& heap, const String* a, const String* b);
+
 // Appends, replacing the store (never resizing it) when full.
 void array_push(gc::Heap& heap, Array* a, Value v);
 // a[i] = v for any v: array_set, after moving a numeric store's items to a
