@@ -60,8 +60,11 @@ Proto* compile(CompileEnv& env, std::string_view file, std::string_view source,
                std::vector<Diagnostic>& errors) {
   size_t first = errors.size();
   Ast ast;
-  std::vector<Token> tokens = lex(source, errors);
-  FuncLit* main = parse(tokens, ast, errors);
+  FuncLit* main;
+  {
+    TokenStream tokens(source, errors);  // scanned as the parser goes; freed before the later stages
+    main = parse(tokens, ast, errors);
+  }
   if (errors.size() == first) resolve(main, ast, env, errors);
   std::vector<std::unique_ptr<Proto>> protos;
   if (errors.size() == first)

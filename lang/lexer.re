@@ -15,6 +15,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <memory>
 #include <string>
 
 namespace weft::lang {
@@ -140,6 +142,11 @@ bool parse_float(std::string_view s, double& out) {
   return true;
 }
 
+}  // namespace
+
+// Scans on demand (TokenStream): tokens_ holds the ones scanned and not yet
+// forgotten; tokens_.back() is always the last one scanned (the stream
+// keeps at least one), which the newline rule looks at.
 class Lexer {
  public:
   Lexer(std::string_view source, std::vector<Diagnostic>& errors)
@@ -151,11 +158,14 @@ class Lexer {
     skip_file_header();
   }
 
-  std::vector<Token> run() {
-    while (scan()) {
-    }
-    return std::move(tokens_);
+  // Scans until a token more is in tokens_, or to the end (after Eof).
+  // False once Eof has been pushed.
+  bool more() {
+    size_t had = tokens_.size();
+    while (!done_ && tokens_.size() == had) done_ = !scan();
+    return tokens_.size() > had;
   }
+  std::deque<Token>& tokens() { return tokens_; }
 
  private:
   std::string_view source_;
@@ -167,7 +177,8 @@ class Lexer {
   const uchar* tok_ = nullptr;
   const uchar* line_start_;
   int line_ = 1;
-  std::vector<Token> tokens_;
+  bool done_ = false;  // Eof is pushed
+  std::deque<Token> tokens_;  // a deque: the parser keeps references to tokens while more are pushed
 
   int col_of(const uchar* p) const { return int(p - line_start_) + 1; }
 
@@ -467,10 +478,32 @@ class Lexer {
   }
 };
 
-}  // namespace
+TokenStream::TokenStream(std::string_view source, std::vector<Diagnostic>& errors)
+    : lexer_(std::make_unique<Lexer>(source, errors)) {}
+TokenStream::~TokenStream() = default;
+
+const Token& TokenStream::at(size_t i) {
+  std::deque<Token>& toks = lexer_->tokens();
+  while (i - base_ >= toks.size()) {
+    if (!lexer_->more()) return toks.back();  // past the end: Eof again
+  }
+  return toks[i - base_];
+}
+
+void TokenStream::forget_before(size_t i) {
+  std::deque<Token>& toks = lexer_->tokens();
+  while (base_ < i && toks.size() > 1) {
+    toks.pop_front();
+    base_++;
+  }
+}
 
 std::vector<Token> lex(std::string_view source, std::vector<Diagnostic>& errors) {
-  return Lexer(source, errors).run();
+  Lexer lexer(source, errors);
+  while (lexer.more()) {
+  }
+  std::deque<Token>& toks = lexer.tokens();
+  return {std::make_move_iterator(toks.begin()), std::make_move_iterator(toks.end())};
 }
 
 }  // namespace weft::lang

@@ -50,7 +50,7 @@ bool is_compound_assign(Tok t) {
 
 class Parser {
  public:
-  Parser(const std::vector<Token>& tokens, Ast& ast, std::vector<Diagnostic>& errors)
+  Parser(TokenStream& tokens, Ast& ast, std::vector<Diagnostic>& errors)
       : toks_(tokens), ast_(ast), errors_(errors) {}
 
   FuncLit* file() {
@@ -71,6 +71,9 @@ class Parser {
         continue;
       }
       statement_into(body);
+      // Between top-level statements nothing refers to a token before the
+      // last one (terminator and after_skipped_newline look back one).
+      if (pos_ > 0) toks_.forget_before(pos_ - 1);
     }
     body->end_line = peek().line;
     fn_ = saved;
@@ -78,7 +81,7 @@ class Parser {
   }
 
  private:
-  const std::vector<Token>& toks_;
+  TokenStream& toks_;
   Ast& ast_;
   std::vector<Diagnostic>& errors_;
   size_t pos_ = 0;
@@ -92,8 +95,8 @@ class Parser {
 
   const Token& peek() {
     if (nesting_ > 0)
-      while (toks_[pos_].kind == Tok::Newline) pos_++;
-    return toks_[pos_];
+      while (toks_.at(pos_).kind == Tok::Newline) pos_++;
+    return toks_.at(pos_);
   }
   const Token& advance() {
     const Token& t = peek();
@@ -114,7 +117,7 @@ class Parser {
   // reported at the newline ("unexpected newline, expected ')'"), and
   // recovery restarts there, so the next line is still checked.
   bool after_skipped_newline() const {
-    return nesting_ > 0 && pos_ > 0 && toks_[pos_ - 1].kind == Tok::Newline;
+    return nesting_ > 0 && pos_ > 0 && toks_.at(pos_ - 1).kind == Tok::Newline;
   }
 
   // ---- errors
@@ -132,7 +135,7 @@ class Parser {
   [[noreturn]] void fail_here(std::string msg) {
     if (after_skipped_newline()) {
       pos_--;
-      const Token& nl = toks_[pos_];
+      const Token& nl = toks_.at(pos_);
       size_t cut = msg.find(", expected");
       std::string rest = cut == std::string::npos ? ", expected expression" : msg.substr(cut);
       error_at(nl.line, nl.col, "unexpected newline" + rest);
@@ -168,7 +171,7 @@ class Parser {
     nesting_ = 0;
     int depth = 0;
     for (;;) {
-      Tok k = toks_[pos_].kind;
+      Tok k = toks_.at(pos_).kind;
       if (k == Tok::Eof) return;
       if (depth == 0 && (k == Tok::Newline || k == Tok::Semicolon)) {
         pos_++;
@@ -244,7 +247,7 @@ class Parser {
     }
     if (k == Tok::RBrace || k == Tok::Eof) return;
     // Lenient where Go is not: `if c { ... } return x` on one line is fine.
-    if (pos_ > 0 && toks_[pos_ - 1].kind == Tok::RBrace) return;
+    if (pos_ > 0 && toks_.at(pos_ - 1).kind == Tok::RBrace) return;
     fail_here("unexpected " + describe(peek()) + " at end of statement");
   }
 
@@ -267,7 +270,7 @@ class Parser {
     switch (t.kind) {
       case Tok::Let: return let_statement();
       case Tok::Fn:
-        if (toks_[pos_ + 1].kind == Tok::Ident) return fn_declaration();
+        if (toks_.at(pos_ + 1).kind == Tok::Ident) return fn_declaration();
         return simple_statement();
       case Tok::If: return if_statement();
       case Tok::While: {
@@ -614,7 +617,7 @@ class Parser {
     nesting_++;
     while (peek().kind != Tok::RBrace && peek().kind != Tok::Eof) {
       const Token& k = peek();
-      if (k.kind == Tok::Ident && toks_[pos_ + 1].kind == Tok::Colon) {
+      if (k.kind == Tok::Ident && toks_.at(pos_ + 1).kind == Tok::Colon) {
         advance();
         LiteralExpr* key = node<LiteralExpr>(k, ExprKind::String);
         key->str = std::string(k.text);
@@ -659,7 +662,7 @@ class Parser {
 
 }  // namespace
 
-FuncLit* parse(const std::vector<Token>& tokens, Ast& ast, std::vector<Diagnostic>& errors) {
+FuncLit* parse(TokenStream& tokens, Ast& ast, std::vector<Diagnostic>& errors) {
   return Parser(tokens, ast, errors).file();
 }
 

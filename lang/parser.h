@@ -5,6 +5,7 @@
 
 #include "lang/ast.h"
 #include "lang/compiler.h"
+#include "lang/lexer.h"
 #include "lang/token.h"
 
 namespace weft::lang {
@@ -12,6 +13,6 @@ namespace weft::lang {
 // Parses a whole file into its main function (named "main", no params).
 // Errors are appended to `errors`; the tree is then partial (statements
 // with errors are dropped) and must not be compiled.
-FuncLit* parse(const std::vector<Token>& tokens, Ast& ast, std::vector<Diagnostic>& errors);
+FuncLit* parse(TokenStream& tokens, Ast& ast, std::vector<Diagnostic>& errors);
 
 }  // namespace weft::lang
