@@ -12,6 +12,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lang/token.h"
@@ -71,7 +72,7 @@ struct LiteralExpr : Expr {  // Nil True False Int Float String
 enum class Binding : uint8_t { Unresolved, Local, Upvalue, Global };
 
 struct NameExpr : Expr {
-  std::string name;
+  std::string_view name;  // into the source, which outlives the tree (compile())
   Binding binding = Binding::Unresolved;
   Var* var = nullptr;  // Local
   int index = -1;      // Upvalue: index in the running closure; Global: slot

@@ -477,13 +477,13 @@ class FuncGen {
 
   // The one way to a global's slot (vm/interp/globals.h); -1, reported,
   // when the table is full.
-  int global_slot(const std::string& name) {
+  int global_slot(std::string_view name) {
     int slot = sh_.env.define_global(name);
     if (slot < 0) error_once("too many globals (more than 16777216)");
     return slot;
   }
   // R[r] = G[name] (get) or G[name] = R[r]: the X form past Bx's range.
-  void global_access(bool get, int r, const std::string& name) {
+  void global_access(bool get, int r, std::string_view name) {
     int slot = global_slot(name);
     if (slot < 0) return;
     if (slot <= kNarrowIndex) {

@@ -576,7 +576,7 @@ class Parser {
       case Tok::Ident: {
         advance();
         NameExpr* n = node<NameExpr>(t);
-        n->name = std::string(t.text);
+        n->name = t.text;  // a view of the source (NameExpr::name)
         return n;
       }
       case Tok::LParen: {

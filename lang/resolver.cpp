@@ -135,7 +135,7 @@ class Resolver {
   // A use of top-level name n, bound as a global: kept a global if a
   // nested function makes it, or main's code before the let's end.
   void note_top_use(NameExpr* n) {
-    auto it = top_lets_.find(n->name);
+    auto it = top_lets_.find(std::string(n->name));
     if (it == top_lets_.end()) return;
     TopLet& t = it->second;
     if (fs_->parent || top_index_ <= t.index) t.keep = true;
@@ -224,19 +224,20 @@ class Resolver {
   }
 
   void name(NameExpr* n, bool assign) {
-    if (Entry* e = find(fs_, n->name, /*own=*/true)) {
+    const std::string name(n->name);  // the scopes are keyed by std::string (short names stay inline)
+    if (Entry* e = find(fs_, name, /*own=*/true)) {
       n->binding = Binding::Local;
       n->var = e->var;
       return;
     }
-    int up = find_upvalue(fs_, n->name);
+    int up = find_upvalue(fs_, name);
     if (up >= 0) {
       n->binding = Binding::Upvalue;
       n->index = up;
       n->var = fs_->fn->upvalues[size_t(up)].var;
       return;
     }
-    if (globals_.count(n->name)) {
+    if (globals_.count(name)) {
       n->binding = Binding::Global;
       note_top_use(n);
       return;
@@ -245,7 +246,7 @@ class Resolver {
       n->binding = Binding::Global;
       return;
     }
-    error(n, (assign ? "assignment to undeclared variable '" : "undefined variable '") + n->name + "'");
+    error(n, (assign ? "assignment to undeclared variable '" : "undefined variable '") + name + "'");
   }
 
   // ---- statements
