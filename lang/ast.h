@@ -3,7 +3,9 @@
 // list); the code generator reads both.
 //
 // Nodes live in an Ast arena and point to each other with raw pointers; the
-// arena frees them all at once when compilation ends. Every node carries
+// arena frees them all at once, after each top-level statement (the main
+// function's own node and its private top-level variables live in a second
+// arena that lasts the whole compile: lang/compiler.cpp). Every node carries
 // its source position for diagnostics and the line table.
 #pragma once
 
@@ -259,6 +261,18 @@ class Ast {
   Ast& operator=(const Ast&) = delete;
   ~Ast() {
     for (Node* n : nodes_) n->~Node();
+  }
+  // Destroys every node and variable made so far, keeping one block for
+  // what comes next: the front end parses a file one top-level statement
+  // at a time into one Ast (lang/compiler.cpp).
+  void clear() {
+    for (Node* n : nodes_) n->~Node();
+    nodes_.clear();
+    vars_.clear();
+    if (blocks_.empty()) return;
+    blocks_.resize(1);
+    next_ = reinterpret_cast<char*>(blocks_[0].get());
+    left_ = kBlock;
   }
 
   template <typename T, typename... Args>

@@ -50,39 +50,35 @@ bool is_compound_assign(Tok t) {
 
 class Parser {
  public:
-  Parser(TokenStream& tokens, Ast& ast, std::vector<Diagnostic>& errors)
+  Parser(TokenStream& tokens, Ast* ast, std::vector<Diagnostic>& errors)
       : toks_(tokens), ast_(ast), errors_(errors) {}
 
-  FuncLit* file() {
-    FuncLit* main = ast_.make<FuncLit>();
-    main->name = "main";
-    main->line = 1;
-    main->col = 1;
-    Block* body = ast_.make<Block>();
-    body->line = 1;
-    body->col = 1;
-    main->body = body;
-    FuncLit* saved = fn_;
+  // One top-level statement of main's body into *out (nullptr: an empty
+  // statement, a stray '}' or a syntax error, each reported); false at the
+  // end of the file, which sets main's end_line.
+  bool top_statement(Ast& ast, FuncLit* main, Stmt*& out) {
+    ast_ = &ast;
     fn_ = main;
-    while (peek().kind != Tok::Eof) {
-      if (peek().kind == Tok::RBrace) {
-        error_here("unexpected '}'");
-        pos_++;
-        continue;
-      }
-      statement_into(body);
-      // Between top-level statements nothing refers to a token before the
-      // last one (terminator and after_skipped_newline look back one).
-      if (pos_ > 0) toks_.forget_before(pos_ - 1);
+    out = nullptr;
+    if (peek().kind == Tok::Eof) {
+      main->body->end_line = peek().line;
+      return false;
     }
-    body->end_line = peek().line;
-    fn_ = saved;
-    return main;
+    if (peek().kind == Tok::RBrace) {
+      error_here("unexpected '}'");
+      pos_++;
+      return true;
+    }
+    out = statement_or_skip();
+    // Between top-level statements nothing refers to a token before the
+    // last one (terminator and after_skipped_newline look back one).
+    if (pos_ > 0) toks_.forget_before(pos_ - 1);
+    return true;
   }
 
  private:
   TokenStream& toks_;
-  Ast& ast_;
+  Ast* ast_;  // where nodes are made: top_statement's
   std::vector<Diagnostic>& errors_;
   size_t pos_ = 0;
   int nesting_ = 0;          // open (), [] and map literals: newlines are skipped
@@ -205,14 +201,14 @@ class Parser {
 
   template <typename T>
   T* node(const Token& at) {
-    T* n = ast_.make<T>();
+    T* n = ast_->make<T>();
     n->line = at.line;
     n->col = at.col;
     return n;
   }
   template <typename T, typename K>
   T* node(const Token& at, K kind) {
-    T* n = ast_.make<T>(kind);
+    T* n = ast_->make<T>(kind);
     n->line = at.line;
     n->col = at.col;
     return n;
@@ -223,19 +219,23 @@ class Parser {
   // One statement and its terminator, appended to `block`; on a syntax
   // error, skips to the next statement instead.
   void statement_into(Block* block) {
+    if (Stmt* s = statement_or_skip()) block->stmts.push_back(s);
+  }
+  Stmt* statement_or_skip() {
     Tok k = peek().kind;
     if (k == Tok::Newline || k == Tok::Semicolon) {
       pos_++;
-      return;
+      return nullptr;
     }
     int saved_nesting = nesting_;
     try {
       Stmt* s = statement();
-      if (s) block->stmts.push_back(s);
       terminator();
+      return s;
     } catch (const ParseError&) {
       nesting_ = saved_nesting;
       synchronize();
+      return nullptr;
     }
   }
 
@@ -662,8 +662,26 @@ class Parser {
 
 }  // namespace
 
-FuncLit* parse(TokenStream& tokens, Ast& ast, std::vector<Diagnostic>& errors) {
-  return Parser(tokens, ast, errors).file();
+FuncLit* make_main(Ast& ast) {
+  FuncLit* main = ast.make<FuncLit>();
+  main->name = "main";
+  main->line = 1;
+  main->col = 1;
+  Block* body = ast.make<Block>();
+  body->line = 1;
+  body->col = 1;
+  main->body = body;
+  return main;
 }
+
+struct TopLevelParser::Impl {
+  Parser parser;
+};
+
+TopLevelParser::TopLevelParser(TokenStream& tokens, std::vector<Diagnostic>& errors)
+    : impl_(std::make_unique<Impl>(Impl{Parser(tokens, nullptr, errors)})) {}
+TopLevelParser::~TopLevelParser() = default;
+
+bool TopLevelParser::next(Ast& ast, FuncLit* main, Stmt*& out) { return impl_->parser.top_statement(ast, main, out); }
 
 }  // namespace weft::lang
