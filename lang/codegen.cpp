@@ -94,6 +94,8 @@ struct Shared {
 };
 
 class FuncGen {
+  friend struct weft::lang::MainPlan;
+
  public:
   FuncGen(Shared& shared, FuncLit* fn, bool wide) : sh_(shared), fn_(fn), wide_(wide) {}
 
@@ -111,8 +113,82 @@ class FuncGen {
     return FuncGen(sh, fn, true).attempt();
   }
 
+  // ---- main, a statement at a time (MainGen)
+
+  // main's prologue: what attempt() emits before the body, from the plan
+  // instead of the body (whose statements come later, one by one).
+  void begin_main(const MainPlan& plan, int private_lets) {
+    main_slots_ = private_lets + plan.inner_slots;
+    start_proto();
+    for (int64_t d : plan.selects) add_k(Value::inline_int(d));
+    params();
+    for (const auto& [name, line] : plan.fns) {  // hoisting: every closure first; its proto comes with its statement
+      line_ = line;
+      int t = alloc();
+      int index = int(p_->protos.size());
+      p_->protos.push_back(nullptr);
+      if (index > kMaxBx) error_once("function too large (more than 65535 nested functions)");
+      emit_abx(Op::CLOSURE, t, index);
+      global_access(false, t, name);
+      free_to(t);
+    }
+  }
+
+  // One statement of main's body. A conditional jump in it that overflows
+  // makes main wide from this statement on, the statement compiled again
+  // (a jump never leaves its top-level statement).
+  void main_statement(Stmt* s) {
+    if (s->kind == StmtKind::FnDecl) {
+      FuncLit* f = static_cast<FnDeclStmt*>(s)->fn;
+      Proto* cp = compile(sh_, f);
+      add_captures(cp, f);
+      p_->protos[size_t(next_fn_++)] = cp;
+    } else {
+      Mark m = mark();
+      statement(s);
+      if (overflow_ && !wide_) {
+        rewind(m);
+        wide_ = true;
+        overflow_ = false;
+        statement(s);
+      }
+    }
+    sh_.wide.clear();  // its FuncLits go with the statement's tree
+  }
+
+  Proto* finish_main() { return finish_proto(); }
+
  private:
+  struct Mark {
+    size_t code, operand_names, protos, all_protos, errors;
+    int free, label;
+    bool too_large;
+  };
+  Mark mark() const {
+    return {p_->code.size(), p_->operand_names.size(), p_->protos.size(), sh_.protos.size(), sh_.errors.size(),
+            free_, label_, too_large_};
+  }
+  // Drops what was emitted since m (constants stay: unused ones are harmless).
+  void rewind(const Mark& m) {
+    p_->code.resize(m.code);
+    p_->lines.resize(m.code);
+    p_->operand_names.resize(m.operand_names);
+    p_->protos.resize(m.protos);
+    sh_.protos.resize(m.all_protos);
+    sh_.errors.resize(m.errors);
+    free_ = m.free;
+    label_ = m.label;
+    too_large_ = m.too_large;
+  }
+
   Proto* attempt() {
+    start_proto();
+    intern_selects(fn_->body);
+    params();
+    block_body(fn_->body);
+    return finish_proto();
+  }
+  void start_proto() {
     auto owned = std::make_unique<Proto>();
     p_ = owned.get();
     sh_.protos.push_back(std::move(owned));
@@ -121,11 +197,9 @@ class FuncGen {
     p_->line = fn_->line;
     p_->nparams = int(fn_->params.size());
     line_ = fn_->line;
-    intern_selects(fn_->body);
     free_ = max_ = p_->nparams;
-    params();
-    if (!fn_->parent) main_prologue();
-    block_body(fn_->body, !fn_->parent);
+  }
+  Proto* finish_proto() {
     line_ = fn_->body->end_line ? fn_->body->end_line : line_;
     emit_abc(Op::RETURNNIL, 0, 0, 0);
     if (spill_reg_ >= 0) {
@@ -153,6 +227,8 @@ class FuncGen {
   int spill_top_ = 0;     // next free spill slot (a stack, like registers)
   int spill_max_ = 0;     // the array's size
   int newspill_pc_ = -1;  // the NEWSPILL to size at the end
+  int main_slots_ = -1;   // main: its locals' registers (begin_main), as local_slots counts them
+  int next_fn_ = 0;       // main: the next top-level fn's proto index (begin_main reserved them)
   std::vector<Loop> loops_;
   std::map<uint64_t, int> number_k_;
   std::unordered_map<std::string, int> string_k_;
@@ -286,6 +362,7 @@ class FuncGen {
   // An upper bound on the registers that s's locals and loop state take at
   // once (a block's own declarations plus the most any of its statements
   // nests inside it).
+  // Registers the locals of s take (at most, at once), for the spill decision.
   static int local_slots(Stmt* s) {
     switch (s->kind) {
       case StmtKind::Let: return static_cast<LetStmt*>(s)->var ? 1 : 0;
@@ -316,7 +393,8 @@ class FuncGen {
   // The parameters' homes; NEWSPILL first if the function may spill.
   void params() {
     int kept = p_->nparams;
-    if (p_->nparams + local_slots(fn_->body) > kSpillFrom) {
+    int slots = main_slots_ >= 0 ? main_slots_ : local_slots(fn_->body);
+    if (p_->nparams + slots > kSpillFrom) {
       kept = std::min(p_->nparams, kSpillFrom);
       spill_reg_ = kept;
       newspill_pc_ = emit_abx(Op::NEWSPILL, kept, 0);
@@ -477,13 +555,13 @@ class FuncGen {
 
   // The one way to a global's slot (vm/interp/globals.h); -1, reported,
   // when the table is full.
-  int global_slot(const std::string& name) {
+  int global_slot(std::string_view name) {
     int slot = sh_.env.define_global(name);
     if (slot < 0) error_once("too many globals (more than 16777216)");
     return slot;
   }
   // R[r] = G[name] (get) or G[name] = R[r]: the X form past Bx's range.
-  void global_access(bool get, int r, const std::string& name) {
+  void global_access(bool get, int r, std::string_view name) {
     int slot = global_slot(name);
     if (slot < 0) return;
     if (slot <= kNarrowIndex) {
@@ -495,31 +573,19 @@ class FuncGen {
   }
 
   // The main chunk's top-level functions exist before its first statement.
-  void main_prologue() {
-    for (Stmt* s : fn_->body->stmts) {
-      if (s->kind != StmtKind::FnDecl) continue;
-      FnDeclStmt* fd = static_cast<FnDeclStmt*>(s);
-      line_ = fd->line;
-      int t = alloc();
-      closure(fd->fn, t);
-      global_access(false, t, fd->fn->name);
-      free_to(t);
-    }
-  }
-
   // ---- blocks and statements
 
   void block(Block* b) {
     int saved = free_, saved_spill = spill_top_;
-    block_body(b, false);
+    block_body(b);
     free_to(saved);
     spill_top_ = saved_spill;
   }
 
   // Hoisting: cells for the block's captured lets and the closures of its
-  // functions, before its other statements. `globals`: main's top level.
-  void block_body(Block* b, bool globals) {
-    if (!globals) block_entry(b);
+  // functions, before its other statements.
+  void block_body(Block* b) {
+    block_entry(b);
     for (Stmt* s : b->stmts) statement(s);
   }
 
@@ -977,28 +1043,36 @@ class FuncGen {
   // SELECT names its descriptor by an 8-bit constant index, so a
   // function's descriptors take its first constants, before any other.
   void intern_selects(Stmt* s) {
+    std::vector<int64_t> descriptors;
+    collect_selects(s, descriptors);
+    for (int64_t d : descriptors) add_k(Value::inline_int(d));
+  }
+ public:
+  // The descriptors of the selects in s (not in nested functions), in order.
+  static void collect_selects(Stmt* s, std::vector<int64_t>& out) {
     switch (s->kind) {
       case StmtKind::If: {
         IfStmt* i = static_cast<IfStmt*>(s);
-        intern_selects(i->then);
-        if (i->otherwise) intern_selects(i->otherwise);
+        collect_selects(i->then, out);
+        if (i->otherwise) collect_selects(i->otherwise, out);
         break;
       }
-      case StmtKind::While: intern_selects(static_cast<WhileStmt*>(s)->body); break;
-      case StmtKind::For: intern_selects(static_cast<ForStmt*>(s)->body); break;
+      case StmtKind::While: collect_selects(static_cast<WhileStmt*>(s)->body, out); break;
+      case StmtKind::For: collect_selects(static_cast<ForStmt*>(s)->body, out); break;
       case StmtKind::Block:
-        for (Stmt* x : static_cast<Block*>(s)->stmts) intern_selects(x);
+        for (Stmt* x : static_cast<Block*>(s)->stmts) collect_selects(x, out);
         break;
       case StmtKind::Select: {
         SelectStmt* sel = static_cast<SelectStmt*>(s);
-        add_k(Value::inline_int(select_descriptor(sel)));
-        for (SelectCase& c : sel->cases) intern_selects(c.body);
+        out.push_back(select_descriptor(sel));
+        for (SelectCase& c : sel->cases) collect_selects(c.body, out);
         break;
       }
       default: break;
     }
   }
 
+ private:
   // Jumps (returning the JMP to patch) unless R[res] == i.
   int case_test(int res, int i) {
     int k = add_k(Value::inline_int(i));
@@ -1462,6 +1536,14 @@ class FuncGen {
   // Compiles a nested function and emits the CLOSURE that makes it.
   void closure(FuncLit* f, int dst) {
     Proto* cp = compile(sh_, f);
+    add_captures(cp, f);
+    int index = int(p_->protos.size());
+    p_->protos.push_back(cp);
+    if (index > kMaxBx) error_once("function too large (more than 65535 nested functions)");
+    emit_abx(Op::CLOSURE, dst, index);
+  }
+  // How CLOSURE fills f's upvalues from this frame.
+  void add_captures(Proto* cp, FuncLit* f) {
     for (const Upvalue& u : f->upvalues) {
       Capture c;
       c.from_register = u.from_parent_register;
@@ -1472,21 +1554,36 @@ class FuncGen {
       }
       cp->captures.push_back(c);
     }
-    int index = int(p_->protos.size());
-    p_->protos.push_back(cp);
-    if (index > kMaxBx) error_once("function too large (more than 65535 nested functions)");
-    emit_abx(Op::CLOSURE, dst, index);
   }
 };
 
 }  // namespace
 
-std::vector<std::unique_ptr<Proto>> generate(FuncLit* main, CompileEnv& env,
-                                             std::shared_ptr<const std::string> file,
-                                             std::vector<Diagnostic>& errors) {
-  Shared shared{env, std::move(file), errors, {}, {}};
-  FuncGen::compile(shared, main);  // pushes main first, then its children
-  return std::move(shared.protos);
+void MainPlan::note(Stmt* s) {
+  if (s->kind == StmtKind::FnDecl) fns.emplace_back(static_cast<FnDeclStmt*>(s)->fn->name, s->line);
+  else if (s->kind != StmtKind::Let) inner_slots = std::max(inner_slots, FuncGen::local_slots(s));
+  FuncGen::collect_selects(s, selects);
+}
+
+struct MainGen::Impl {
+  Shared shared;
+  FuncGen gen;
+  Impl(FuncLit* main, CompileEnv& env, std::shared_ptr<const std::string> file, std::vector<Diagnostic>& errors)
+      : shared{env, std::move(file), errors, {}, {}}, gen(shared, main, false) {}
+};
+
+MainGen::MainGen(FuncLit* main, const MainPlan& plan, int private_lets, CompileEnv& env,
+                 std::shared_ptr<const std::string> file, std::vector<Diagnostic>& errors)
+    : impl_(std::make_unique<Impl>(main, env, std::move(file), errors)) {
+  impl_->gen.begin_main(plan, private_lets);
+}
+MainGen::~MainGen() = default;
+
+void MainGen::statement(Stmt* s) { impl_->gen.main_statement(s); }
+
+std::vector<std::unique_ptr<Proto>> MainGen::finish() {
+  impl_->gen.finish_main();
+  return std::move(impl_->shared.protos);  // main first (begin_main made it)
 }
 
 }  // namespace weft::lang

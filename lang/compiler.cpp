@@ -56,16 +56,66 @@ void located(std::string& out, std::string_view file, std::string_view source, i
 
 }  // namespace
 
+namespace {
+
+// Pass 1: parses each statement of main, tells the resolver of it (which
+// lets may become locals, the file's globals, its errors) and the plan,
+// then frees its tree. Every syntax error goes to `errors`.
+void survey(std::string_view source, FuncLit* main, TopLevelResolver& resolver, MainPlan& plan,
+            std::vector<Diagnostic>& errors) {
+  TokenStream tokens(source, errors);
+  TopLevelParser parser(tokens, errors);
+  Ast ast;
+  size_t first = errors.size();
+  Stmt* s;
+  while (parser.next(ast, main, s)) {
+    if (s && errors.size() == first) {  // a file with a syntax error goes no further
+      resolver.survey(s, ast);
+      plan.note(s);
+    }
+    ast.clear();
+  }
+}
+
+// Pass 2, for a file pass 1 found no errors in: parses each statement
+// again, resolves it and generates its code, then frees its tree.
+std::vector<std::unique_ptr<Proto>> translate(std::string_view source, FuncLit* main, TopLevelResolver& resolver,
+                                              MainGen& gen) {
+  std::vector<Diagnostic> again;  // the lexer's and parser's, reported by pass 1
+  TokenStream tokens(source, again);
+  TopLevelParser parser(tokens, again);
+  Ast ast;
+  Stmt* s;
+  while (parser.next(ast, main, s)) {
+    if (s) {
+      resolver.resolve(s, ast);
+      gen.statement(s);
+    }
+    ast.clear();
+  }
+  return gen.finish();
+}
+
+}  // namespace
+
+// Two passes over the source, each holding one top-level statement's tree
+// at a time (the design comment of lang/resolver.cpp says why).
 Proto* compile(CompileEnv& env, std::string_view file, std::string_view source,
                std::vector<Diagnostic>& errors) {
   size_t first = errors.size();
-  Ast ast;
-  std::vector<Token> tokens = lex(source, errors);
-  FuncLit* main = parse(tokens, ast, errors);
-  if (errors.size() == first) resolve(main, ast, env, errors);
+  Ast top;  // main's node and its private lets' Vars: they last both passes
+  FuncLit* main = make_main(top);
+  TopLevelResolver resolver(main, env, errors);
+  MainPlan plan;
+  survey(source, main, resolver, plan, errors);
+  if (errors.size() == first) resolver.decide(top);  // reports the resolver's errors
   std::vector<std::unique_ptr<Proto>> protos;
-  if (errors.size() == first)
-    protos = generate(main, env, std::make_shared<const std::string>(file), errors);
+  std::vector<Diagnostic> gen_errors;
+  if (errors.size() == first) {  // code generation defines globals in env: only for a file without errors
+    MainGen gen(main, plan, resolver.private_lets(), env, std::make_shared<const std::string>(file), gen_errors);
+    protos = translate(source, main, resolver, gen);
+  }
+  if (errors.size() == first) errors.insert(errors.end(), gen_errors.begin(), gen_errors.end());
   if (errors.size() != first) {
     sort_errors(errors, first);
     return nullptr;

@@ -50,36 +50,35 @@ bool is_compound_assign(Tok t) {
 
 class Parser {
  public:
-  Parser(const std::vector<Token>& tokens, Ast& ast, std::vector<Diagnostic>& errors)
+  Parser(TokenStream& tokens, Ast* ast, std::vector<Diagnostic>& errors)
       : toks_(tokens), ast_(ast), errors_(errors) {}
 
-  FuncLit* file() {
-    FuncLit* main = ast_.make<FuncLit>();
-    main->name = "main";
-    main->line = 1;
-    main->col = 1;
-    Block* body = ast_.make<Block>();
-    body->line = 1;
-    body->col = 1;
-    main->body = body;
-    FuncLit* saved = fn_;
+  // One top-level statement of main's body into *out (nullptr: an empty
+  // statement, a stray '}' or a syntax error, each reported); false at the
+  // end of the file, which sets main's end_line.
+  bool top_statement(Ast& ast, FuncLit* main, Stmt*& out) {
+    ast_ = &ast;
     fn_ = main;
-    while (peek().kind != Tok::Eof) {
-      if (peek().kind == Tok::RBrace) {
-        error_here("unexpected '}'");
-        pos_++;
-        continue;
-      }
-      statement_into(body);
+    out = nullptr;
+    if (peek().kind == Tok::Eof) {
+      main->body->end_line = peek().line;
+      return false;
     }
-    body->end_line = peek().line;
-    fn_ = saved;
-    return main;
+    if (peek().kind == Tok::RBrace) {
+      error_here("unexpected '}'");
+      pos_++;
+      return true;
+    }
+    out = statement_or_skip();
+    // Between top-level statements nothing refers to a token before the
+    // last one (terminator and after_skipped_newline look back one).
+    if (pos_ > 0) toks_.forget_before(pos_ - 1);
+    return true;
   }
 
  private:
-  const std::vector<Token>& toks_;
-  Ast& ast_;
+  TokenStream& toks_;
+  Ast* ast_;  // where nodes are made: top_statement's
   std::vector<Diagnostic>& errors_;
   size_t pos_ = 0;
   int nesting_ = 0;          // open (), [] and map literals: newlines are skipped
@@ -92,8 +91,8 @@ class Parser {
 
   const Token& peek() {
     if (nesting_ > 0)
-      while (toks_[pos_].kind == Tok::Newline) pos_++;
-    return toks_[pos_];
+      while (toks_.at(pos_).kind == Tok::Newline) pos_++;
+    return toks_.at(pos_);
   }
   const Token& advance() {
     const Token& t = peek();
@@ -114,7 +113,7 @@ class Parser {
   // reported at the newline ("unexpected newline, expected ')'"), and
   // recovery restarts there, so the next line is still checked.
   bool after_skipped_newline() const {
-    return nesting_ > 0 && pos_ > 0 && toks_[pos_ - 1].kind == Tok::Newline;
+    return nesting_ > 0 && pos_ > 0 && toks_.at(pos_ - 1).kind == Tok::Newline;
   }
 
   // ---- errors
@@ -132,7 +131,7 @@ class Parser {
   [[noreturn]] void fail_here(std::string msg) {
     if (after_skipped_newline()) {
       pos_--;
-      const Token& nl = toks_[pos_];
+      const Token& nl = toks_.at(pos_);
       size_t cut = msg.find(", expected");
       std::string rest = cut == std::string::npos ? ", expected expression" : msg.substr(cut);
       error_at(nl.line, nl.col, "unexpected newline" + rest);
@@ -168,7 +167,7 @@ class Parser {
     nesting_ = 0;
     int depth = 0;
     for (;;) {
-      Tok k = toks_[pos_].kind;
+      Tok k = toks_.at(pos_).kind;
       if (k == Tok::Eof) return;
       if (depth == 0 && (k == Tok::Newline || k == Tok::Semicolon)) {
         pos_++;
@@ -202,14 +201,14 @@ class Parser {
 
   template <typename T>
   T* node(const Token& at) {
-    T* n = ast_.make<T>();
+    T* n = ast_->make<T>();
     n->line = at.line;
     n->col = at.col;
     return n;
   }
   template <typename T, typename K>
   T* node(const Token& at, K kind) {
-    T* n = ast_.make<T>(kind);
+    T* n = ast_->make<T>(kind);
     n->line = at.line;
     n->col = at.col;
     return n;
@@ -220,19 +219,23 @@ class Parser {
   // One statement and its terminator, appended to `block`; on a syntax
   // error, skips to the next statement instead.
   void statement_into(Block* block) {
+    if (Stmt* s = statement_or_skip()) block->stmts.push_back(s);
+  }
+  Stmt* statement_or_skip() {
     Tok k = peek().kind;
     if (k == Tok::Newline || k == Tok::Semicolon) {
       pos_++;
-      return;
+      return nullptr;
     }
     int saved_nesting = nesting_;
     try {
       Stmt* s = statement();
-      if (s) block->stmts.push_back(s);
       terminator();
+      return s;
     } catch (const ParseError&) {
       nesting_ = saved_nesting;
       synchronize();
+      return nullptr;
     }
   }
 
@@ -244,7 +247,7 @@ class Parser {
     }
     if (k == Tok::RBrace || k == Tok::Eof) return;
     // Lenient where Go is not: `if c { ... } return x` on one line is fine.
-    if (pos_ > 0 && toks_[pos_ - 1].kind == Tok::RBrace) return;
+    if (pos_ > 0 && toks_.at(pos_ - 1).kind == Tok::RBrace) return;
     fail_here("unexpected " + describe(peek()) + " at end of statement");
   }
 
@@ -267,7 +270,7 @@ class Parser {
     switch (t.kind) {
       case Tok::Let: return let_statement();
       case Tok::Fn:
-        if (toks_[pos_ + 1].kind == Tok::Ident) return fn_declaration();
+        if (toks_.at(pos_ + 1).kind == Tok::Ident) return fn_declaration();
         return simple_statement();
       case Tok::If: return if_statement();
       case Tok::While: {
@@ -573,7 +576,7 @@ class Parser {
       case Tok::Ident: {
         advance();
         NameExpr* n = node<NameExpr>(t);
-        n->name = std::string(t.text);
+        n->name = t.text;  // a view of the source (NameExpr::name)
         return n;
       }
       case Tok::LParen: {
@@ -614,7 +617,7 @@ class Parser {
     nesting_++;
     while (peek().kind != Tok::RBrace && peek().kind != Tok::Eof) {
       const Token& k = peek();
-      if (k.kind == Tok::Ident && toks_[pos_ + 1].kind == Tok::Colon) {
+      if (k.kind == Tok::Ident && toks_.at(pos_ + 1).kind == Tok::Colon) {
         advance();
         LiteralExpr* key = node<LiteralExpr>(k, ExprKind::String);
         key->str = std::string(k.text);
@@ -659,8 +662,26 @@ class Parser {
 
 }  // namespace
 
-FuncLit* parse(const std::vector<Token>& tokens, Ast& ast, std::vector<Diagnostic>& errors) {
-  return Parser(tokens, ast, errors).file();
+FuncLit* make_main(Ast& ast) {
+  FuncLit* main = ast.make<FuncLit>();
+  main->name = "main";
+  main->line = 1;
+  main->col = 1;
+  Block* body = ast.make<Block>();
+  body->line = 1;
+  body->col = 1;
+  main->body = body;
+  return main;
 }
+
+struct TopLevelParser::Impl {
+  Parser parser;
+};
+
+TopLevelParser::TopLevelParser(TokenStream& tokens, std::vector<Diagnostic>& errors)
+    : impl_(std::make_unique<Impl>(Impl{Parser(tokens, nullptr, errors)})) {}
+TopLevelParser::~TopLevelParser() = default;
+
+bool TopLevelParser::next(Ast& ast, FuncLit* main, Stmt*& out) { return impl_->parser.top_statement(ast, main, out); }
 
 }  // namespace weft::lang

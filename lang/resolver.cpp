@@ -24,10 +24,16 @@
 // module's export, not REPL or embedding state: CompileEnv::private_top_level),
 // becomes a local of the main chunk: a register (or a spill slot past the
 // register file), so a loop at the top level runs as fast as one inside a
-// function. It is decided after the walk, when every use is known: each use
-// from main's own code is recorded, and the let qualifies only if no nested
-// function names it and none of those uses comes before the let's own
-// statement ends (`print(x)` above `let x` still reads the global's nil).
+// function. It is decided between the two walks (TopLevelResolver), when
+// every use is known: pass 1 counts each use from main's own code, and the
+// let qualifies only if no nested function names it and none of those uses
+// comes before the let's own statement ends (`print(x)` above `let x` still
+// reads the global's nil); pass 2 binds the uses to the chosen Vars.
+//
+// Two walks, each over a statement's tree at a time, rather than one walk
+// over the whole file's tree: a file's tree took 30 bytes per byte of
+// source (a million-statement script: 300 MB), while parsing twice costs
+// less than that memory's page faults (bench/compare/frontend.sh).
 #include "lang/resolver.h"
 
 #include <algorithm>
@@ -58,26 +64,68 @@ struct FuncState {
 
 class Resolver {
  public:
-  Resolver(Ast& ast, CompileEnv& env, std::vector<Diagnostic>& errors)
-      : ast_(ast), env_(env), errors_(errors) {}
+  Resolver(FuncLit* main, CompileEnv& env, std::vector<Diagnostic>& errors)
+      : env_(env), errors_(errors), main_state_{main, nullptr, {}, 0} {}
 
-  void run(FuncLit* main) {
-    FuncState fs{main, nullptr, {}, 0};
-    fs_ = &fs;
-    collect_globals(main->body);
-    for (Stmt* s : main->body->stmts) {
-      statement(s);
-      top_index_++;
-    }
-    fs_ = nullptr;
-    privatize(main);
+  // Pass 1: main's next statement. Its declarations, its uses of top-level
+  // names (note_top_use) and its errors, kept for decide(); a name that is
+  // no global yet is checked there, when every global is known.
+  void survey(Stmt* s, Ast& ast) {
+    ast_ = &ast;
+    survey_ = true;
+    note_top_let(s, top_index_);
+    collect_global(s);
+    walk_top(s);
   }
 
+  // Between the passes (only for a file without syntax errors): reports
+  // pass 1's errors; chooses the private lets (privatize).
+  void decide(Ast& top) {
+    errors_.insert(errors_.end(), declared_.begin(), declared_.end());
+    errors_.insert(errors_.end(), survey_errors_.begin(), survey_errors_.end());
+    for (const Unknown& u : unknown_) {
+      if (globals_.count(u.name) || env_.find_global(u.name) >= 0) continue;
+      errors_.push_back({u.line, u.col, (u.assign ? "assignment to undeclared variable '" : "undefined variable '") + u.name + "'"});
+    }
+    unknown_.clear();
+    ast_ = &top;
+    privatize(main_state_.fn);
+    survey_ = false;
+    top_index_ = 0;
+  }
+
+  // Pass 2 (only for a file pass 1 found no error in): main's next
+  // statement again, from a fresh parse, bound for the code generator.
+  void resolve(Stmt* s, Ast& ast) {
+    ast_ = &ast;
+    walk_top(s);
+    if (s->kind == StmtKind::Let) {  // a private let's Vars (after the walk: main's top level has no scope)
+      LetStmt* let = static_cast<LetStmt*>(s);
+      if (auto it = private_.find(let->name); it != private_.end()) let->var = it->second;
+      if (auto it = private_.find(let->name2); !let->name2.empty() && it != private_.end()) let->var2 = it->second;
+    }
+  }
+
+  int private_lets() const { return private_lets_; }
+
  private:
-  Ast& ast_;
+  Ast* ast_ = nullptr;  // where Vars are made: the statement's arena, or the file's for private lets
   CompileEnv& env_;
   std::vector<Diagnostic>& errors_;
+  std::vector<Diagnostic> survey_errors_;  // pass 1's, reported by decide()
+  std::vector<Diagnostic> declared_;       // pass 1's redeclared globals, reported by decide()
+  std::vector<Diagnostic> again_;          // pass 2's: none, the same walk found them in pass 1
+  // A name pass 1 found neither a local nor a global yet: a global declared
+  // later, or an error.
+  struct Unknown {
+    std::string name;
+    int line, col;
+    bool assign;
+  };
+  std::vector<Unknown> unknown_;
+  FuncState main_state_;
   FuncState* fs_ = nullptr;
+  bool survey_ = false;  // pass 1
   std::unordered_set<std::string> globals_;  // this file's top-level names
   // A top-level let's name: where it is declared and how main's code uses it.
   struct TopLet {
@@ -85,14 +133,27 @@ class Resolver {
     bool second = false;          // the `ok` of `let v, ok = <-ch`
     size_t index = 0;             // its statement's index in main's body
     bool keep = false;            // a function uses it, or main before its let
-    std::vector<NameExpr*> uses;  // main's uses, after the let
+    size_t uses = 0;              // main's uses, after the let
   };
   std::unordered_map<std::string, TopLet> top_lets_;
+  std::unordered_set<std::string> used_early_;  // named before any let of the name, or by a function
+  std::unordered_map<std::string, Var*> private_;  // the lets privatize chose
+  int private_lets_ = 0;  // of them, the first names of lets (codegen's local_slots counts these)
   size_t top_index_ = 0;  // the top-level statement being walked
   int depth_ = 0;             // statements and expressions being walked
   bool too_deep_ = false;     // "nesting too deep" reported (once per file)
 
-  void error(const Node* at, std::string msg) { errors_.push_back({at->line, at->col, std::move(msg)}); }
+  void error(const Node* at, std::string msg) {
+    (survey_ ? survey_errors_ : again_).push_back({at->line, at->col, std::move(msg)});
+  }
+
+  // Statement top_index_ of main, walked with main's state.
+  void walk_top(Stmt* s) {
+    fs_ = &main_state_;
+    statement(s);
+    fs_ = nullptr;
+    top_index_++;
+  }
 
   // The parser bounds its own recursion, but operator chains (a + b + c,
   // f()()(), a.b.c) are built by loops into trees as deep as they are long:
@@ -109,16 +170,12 @@ class Resolver {
     return true;
   }
 
-  void collect_globals(Block* top) {
-    for (size_t i = 0; i < top->stmts.size(); i++) {
-      Stmt* s = top->stmts[i];
-      note_top_let(s, i);
-      const std::string* name = declared_name(s);
-      if (name && !globals_.insert(*name).second) error(s, "'" + *name + "' already declared in this block");
-      if (name) env_.top_level(*name);
-      const std::string* name2 = second_name(s);
-      if (name2 && !globals_.insert(*name2).second) error(s, "'" + *name2 + "' already declared in this block");
-      if (name2) env_.top_level(*name2);
+  // A top-level let or fn: a global of this file (redeclaring one is an error).
+  void collect_global(Stmt* s) {
+    for (const std::string* name : {declared_name(s), second_name(s)}) {
+      if (!name) continue;
+      if (!globals_.insert(*name).second) declared_.push_back({s->line, s->col, "'" + *name + "' already declared in this block"});
+      env_.top_level(*name);
     }
   }
 
@@ -134,12 +191,17 @@ class Resolver {
 
   // A use of top-level name n, bound as a global: kept a global if a
   // nested function makes it, or main's code before the let's end.
-  void note_top_use(NameExpr* n) {
-    auto it = top_lets_.find(n->name);
-    if (it == top_lets_.end()) return;
+  // Pass 1 sees the lets in order: a name with no let yet is a use before
+  // any let of it.
+  void note_top_use(const std::string& name) {
+    auto it = top_lets_.find(name);
+    if (it == top_lets_.end() || fs_->parent) {
+      used_early_.insert(name);
+      return;
+    }
     TopLet& t = it->second;
-    if (fs_->parent || top_index_ <= t.index) t.keep = true;
-    else t.uses.push_back(n);
+    if (top_index_ <= t.index) t.keep = true;
+    else t.uses++;
   }
 
   // The lets that qualify become locals of main (see the head comment), at
@@ -151,23 +213,21 @@ class Resolver {
     static constexpr size_t kMaxPrivate = 128;
     std::vector<std::pair<const std::string*, TopLet*>> chosen;
     for (auto& [name, t] : top_lets_)
-      if (t.let && !t.keep && env_.private_top_level(name)) chosen.push_back({&name, &t});
+      if (t.let && !t.keep && !used_early_.count(name) && env_.private_top_level(name)) chosen.push_back({&name, &t});
     std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) {
-      if (a.second->uses.size() != b.second->uses.size()) return a.second->uses.size() > b.second->uses.size();
+      if (a.second->uses != b.second->uses) return a.second->uses > b.second->uses;
       return a.second->index != b.second->index ? a.second->index < b.second->index : b.second->second;
     });
     if (chosen.size() > kMaxPrivate) chosen.resize(kMaxPrivate);
     for (auto [name, t] : chosen) {
-      Var* v = ast_.make_var();
+      Var* v = ast_->make_var();
       v->name = *name;
       v->owner = main;
       v->top_level = true;
-      (t->second ? t->let->var2 : t->let->var) = v;
-      for (NameExpr* n : t->uses) {
-        n->binding = Binding::Local;
-        n->var = v;
-      }
+      private_.emplace(*name, v);
+      if (!t->second) private_lets_++;
     }
+    top_lets_.clear();  // their `let` pointers were into pass 1's statements
   }
 
   static const std::string* declared_name(Stmt* s) {
@@ -184,7 +244,7 @@ class Resolver {
   // ---- scopes
 
   Var* declare(const Node* at, const std::string& name, bool declared) {
-    Var* v = ast_.make_var();
+    Var* v = ast_->make_var();
     v->name = name;
     v->owner = fs_->fn;
     auto [it, fresh] = fs_->scopes.back().names.try_emplace(name, Entry{v, declared});
@@ -224,28 +284,38 @@ class Resolver {
   }
 
   void name(NameExpr* n, bool assign) {
-    if (Entry* e = find(fs_, n->name, /*own=*/true)) {
+    const std::string name(n->name);  // the scopes are keyed by std::string (short names stay inline)
+    if (Entry* e = find(fs_, name, /*own=*/true)) {
       n->binding = Binding::Local;
       n->var = e->var;
       return;
     }
-    int up = find_upvalue(fs_, n->name);
+    int up = find_upvalue(fs_, name);
     if (up >= 0) {
       n->binding = Binding::Upvalue;
       n->index = up;
       n->var = fs_->fn->upvalues[size_t(up)].var;
       return;
     }
-    if (globals_.count(n->name)) {
+    if (survey_) {  // not every global is known yet
+      note_top_use(name);
       n->binding = Binding::Global;
-      note_top_use(n);
+      if (!globals_.count(name) && env_.find_global(n->name) < 0) unknown_.push_back({name, n->line, n->col, assign});
+      return;
+    }
+    if (globals_.count(name)) {
+      n->binding = Binding::Global;
+      if (auto it = private_.find(name); it != private_.end() && !fs_->parent) {  // after its let (privatize)
+        n->binding = Binding::Local;
+        n->var = it->second;
+      }
       return;
     }
     if (env_.find_global(n->name) >= 0) {
       n->binding = Binding::Global;
       return;
     }
-    error(n, (assign ? "assignment to undeclared variable '" : "undefined variable '") + n->name + "'");
+    error(n, (assign ? "assignment to undeclared variable '" : "undefined variable '") + name + "'");
   }
 
   // ---- statements
@@ -444,8 +514,16 @@ class Resolver {
 
 }  // namespace
 
-void resolve(FuncLit* main, Ast& ast, CompileEnv& env, std::vector<Diagnostic>& errors) {
-  Resolver(ast, env, errors).run(main);
-}
+struct TopLevelResolver::Impl {
+  Resolver resolver;
+};
+
+TopLevelResolver::TopLevelResolver(FuncLit* main, CompileEnv& env, std::vector<Diagnostic>& errors)
+    : impl_(std::make_unique<Impl>(Impl{Resolver(main, env, errors)})) {}
+TopLevelResolver::~TopLevelResolver() = default;
+void TopLevelResolver::survey(Stmt* s, Ast& ast) { impl_->resolver.survey(s, ast); }
+void TopLevelResolver::decide(Ast& top) { impl_->resolver.decide(top); }
+void TopLevelResolver::resolve(Stmt* s, Ast& ast) { impl_->resolver.resolve(s, ast); }
+int TopLevelResolver::private_lets() const { return impl_->resolver.private_lets(); }
 
 }  // namespace weft::lang

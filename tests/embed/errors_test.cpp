@@ -30,6 +30,18 @@ TEST_F(Errors, CompileErrors) {
   EXPECT_EQ(vm.load_file("/no/such/file.wf").kind, Result::Io);
 }
 
+// The front end generates code a statement at a time (lang/compiler.cpp),
+// and code generation defines globals: a file with an error anywhere,
+// however late, must define none of its statements' globals.
+TEST_F(Errors, ACompileErrorDefinesNoGlobal) {
+  Result r = vm.load_source("late.wf", "let early_one = 1\nfn early_fn() { return 2 }\nprint(nowhere)\n");
+  ASSERT_EQ(r.kind, Result::Compile);
+  EXPECT_NE(r.message.find("late.wf:3:7: error: undefined variable 'nowhere'"), std::string::npos) << r.message;
+  EXPECT_EQ(vm.get("early_one").kind, Result::Misuse);
+  EXPECT_EQ(vm.get("early_fn").kind, Result::Misuse);
+  EXPECT_EQ(vm.check_source("use.wf", "print(early_one)").kind, Result::Compile);
+}
+
 TEST_F(Errors, RuntimeErrorsCarryTheTraceback) {
   Result r = vm.call("outer");
   ASSERT_EQ(r.kind, Result::Runtime);

@@ -162,6 +162,33 @@ void wide() {
   });
 }
 
+// main compiled a top-level statement at a time (lang/compiler.cpp): a
+// statement whose jumps overflow is compiled again, wide, and what its
+// first try made (closures, a select's code) is dropped; main's spilling
+// is decided before its first statement from what pass 1 saw.
+void main_streamed() {
+  write("main_wide.wf", [](std::ofstream& f) {
+    const int n = 12000;  // `g += 1` on a global: 3 instructions each, past the 32767 of a conditional jump
+    f << "// A top-level if whose body overflows a conditional jump: main goes wide from it on.\n"
+      << "let g = 0\nfn bump() { g += 1 }\nlet before = fn() { return \"before\" }\nlet ch = chan(1)\n"
+      << "if g == 0 {\n    let inner = fn() { return \"inner\" }\n    ch <- 1\n"
+      << "    select {\n    case let v = <-ch:\n        g += v\n    }\n";
+    for (int i = 0; i < n; i++) f << "    g += 1\n";
+    f << "    print(inner())\n}\nlet k = 0\nwhile k < 3 { bump(); k += 1 }\n"
+      << "print(before(), g, after())\nfn after() { return \"after\" }\n"
+      << "// expect: inner\n// expect: before " << n + 4 << " after\n";
+  });
+  write("main_spill.wf", [](std::ofstream& f) {
+    f << "// 130 top-level lets main alone uses (128 become its locals) and a block of 120 locals: main spills.\n";
+    for (int i = 0; i < 130; i++) f << "let p" << i << " = " << i << "\n";
+    f << "{\n";
+    for (int i = 0; i < 120; i++) f << "    let b" << i << " = " << i << "\n";
+    f << "    print(" << sum_of("b", 120) << ")\n}\n"
+      << "print(" << sum_of("p", 130) << ")\n"
+      << "// expect: 7140\n// expect: 8385\n";
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -176,5 +203,6 @@ int main(int argc, char** argv) {
   chains();
   frames();
   wide();
+  main_streamed();
   return 0;
 }

@@ -8,6 +8,16 @@
 // Maps are insertion-ordered: MapData holds the entries in insertion order
 // (a deleted entry keeps its place with key == empty, a tombstone) and an
 // open-addressed, linearly probed index of entry numbers at load <= 1/2.
+// An index slot also holds the bits of the key's hash above those that
+// choose its position (the entry number needs fewer bits than the position:
+// capacity <= index_size / 2), so a probe passes over a slot of another key
+// without loading its entry or its key's bytes: a lookup of a string built
+// at run time (bench/compare/wordfreq.wf: 3 cache misses a hit, one more
+// entry and string per collision before) pays for the collisions no more.
+// Rejected: 64-bit slots with the whole hash (a third more map memory for
+// bits that filter nothing more at these load factors) and interning every
+// short string (a global table every string allocation would probe, and
+// that the collector would have to sweep).
 // The index is never edited in place except to add a slot: when the entries
 // fill up, a new MapData is built from the live entries (compacting
 // tombstones) and published with one pointer store, which keeps a racing
@@ -25,6 +35,7 @@
 // for readers too (an uncontended atomic on every field read) and a
 // reader-writer lock (the same cost).
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -64,12 +75,6 @@ Store* copy_store(gc::Heap& heap, const Value* items, uint32_t len, uint32_t cap
   return s;
 }
 
-uint32_t fnv1a(const char* p, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++) h = (h ^ uint8_t(p[i])) * 16777619u;
-  return h;
-}
-
 uint32_t mix64(uint64_t x) {
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdull;
@@ -77,10 +82,61 @@ uint32_t mix64(uint64_t x) {
   return uint32_t(x);
 }
 
+// Loads without a call to memcpy (the size is constant).
+uint64_t load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+uint32_t load32(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// The last 1 to 8 bytes of a string as one word, reading only them (the
+// bytes after a String are another object's): overlapping loads when
+// there are 4 or more, three byte loads when fewer.
+uint64_t tail_word(const char* p, size_t n) {
+  if (n >= 4) return (uint64_t(load32(p)) << 32) | load32(p + n - 4);
+  return (uint64_t(uint8_t(p[0])) << 16) | (uint64_t(uint8_t(p[n / 2])) << 8) | uint8_t(p[n - 1]);
+}
+
+// A string's bytes, 8 at a time: each word is folded in by a multiply and a
+// rotate, the last 1 to 8 bytes as one more word, and the result mixed so
+// that every input bit reaches the low bits that pick an index slot. The
+// length is folded in first, so tails that read alike differ. Replaces
+// FNV-1a, which spent a multiply per byte. Not keyed: maps make no promise
+// against chosen collisions (docs/language.md).
+uint32_t hash_bytes(const char* p, size_t n) {
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;  // 2^64 / golden ratio: odd, bits well spread
+  uint64_t h = (uint64_t(n) + 1) * kMul;
+  if (n == 0) return mix64(h);
+  size_t i = 0;
+  for (; n - i > 8; i += 8) h = std::rotl((h ^ load64(p + i)) * kMul, 29);
+  h = std::rotl((h ^ tail_word(p + i, n - i)) * kMul, 29);
+  return mix64(h);
+}
+
+// Two strings' bytes. Keys are mostly short: a loop beats a call to memcmp.
+bool same_string(const String* a, const String* b) {
+  if (a->len != b->len) return false;
+  uint32_t ha = std::atomic_ref<const uint32_t>(a->hash).load(std::memory_order_relaxed);  // see String::hash
+  uint32_t hb = std::atomic_ref<const uint32_t>(b->hash).load(std::memory_order_relaxed);
+  if (ha != 0 && hb != 0 && ha != hb) return false;
+  const char* x = a->chars();
+  const char* y = b->chars();
+  if (a->len > 16) return std::memcmp(x, y, a->len) == 0;
+  for (uint32_t i = 0; i < a->len; i++) {
+    if (x[i] != y[i]) return false;
+  }
+  return true;
+}
+
 bool keys_equal(Value a, Value b) {
   if (a == b) return true;
   if (!a.is_obj() || !b.is_obj() || a.as_obj()->type != b.as_obj()->type) return false;
-  if (a.as_obj()->type == ObjType::String) return as_string(a)->view() == as_string(b)->view();
+  if (a.as_obj()->type == ObjType::String) return same_string(as_string(a), as_string(b));
   if (a.as_obj()->type == ObjType::BigInt) return int_of(a) == int_of(b);
   return false;
 }
@@ -95,12 +151,12 @@ uint32_t index_size_for(uint32_t capacity) {
 
 MapData* new_map_data(gc::Heap& heap, uint32_t capacity) {
   uint32_t isize = index_size_for(capacity);
-  size_t bytes = sizeof(MapData) + size_t(capacity) * sizeof(MapEntry) + size_t(isize) * sizeof(int32_t);
+  size_t bytes = sizeof(MapData) + size_t(capacity) * sizeof(MapEntry) + size_t(isize) * sizeof(uint32_t);
   MapData* d = new_object<MapData>(heap, ObjType::MapData, bytes, false);
   d->capacity = capacity;
   d->used = 0;
   d->index_size = isize;
-  std::memset(d->index(), 0xff, size_t(isize) * sizeof(int32_t));
+  std::memset(d->index(), 0xff, size_t(isize) * sizeof(uint32_t));  // kMapSlotFree
   return d;
 }
 
@@ -111,24 +167,34 @@ T load_acquire(T& field) {
   return std::atomic_ref<T>(field).load(std::memory_order_acquire);
 }
 
+// The index slot of entry number `entry`, whose key hashes to h: the entry
+// number in the bits below index_size, h's bits above them. Never
+// kMapSlotFree: entry < capacity <= index_size / 2 leaves its top bit 0.
+uint32_t slot_for(const MapData* d, uint32_t h, uint32_t entry) {
+  return entry | (h & ~(d->index_size - 1));
+}
+
 // The entry number of `key`, or -1.
 int32_t find_entry(MapData* d, Value key, uint32_t h) {
   uint32_t mask = d->index_size - 1;
-  int32_t* index = d->index();
+  uint32_t tag = h & ~mask;
+  uint32_t* index = d->index();
   MapEntry* entries = d->entries();
   for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-    int32_t e = load_acquire(index[i]);
-    if (e < 0) return -1;
-    if (keys_equal(entries[e].key, key)) return e;
+    uint32_t slot = load_acquire(index[i]);
+    if (slot == kMapSlotFree) return -1;
+    if ((slot & ~mask) != tag) continue;  // another hash: no need to look at its key
+    uint32_t e = slot & mask;
+    if (keys_equal(entries[e].key, key)) return int32_t(e);
   }
 }
 
 void index_add(MapData* d, uint32_t h, int32_t entry) {
   uint32_t mask = d->index_size - 1;
-  int32_t* index = d->index();
+  uint32_t* index = d->index();
   uint32_t i = h & mask;
-  while (index[i] >= 0) i = (i + 1) & mask;
-  std::atomic_ref<int32_t>(index[i]).store(entry, std::memory_order_release);  // after the entry
+  while (index[i] != kMapSlotFree) i = (i + 1) & mask;
+  std::atomic_ref<uint32_t>(index[i]).store(slot_for(d, h, uint32_t(entry)), std::memory_order_release);  // after the entry
 }
 
 // The per-map writer lock. Not preemptible (see above), so spinning is
@@ -208,9 +274,9 @@ uint32_t hash_key(Value k) {
       String* s = static_cast<String*>(o);
       std::atomic_ref<uint32_t> cached(s->hash);  // see String::hash
       if (uint32_t h = cached.load(std::memory_order_relaxed); h != 0) return h;
-      uint32_t h = fnv1a(s->data, s->len);
+      uint32_t h = hash_bytes(s->chars(), s->len);
       if (h == 0) h = 1;
-      cached.store(h, std::memory_order_relaxed);
+      if (!s->is_slice()) cached.store(h, std::memory_order_relaxed);  // see kStringSlice
       return h;
     }
     return mix64(uint64_t(static_cast<BigInt*>(o)->value));
@@ -297,6 +363,85 @@ int64_t map_next(Map* m, int64_t i, MapEntry* out) {
     return i;
   }
   return -1;
+}
+
+// ---- strings ----
+//
+// Concatenation. Scripts cannot tell strings apart but by their bytes, so a
+// result may share bytes with its operands as long as no string's bytes
+// ever change. A long result is a slice (object.h: kStringSlice) of a
+// StrBuf twice its length; `a + b` with a slice `a` that ends the buffer's
+// claimed bytes claims the next b->len bytes with a compare-and-swap and
+// writes b there, so a loop of `s = s + x` copies each byte O(1) times.
+// Appending to an older string of the buffer (`t = s + "x"; u = s + "y"`)
+// loses the race for the tail and copies, as does any append on a full
+// buffer (into a new one twice the size). Rejected: ropes (every reader of
+// bytes would flatten, and flattening allocates, in places that must not:
+// map lookups under the map's lock, natives running without a P) and
+// reference counts (CPython's in-place append needs to know the left
+// operand is unshared; nothing here counts references).
+
+namespace {
+
+// Results shorter than this are flat: copying so few bytes costs less than
+// a slice's indirection and its buffer's slack.
+constexpr uint32_t kSliceMin = 128;
+
+String* new_flat_string(gc::Heap& heap, uint32_t len) {
+  String* s = new_object<String>(heap, ObjType::String, sizeof(String) + size_t(len) + 1, true);
+  s->hash = 0;
+  s->len = len;
+  s->data[len] = '\0';
+  return s;
+}
+
+String* new_slice(gc::Heap& heap, StrBuf* buf, uint32_t len) {
+  String* s = new_object<String>(heap, ObjType::String, kSliceStringBytes, false);  // zeroed: hash 0
+  s->flags = kStringSlice;
+  s->len = len;
+  *reinterpret_cast<StrBuf**>(s->data + 4) = buf;  // String::slice_buf
+  return s;
+}
+
+// A buffer for a string of `len` bytes that will likely grow: twice that,
+// so that n appends copy O(n) bytes in all; a quarter more past 64 MiB, so
+// that a huge string does not ask for twice its size at once.
+StrBuf* new_strbuf(gc::Heap& heap, uint32_t len) {
+  uint64_t cap = len < (64u << 20) ? uint64_t(len) * 2 : uint64_t(len) + len / 4;
+  cap = std::min<uint64_t>(cap, UINT32_MAX);
+  StrBuf* b = new_object<StrBuf>(heap, ObjType::StrBuf, sizeof(StrBuf) + cap, true);
+  b->claimed = len;
+  b->capacity = uint32_t(cap);
+  return b;
+}
+
+}  // namespace
+
+String* concat_strings(gc::Heap& heap, const String* a, const String* b) {
+  uint32_t len = a->len + b->len;  // the caller checked that it fits
+  if (len < kSliceMin) {
+    String* s = new_flat_string(heap, len);
+    std::memcpy(s->data, a->chars(), a->len);
+    std::memcpy(s->data + a->len, b->chars(), b->len);
+    return s;
+  }
+  if (a->is_slice()) {
+    // In place when a ends where its buffer's claimed bytes end and the
+    // buffer has room: the bytes written are past every existing string's
+    // end, so no string can see them change. b may be a slice of the same
+    // buffer: then b->len <= a->len, and b's bytes lie before the write.
+    StrBuf* buf = a->slice_buf();
+    uint32_t end = a->len;
+    if (len <= buf->capacity &&
+        std::atomic_ref<uint32_t>(buf->claimed).compare_exchange_strong(end, len, std::memory_order_relaxed)) {
+      std::memcpy(buf->bytes + a->len, b->chars(), b->len);
+      return new_slice(heap, buf, len);
+    }
+  }
+  StrBuf* buf = new_strbuf(heap, len);
+  std::memcpy(buf->bytes, a->chars(), a->len);
+  std::memcpy(buf->bytes + a->len, b->chars(), b->len);
+  return new_slice(heap, buf, len);
 }
 
 // ---- arrays ----

@@ -36,6 +36,7 @@ enum class ObjType : uint8_t {
   Native,
   WeakRef,
   Channel,  // vm/sched/chan.h
+  StrBuf,   // the bytes of slice strings (never script-visible)
 };
 
 // The header. The first word of a scanned object (type, flags, aux and the
@@ -52,16 +53,41 @@ struct Obj {
   }
 };
 
+// Obj::flags of a slice String: its bytes are the first `len` of a StrBuf's
+// rather than following its header, so that `s = s + x` can append in
+// place (vm/core/object.cpp: concat_strings). A slice is a scanned object
+// (it refers to its StrBuf), 24 bytes, and never caches its hash: the
+// first word of a scanned object must not look like a pointer, and the
+// hash would sit in its high half.
+constexpr uint8_t kStringSlice = 1;
+
+// The bytes under slice strings: each slice over it is a prefix of the
+// first `claimed` bytes, and an append claims the bytes after the longest
+// one with a compare-and-swap (concat_strings). Bytes past `claimed` are
+// no string's yet. Pointer-free (the atomic kind).
+struct StrBuf : Obj {
+  uint32_t claimed;   // grows only, by compare-and-swap
+  uint32_t capacity;
+  char bytes[];       // capacity bytes
+};
+
 struct String : Obj {
   // 0: not computed yet. A cache that any goroutine hashing the string may
   // fill, even with no script-level race (two maps sharing a constant key):
   // read and written through relaxed atomic_refs (hash_key); every writer
-  // stores the same value.
+  // stores the same value. Always 0 in a slice (kStringSlice).
   uint32_t hash;
   uint32_t len;
-  char data[];  // len bytes and a NUL, so data can be handed to C
-  std::string_view view() const { return {data, len}; }
+  // Flat (most strings): len bytes and a NUL, so data can be handed to C.
+  // A slice: 4 bytes of padding, then its StrBuf* (offset 16, aligned);
+  // its bytes have no NUL after them. Read through chars() or view().
+  char data[];
+  bool is_slice() const { return (flags & kStringSlice) != 0; }
+  StrBuf* slice_buf() const { return *reinterpret_cast<StrBuf* const*>(data + 4); }
+  const char* chars() const { return is_slice() ? slice_buf()->bytes : data; }
+  std::string_view view() const { return {chars(), len}; }
 };
+constexpr size_t kSliceStringBytes = 24;  // String's header, padding, a StrBuf*
 
 struct BigInt : Obj {
   int64_t value;
@@ -107,13 +133,16 @@ struct MapEntry {
   Value key;
   Value value;
 };
+// An index slot is kMapSlotFree or an entry number tagged with hash bits
+// the slot's position does not use (vm/core/object.cpp: slot_for).
+constexpr uint32_t kMapSlotFree = UINT32_MAX;
 struct MapData : Obj {
   uint32_t capacity;  // entries
   uint32_t used;      // entries written, deleted ones included
   uint32_t index_size;  // a power of two >= 2 * capacity
-  // MapEntry entries[capacity]; then int32_t index[index_size] (-1 = free)
+  // MapEntry entries[capacity]; then uint32_t index[index_size]
   MapEntry* entries() { return reinterpret_cast<MapEntry*>(this + 1); }
-  int32_t* index() { return reinterpret_cast<int32_t*>(entries() + capacity); }
+  uint32_t* index() { return reinterpret_cast<uint32_t*>(entries() + capacity); }
 };
 struct Map : Obj {
   uint32_t count;  // live entries; written under `lock`

@@ -56,7 +56,8 @@ inline bool values_equal(Value a, Value b) {
 
 // Map keys: strings, ints and bools.
 inline bool is_valid_key(Value k) {
-  return k.is_inline_int() || k.is_bool() || is_type(k, ObjType::String) || is_type(k, ObjType::BigInt);
+  if (k.is_obj()) return k.as_obj()->type == ObjType::String || k.as_obj()->type == ObjType::BigInt;
+  return k.is_inline_int() || k.is_bool();
 }
 uint32_t hash_key(Value k);  // caches a string's hash in String::hash
 
@@ -92,6 +93,14 @@ bool map_delete(Map* m, Value key);
 // The first live entry at or after position i, or -1; copies it to *out
 // (read from the same MapData, so it is safe under a racing writer).
 int64_t map_next(Map* m, int64_t i, MapEntry* out = nullptr);
+
+// a + b for strings, the caller having checked that the length fits a
+// String. Repeated appends (`s = s + x` in a loop) take amortized time in
+// the appended bytes: a result of 128 bytes or more is a slice of a StrBuf
+// with room to grow (object.h: kStringSlice), and appending to the slice
+// that ends the buffer's claimed bytes writes in place. The design comment
+// of object.cpp's strings part says why this and not ropes.
+String* concat_strings(gc::Heap& heap, const String* a, const String* b);
 
 // Appends, replacing the store (never resizing it) when full.
 void array_push(gc::Heap& heap, Array* a, Value v);

@@ -52,6 +52,7 @@ const char* kind_name(ObjType t) {
     case ObjType::Native: return "native";
     case ObjType::WeakRef: return "weakref";
     case ObjType::Channel: return "channel";
+    case ObjType::StrBuf: return "string buffer";
   }
   return "?";
 }
@@ -113,7 +114,12 @@ class Walker {
   void fields(const Obj* o) {
     const char* from = kind_name(o->type);
     switch (o->type) {
-      case ObjType::String: case ObjType::BigInt: break;
+      case ObjType::String: {
+        const String* s = static_cast<const String*>(o);
+        if (s->is_slice()) word(uintptr_t(s->slice_buf()), from, true);
+        break;
+      }
+      case ObjType::BigInt: case ObjType::StrBuf: break;
       case ObjType::Native: value(static_cast<const Native*>(o)->data, from); break;
       case ObjType::Array: {
         const Array* a = static_cast<const Array*>(o);

@@ -263,10 +263,7 @@ NOINLINE bool arith_slow(Thread* t, Value* dst, Value a, Value b) {
     String* x = as_string(a);
     String* y = as_string(b);
     if (!string_room(t, uint64_t(x->len) + y->len)) return false;
-    String* s = rt->new_string_uninit(size_t(x->len) + y->len);
-    std::memcpy(s->data, x->data, x->len);
-    std::memcpy(s->data + x->len, y->data, y->len);
-    *dst = Value::object(s);
+    *dst = Value::object(concat_strings(rt->heap(), x, y));  // amortized linear appends
     return true;
   }
   t->raise("invalid operation: %s %s %s", type_name(a), op_text(OP), type_name(b));
@@ -452,7 +449,7 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
     }
     int64_t i = int_of(k);
     if (!in_range(t, uint64_t(i) < s->len, i, s->len)) return false;
-    *out = t->rt->byte_strings[uint8_t(s->data[i])];
+    *out = t->rt->byte_strings[uint8_t(s->chars()[i])];
     return true;
   }
   raise_bad_operand(t, "index", o);
@@ -497,7 +494,7 @@ NOINLINE int iter_next_slow(Thread* t, Value* ra, bool two) {
   if (is_type(o, ObjType::String)) {
     String* s = as_string(o);
     if (uint64_t(i) >= s->len) return 0;
-    x = t->rt->byte_strings[uint8_t(s->data[i])];
+    x = t->rt->byte_strings[uint8_t(s->chars()[i])];
   } else if (!array_get(as_array(o), i, &x)) {
     return 0;
   }

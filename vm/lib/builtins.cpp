@@ -392,7 +392,7 @@ Value b_ord(Thread* t, Value* args, int) {
     t->raise("ord: empty string");
     return Value::empty();
   }
-  return Value::inline_int(uint8_t(s->data[0]));
+  return Value::inline_int(uint8_t(s->chars()[0]));
 }
 
 Value b_chr(Thread* t, Value* args, int) {
