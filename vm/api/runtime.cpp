@@ -36,7 +36,7 @@ Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
   host_ = std::make_shared<detail::HostState>();
   host_->rt = this;
   heap_ = std::make_unique<gc::Heap>(this, opts_.gc_percent);
-  heap_->set_gc_stress(opts_.gc_stress);
+  heap_->set_gc_stress(opts_.gc_stress, opts_.gc_stress_minor);
   heap_->set_gc_verify(opts_.gc_verify);
   heap_->set_limit(opts_.heap_limit);
   main_ = std::make_unique<Thread>();

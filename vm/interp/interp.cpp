@@ -904,9 +904,12 @@ op_SETGLOBAL:
 op_GETUPVAL:
   RA = cl->upvals[arg_bx(i)]->value;
   NEXT();
-op_SETUPVAL:
-  cl->upvals[arg_bx(i)]->value = RA;
+op_SETUPVAL: {
+  Cell* cell = cl->upvals[arg_bx(i)];
+  cell->value = RA;
+  gc::write_barrier(cell, RA);
   NEXT();
+}
 op_NEWCELL:
   ALLOC_POLL();
   RA = Value::object(rt->new_cell(RB));
@@ -916,6 +919,7 @@ op_GETCELL:
   NEXT();
 op_SETCELL:
   as_cell(RA)->value = RB;
+  gc::write_barrier(RA.as_obj(), RB);
   NEXT();
 op_CLOSURE: {
   ALLOC_POLL();
@@ -931,6 +935,10 @@ op_CLOSURE: {
       c->upvals[j] = as_cell(v);
     }
   }
+  // Fresh, but this instruction may be preempted (and a minor run) after
+  // new_closure: bdwgc would rescan it anyway (vm/gc/barrier.h); one
+  // barrier per closure is cheaper than reasoning about it.
+  if (c->nupvals != 0) gc::write_barrier(c);
   RA = Value::object(c);
   NEXT();
 }
