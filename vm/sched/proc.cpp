@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <thread>
 
 #include <unistd.h>
 
@@ -412,16 +413,14 @@ void park_m(Sched* s, M* m, G* g) {
 }
 
 // g (now off its native stack, or keeping it if parked stackfully) goes
-// to the global queue as runnable, coming from status `from`.
-static void to_global_queue(Sched* s, M* m, G* g, uint32_t from) {
+// to the global queue as runnable; this M keeps its P.
+void gosched_m(Sched* s, M* m, G* g) {
   release_stack(m, g);
   dropg(m, g);
-  casgstatus(g, from, _Grunnable);
+  casgstatus(g, _Grunning, _Grunnable);
   std::lock_guard lk(s->lock);
   globrunqput(s, g);
 }
-
-void gosched_m(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Grunning); }
 
 void preemptpark_m(M* m, G* g) {
   release_stack(m, g);
@@ -429,9 +428,29 @@ void preemptpark_m(M* m, G* g) {
   casgstatus(g, _Grunning, _Gpreempted);  // suspendG now owns it
 }
 
-// exitsyscall found no P: the G waits on the global queue (keeping its
-// stack: it is inside a native), the M waits for a P.
-void exitsyscall0(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Gsyscall); }
+// exitsyscall found no P (a stop of the world was in progress, or every P
+// was busy). Look again under sched.lock, as Go's exitsyscall0 does: a stop
+// may have ended since, and its restart counted the global queue before g
+// was on it, so nothing would start an M for g while this M parks (the
+// whole program asleep with a runnable G: 1 run in ~1,200 of an import
+// under ASan). Under the lock, either an idle P is ours or the G is queued
+// where restart or a running M will see it. g keeps its stack: it is
+// inside a native.
+void exitsyscall0(Sched* s, M* m, G* g) {
+  release_stack(m, g);
+  dropg(m, g);
+  casgstatus(g, _Gsyscall, _Grunnable);
+  P* p = nullptr;
+  {
+    std::lock_guard lk(s->lock);
+    if (!s->gcwaiting.load()) p = pidleget(s);
+    if (p == nullptr) globrunqput(s, g);
+  }
+  if (p != nullptr) {
+    acquirep(m, p);
+    runqput(s, p, g, true);  // findrunnable takes it next
+  }
+}
 
 M* switch_to_g(M* m, G* g) {
   m->action = M::Action::None;
@@ -756,6 +775,13 @@ void exitsyscall() {
     casgstatus(g, _Gsyscall, _Grunning);
     return;
   }
+  // A test hook (tests/faults): widens the window between the look at the
+  // idle Ps above and exitsyscall0's, in which a stop of the world can end.
+  static const long delay_us = [] {
+    const char* v = std::getenv("WEFT_TEST_EXITSYSCALL_DELAY_US");
+    return v != nullptr ? std::atol(v) : 0L;
+  }();
+  if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
   m->action = M::Action::ExitSyscall;
   g->parked_stackful = true;
   switch_to_g0(g, false);  // resumes _Grunning on some M with a P
