@@ -744,13 +744,13 @@ bool unlock_waiters(sched::G*, void* mu) {
 // collection that starts after this call has completed; the collector
 // readies it (ready_waiters). The caller has set g->resume and
 // g->resume_value for a stackless park.
-sched::Parked Heap::gc_wait() {
+sched::Parked Heap::gc_wait(bool full) {
   sched::G* g = sched::getg();
   if (g == nullptr) fatal("gc: gc_wait off a goroutine");
   if (sched::Sched* s = sched::current_sched()) s->external_work.fetch_add(1);  // not a deadlock
   waiters_mu_.lock();
   waiters_.push_back({g, started_.load(std::memory_order_acquire) + 1});
-  full_requested_.store(true, std::memory_order_release);  // gc() is a full collection
+  if (full) full_requested_.store(true, std::memory_order_release);  // gc() is a full collection
   request();
   return sched::gopark(unlock_waiters, &waiters_mu_, sched::WaitReason::GC);  // unlock_waiters releases waiters_mu_
 }

@@ -218,8 +218,10 @@ class Heap {
   // The number of collections completed; gc() waits for it to pass a mark.
   uint64_t cycles() const { return cycles_.load(std::memory_order_acquire); }
   // Parks the current goroutine until a collection that starts after this
-  // call has completed (gc()). Returns what sched::gopark returned.
-  sched::Parked gc_wait();
+  // call has completed: a full one (gc()), or with full == false whichever
+  // the pacer picks (--gc-stress's waits, so --gc-stress-minor's are
+  // minors). Returns what sched::gopark returned.
+  sched::Parked gc_wait(bool full = true);
 
   // A weak link: *link holds the hidden target and is cleared when the
   // target dies.

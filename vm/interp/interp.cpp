@@ -116,7 +116,7 @@ enum StopOutcome { kStopGo, kStopParked, kStopError };
 NOINLINE StopOutcome gc_stress_wait(Thread* t, sched::G* g, StopMode mode, Value result) {
   g->resume = mode == kComplete ? sched::Resume::Complete : sched::Resume::Reexecute;
   g->resume_value = result;
-  sched::Parked p = t->rt->heap().gc_wait();
+  sched::Parked p = t->rt->heap().gc_wait(false);  // not gc(): --gc-stress-minor's are minors
   if (p == sched::Parked::Resumed) g->resume = sched::Resume::Reexecute;
   return p == sched::Parked::Unwound ? kStopParked : kStopGo;
 }
