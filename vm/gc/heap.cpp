@@ -102,6 +102,10 @@ std::atomic<uint64_t> g_mark_start{0}, g_mark_end{0};  // written by the event h
 std::vector<Roots*> g_verify;  // --gc-verify: the VMs to check this cycle (collector thread)
 bool g_minor = false;  // the cycle in progress is a minor one (collector thread)
 constexpr uint64_t kStressFullEvery = 256;  // --gc-stress's minor variant: one full collection in this many
+// Heaps with a limit while others exist: their own live bytes are counted
+// at reclaim start (reachable_bytes), into g_account_live (collector thread).
+std::vector<Roots*> g_account;
+std::vector<uint64_t> g_account_live;
 size_t g_goroutines = 0;  // goroutines scanned by the last push_all_roots (collector thread)
 
 uint64_t now_ns() {
@@ -120,6 +124,7 @@ void on_collection_event(GC_EventType e) {
     case GC_EVENT_MARK_END: g_mark_end.store(now_ns(), std::memory_order_relaxed); break;
     case GC_EVENT_RECLAIM_START:
       if (!g_verify.empty()) verify_heap(g_verify, g_minor && !g_full_ran);
+      for (size_t i = 0; i < g_account.size(); i++) g_account_live[i] = reachable_bytes(g_account[i]);
       break;
     default: break;
   }
@@ -497,7 +502,7 @@ void Heap::request() {
   // Release / the collector's acquire: it sees the allocation counts and
   // the trigger state that made us ask (relaxed counters, ordered by this).
   requested_.store(true, std::memory_order_release);
-  if (sched::current_sched() != nullptr) g_collector->poke();
+  if (sched::running_scheds() > 0) g_collector->poke();  // some VM's goroutines run: the collector stops them
 }
 
 // gc_stress: every allocation asks for a collection, and the allocating
@@ -594,18 +599,22 @@ void Heap::push_all_roots() {
   }
 }
 
-// Collector thread: one collection for each heap that asked.
+// Collector thread: one collection when any heap asked (it collects them all).
 void Heap::collect_requested() {
   std::lock_guard lock(g_heaps_mu);
   for (Heap* h : g_heaps) {
-    if (h->requested_.load(std::memory_order_acquire)) h->run_cycle();
+    if (h->requested_.load(std::memory_order_acquire)) {
+      run_cycle();
+      return;
+    }
   }
 }
 
-// Collector thread, g_heaps_mu held. A cycle: stop the world, flush every
-// cache, mark (push_all_roots suspends each goroutine to scan it) and start
-// the sweep, start the world, then count the live bytes, publish the
-// figures and ready the goroutines waiting in gc().
+// Collector thread, g_heaps_mu held. A cycle: stop the world (every VM's
+// goroutines), flush every cache, mark (push_all_roots suspends each
+// goroutine to scan it) and start the sweep, start the world, then count
+// the live bytes, and for each heap publish the figures and ready the
+// goroutines waiting in gc().
 //
 // The count runs with the world started: the mark bits stay valid until
 // the next collection clears them (allocation and bdwgc's lazy sweep leave
@@ -617,25 +626,35 @@ void Heap::collect_requested() {
 // callers are readied at the global queue's head (ready_from_outside), so
 // they do not queue behind goroutines preempted for the stop.
 void Heap::run_cycle() {
-  // Clear the request before counting the cycle as started: a gc_wait()
+  // Clear the requests before counting the cycle as started: a gc_wait()
   // between the two would otherwise wait for the next cycle while its
   // request was wiped, and nothing would ever run it (a --gc-stress hang,
-  // about one run in 150 under ASan).
-  requested_.store(false, std::memory_order_release);
-  bool minor = choose_minor();
-  started_.fetch_add(1, std::memory_order_acq_rel);
+  // about one run in 150 under ASan). A heap that did not ask counts the
+  // cycle too: its garbage is collected with the rest. The cycle is a minor
+  // one when every heap would have it so (choose_minor, asked of each: it
+  // consumes their requests for a full one).
+  bool minor = true;
+  for (Heap* h : g_heaps) {
+    h->requested_.store(false, std::memory_order_release);
+    minor = h->choose_minor() && minor;
+    h->started_.fetch_add(1, std::memory_order_acq_rel);
+  }
   uint64_t start = now_ns();
   int64_t stw = sched::stop_the_world("gc");
-  if (stw < 0) return;  // the scheduler is shutting down: no collection (nobody waits)
   uint64_t heap_before = GC_get_heap_size();
   for (Heap* h : g_heaps) h->flush_caches();
   g_mark_start = g_mark_end = 0;
   g_verify.clear();
-  if (gc_verify_) {
-    for (Heap* h : g_heaps) {
-      if (h->roots_ != nullptr) g_verify.push_back(h->roots_);
+  g_account.clear();
+  std::vector<Heap*> accounted;
+  for (Heap* h : g_heaps) {
+    if (h->gc_verify_ && h->roots_ != nullptr) g_verify.push_back(h->roots_);
+    if (h->limit_ != 0 && h->roots_ != nullptr && g_heaps.size() > 1) {
+      g_account.push_back(h->roots_);
+      accounted.push_back(h);
     }
   }
+  g_account_live.assign(g_account.size(), 0);
   g_minor = minor;
   g_collecting = true;
   g_full_ran = false;
@@ -646,14 +665,29 @@ void Heap::run_cycle() {
   g_collecting = false;
   minor = minor && !g_full_ran;  // bdwgc made it a full one (GC_need_full_gc)
   uint64_t pause = now_ns() - start;
-  allocated_.store(0, std::memory_order_relaxed);
-  if (!gc_stress_ && !minor) trigger_.store(limit_ != 0 ? limit_ : UINT64_MAX, std::memory_order_relaxed);
+  for (Heap* h : g_heaps) {
+    h->allocated_.store(0, std::memory_order_relaxed);
+    if (!h->gc_stress_ && !minor) h->trigger_.store(h->limit_ != 0 ? h->limit_ : UINT64_MAX, std::memory_order_relaxed);
+  }
   sched::start_the_world();
   // The exact count walks every marked object: after a full only (a
   // minor's would cost as much as a full's mark, 0.1 ms per MiB live).
-  uint64_t live = minor ? last_live_.load(std::memory_order_relaxed) : measure_live_bytes();
-  if (minor) after_minor();
-  else if (generational()) used_after_full_ = GC_get_heap_size() - GC_get_free_bytes(), full_due_ = false;
+  uint64_t total = minor ? 0 : measure_live_bytes();
+  for (Heap* h : g_heaps) {
+    uint64_t live = minor ? h->last_live_.load(std::memory_order_relaxed) : total;
+    for (size_t i = 0; i < accounted.size(); i++) {
+      if (accounted[i] == h) live = g_account_live[i];
+    }
+    if (minor) h->after_minor();
+    else if (generational()) h->used_after_full_ = GC_get_heap_size() - GC_get_free_bytes(), h->full_due_ = false;
+    h->finish_cycle(start, stw, pause, heap_before, live, minor);
+  }
+}
+
+// After a cycle, for this heap: its figures, the pacer, gc() waiters, the
+// trace line and the cycle hook.
+void Heap::finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t heap_before, uint64_t live,
+                        bool minor) {
   last_live_.store(live, std::memory_order_relaxed);
   if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
   {
@@ -747,7 +781,7 @@ bool unlock_waiters(sched::G*, void* mu) {
 sched::Parked Heap::gc_wait(bool full) {
   sched::G* g = sched::getg();
   if (g == nullptr) fatal("gc: gc_wait off a goroutine");
-  if (sched::Sched* s = sched::current_sched()) s->external_work.fetch_add(1);  // not a deadlock
+  g->owner->external_work.fetch_add(1);  // not a deadlock
   waiters_mu_.lock();
   waiters_.push_back({g, started_.load(std::memory_order_acquire) + 1});
   if (full) full_requested_.store(true, std::memory_order_release);  // gc() is a full collection
@@ -767,9 +801,10 @@ void Heap::ready_waiters() {
     for (auto it = keep; it != waiters_.end(); ++it) ready.push_back(it->g);
     waiters_.erase(keep, waiters_.end());
   }
-  for (sched::G* g : ready) sched::goready(g);
-  if (sched::Sched* s = sched::current_sched(); s != nullptr && !ready.empty())
-    s->external_work.fetch_sub(int32_t(ready.size()));
+  for (sched::G* g : ready) {
+    sched::goready(g);
+    g->owner->external_work.fetch_sub(1);
+  }
 }
 
 // gc N @T s: [minor, ]stw X ms, mark Y ms, pause Z ms, heap A -> B MiB, live C MiB, G goroutines
