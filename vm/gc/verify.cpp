@@ -15,6 +15,12 @@
 // that points inside an object instead of at its start (interior pointers
 // are off: such an object is not retained).
 //
+// After a minor collection (generational collections, vm/gc/barrier.h) the
+// same walk checks the write barrier: bdwgc marked what the roots and the
+// old objects on dirty pages reach, so an object reachable from the roots
+// but unmarked is most likely young and stored into an old object without
+// a barrier; the message says so and names the holder's kind.
+//
 // When: bdwgc's GC_EVENT_RECLAIM_START (vm/gc/heap.cpp), on the collector
 // thread with the world stopped and bdwgc's lock held: the mark bits are
 // final and nothing is freed yet. (After GC_gcollect returns, blocks whose
@@ -60,6 +66,8 @@ const char* kind_name(ObjType t) {
 
 class Walker {
  public:
+  explicit Walker(bool minor) : minor_(minor) {}
+
   // A word that may reference an object; `from` names where it was found.
   void word(uintptr_t w, const char* from, bool precise) {
     if (w == 0) return;
@@ -166,11 +174,13 @@ class Walker {
   }
 
   [[noreturn]] void fail(const Obj* o, const char* from, const char* what) {
-    std::fprintf(stderr, "gc-verify: %s object %p (%s), found in %s\n", kind_name(o->type),
-                 static_cast<const void*>(o), what, from);
+    std::fprintf(stderr, "gc-verify: %s object %p (%s), found in %s%s\n", kind_name(o->type),
+                 static_cast<const void*>(o), what, from,
+                 minor_ ? ", after a minor collection: a store without gc::write_barrier?" : "");
     fatal("gc: --gc-verify found a reachable object the collector did not mark");
   }
 
+  bool minor_;
   bool strict_ = true;
   std::unordered_set<const Obj*> seen_;
   std::vector<const Obj*> work_;
@@ -178,8 +188,8 @@ class Walker {
 
 }  // namespace
 
-size_t verify_heap(const std::vector<Roots*>& vms) {
-  Walker w;
+size_t verify_heap(const std::vector<Roots*>& vms, bool minor) {
+  Walker w(minor);
   std::vector<RootSink::Record> recs(vms.size());
   for (size_t i = 0; i < vms.size(); i++) {
     RootSink sink(&recs[i]);
