@@ -232,10 +232,25 @@ class VM {
   // or a field; scripts call it like any function and type() says
   // "function". def.fn may carry state, also move-only state
   // (weft::move_only_native). Any thread, also a native of this VM (which
-  // may return the handle). The callable lives until the VM is destroyed,
-  // however soon scripts drop it: make functions per session, not per call.
+  // may return the handle). The callable is destroyed (with what it
+  // captured) once the value is unreachable, on the finalizer thread (see
+  // HostTypeDef), or when the VM is destroyed, whichever comes first.
   // Blocking function values are refused (Misuse): define those.
   Result function(NativeDef def);
+
+  // Host objects (docs/embedding.md#host-objects; HostTypeDef in
+  // weft/native.h). define_type registers a type for this VM's objects in
+  // *type (Misuse: no name, a bad method). new_object makes an object of it
+  // holding `data` and `slots` nil slots (Result::value): on failure the
+  // data stays the host's and no finalizer runs. set_slot stores a value in
+  // slot i; scripts cannot reach slots, but what they hold is traced, so a
+  // cycle through host objects and script data is collected. Any thread,
+  // also a native of this VM (which may return the object); new_object,
+  // and set_slot of a value that must be made (a string, an array, a map,
+  // an int beyond 2^48), stop the world briefly when called off a goroutine.
+  Result define_type(HostTypeDef def, HostType* type);
+  Result new_object(const HostType& type, void* data, size_t slots = 0);
+  Result set_slot(const Handle& object, size_t i, Arg value);
 
   // Ends the current run from any thread: every goroutine stops at its next
   // safe-point and every waiting call returns a Runtime result

@@ -68,6 +68,7 @@
 #include <vector>
 
 #include "vm/core/fatal.h"
+#include "vm/gc/finalize.h"
 // The field offsets the allocation fast path in vm/arch/<cpu>/async.S reads
 // (sched::M::p, sched::P::mcache, Cache's fields), checked here, where the
 // types are visible (the table: vm/arch/<cpu>/layout.cmake).
@@ -539,11 +540,14 @@ void Heap::run_cycle() {
       if (h->roots_ != nullptr) g_verify.push_back(h->roots_);
     }
   }
-  g_collecting = true;
-  GC_enable();
-  GC_gcollect();
-  GC_disable();
-  g_collecting = false;
+  {
+    std::lock_guard gate(finalizer_gate());  // bdwgc's finalization queue is still (vm/gc/finalize.h)
+    g_collecting = true;
+    GC_enable();
+    GC_gcollect();
+    GC_disable();
+    g_collecting = false;
+  }
   uint64_t pause = now_ns() - start;
   allocated_.store(0, std::memory_order_relaxed);
   if (!gc_stress_) trigger_.store(limit_ != 0 ? limit_ : UINT64_MAX, std::memory_order_relaxed);
@@ -568,6 +572,7 @@ void Heap::run_cycle() {
   // finalized weak references) on arm64 too.
   cycles_.fetch_add(1, std::memory_order_acq_rel);
   ready_waiters();
+  wake_finalizers();  // the objects this cycle found unreachable (vm/gc/finalize.h)
   if (trace_ != nullptr) trace_line(heap_before, g_goroutines);
   if (cycle_hook_) {
     Stats st = stats();
