@@ -202,7 +202,9 @@ TEST(HostObjects, SlotsFromTheHost) {
 // The slot is the only reference to the map: it survives collections.
 TEST(HostObjects, SlotsAreTraced) {
   auto fin = std::make_shared<Finalized>();
-  Host h(fin);
+  weft::Config config;
+  config.gc_verify = true;
+  Host h(fin, config);
   Result c = h.vm.call("make_counter", {0});
   ASSERT_TRUE(h.vm.call("stash", {c.value}).ok());
   for (int i = 0; i < 3; i++) {
@@ -242,6 +244,52 @@ TEST(HostObjects, FinalizersExactlyOnceUnderGcStress) {
   weft::Config config;
   config.gc_stress = true;
   finalizers_exactly_once(config, 60, 5);
+}
+
+TEST(HostObjects, FinalizersExactlyOnceUnderPreemptStressAndGcVerify) {
+  weft::Config config;
+  config.preempt_stress = true;
+  config.gc_verify = true;  // every collection checks that slots were marked
+  finalizers_exactly_once(config, 300, 10);
+}
+
+// A blocking method runs without a P: its receiver and data are still there.
+TEST(HostObjects, BlockingMethods) {
+  auto fin = std::make_shared<Finalized>();
+  weft::VM vm;
+  weft::HostType type;
+  weft::HostTypeDef def;
+  def.name = "Slow";
+  def.finalizer = [fin](void* p) {
+    std::lock_guard lk(fin->mu);
+    fin->times[static_cast<Counter*>(p)->id]++;
+    delete static_cast<Counter*>(p);
+  };
+  weft::NativeDef wait{"wait", [&type](NativeCall& c) -> Arg {
+                         std::this_thread::sleep_for(std::chrono::milliseconds(c.int_arg(0)));
+                         Counter* k = c.self<Counter>();
+                         return k->n + (c.receiver().object<Counter>(type) == k ? 1000 : 0);
+                       }, 1, 1};
+  wait.blocking = true;
+  def.methods = {wait};
+  ASSERT_TRUE(vm.define_type(std::move(def), &type).ok());
+  Result o = vm.new_object(type, new Counter{7, 5});
+  ASSERT_TRUE(o.ok()) << o.message;
+  ASSERT_TRUE(vm.load_source("slow.wf", "fn run(s) { return s.wait(5) + s.wait(1) }").ok());
+  Result r = vm.call("run", {o.value});
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.value.to_int(), 2010);
+}
+
+// A native that is no method has no receiver.
+TEST(HostObjects, SelfOutsideAMethod) {
+  weft::VM vm;
+  ASSERT_TRUE(vm.define({"f", [](NativeCall& c) -> Arg {
+                           EXPECT_TRUE(c.receiver().is_nil());
+                           return c.self<Counter>()->n;
+                         }, 0, 0})
+                  .ok());
+  EXPECT_EQ(vm.call("f").message, "f: not a method");
 }
 
 // A host object and a script map referring to each other (through a slot)
