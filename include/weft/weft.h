@@ -203,13 +203,17 @@ class VM {
   Result call(std::string_view function, std::vector<Arg> args = {});
   Result call(const Handle& function, std::vector<Arg> args = {});
   // As call, with a deadline: if the call has not returned after
-  // timeout_ns, the run is interrupted (as interrupt(): every goroutine
-  // of the current run stops, every waiting call returns) and this call
-  // returns a Runtime result `deadline exceeded` with the traceback where
-  // the oldest host goroutine stood (this call's, unless calls overlap).
-  // Call-free loops are stopped too (by signal: Config::async_preempt).
-  // Runs as a goroutine (never on the calling thread) with a watchdog
-  // thread: tens of microseconds per call. Not from a native (Misuse).
+  // timeout_ns, its goroutine raises `deadline exceeded` at its next
+  // safe-point (a call, an allocation, a channel operation; again at every
+  // later one, so pcall cannot outlive it) and this call returns that
+  // Runtime result with the goroutine's traceback. The rest of the run
+  // goes on: goroutines the call started, other calls. A goroutine that
+  // reaches no safe-point within 100 ms more (a call-free loop, one
+  // blocked on a channel or in sleep) is stopped by interrupting the whole
+  // run instead (as interrupt(); the traceback is then where the oldest
+  // host goroutine stood). Runs as a goroutine (never on the calling
+  // thread) with a watchdog thread: tens of microseconds per call. Not
+  // from a native (Misuse).
   Result call_for(int64_t timeout_ns, std::string_view function, std::vector<Arg> args = {});
   Result call_for(int64_t timeout_ns, const Handle& function, std::vector<Arg> args = {});
   // Starts a goroutine and returns at once; Task::wait() gets its result.

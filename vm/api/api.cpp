@@ -145,6 +145,11 @@ struct VM::Impl {
   // releases it.
   Result finish_task(HostTask* task, Status st) {
     if (st.ok()) st = rt->await(task);
+    return take_result(task, st);
+  }
+  // The outcome of a task that was waited for (or never started), and
+  // releases it.
+  Result take_result(HostTask* task, const Status& st) {
     Result r = to_result(st);
     if (st.ok()) {
       const auto& hs = rt->host_ptr();
@@ -373,32 +378,55 @@ Result VM::call(const Handle& function, std::vector<Arg> args) {
 }
 
 // A deadline: the call runs as a goroutine (spawn), and a watchdog thread
-// interrupts the run if it is still waiting when the time is up. A thread
-// per call costs tens of microseconds, noise next to a deadline worth
-// setting; the call-free loop it stops is preempted by signal (Config::
-// async_preempt), which is also what gives the traceback.
+// expires it if it is still running when the time is up: the goroutine
+// raises `deadline exceeded` at its next safe-point (Runtime::expire), with
+// its own traceback, and the rest of the run goes on. One that reaches no
+// safe-point within kDeadlineGrace (a call-free loop, a goroutine blocked
+// on a channel or in sleep) is stopped by interrupting the whole run, as
+// interrupt() does. A thread per call costs tens of microseconds, noise
+// next to a deadline worth setting.
+namespace {
+// Ten of sysmon's 10 ms time slices: a goroutine that polls at all (a
+// call, an allocation) passes a safe-point long before.
+constexpr auto kDeadlineGrace = std::chrono::milliseconds(100);
+constexpr auto kDeadlinePoll = std::chrono::milliseconds(1);  // re-poisons the guard (a resumed G may reset it)
+}  // namespace
+
 Result VM::call_for(int64_t timeout_ns, const Handle& function, std::vector<Arg> args) {
   if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::call_for");
-  Task task = spawn(function, std::move(args));
-  if (!task.valid()) return task.wait();
+  HostTask* task = nullptr;
+  Result made = impl_->make_task(function, args, &task);
+  if (!made.ok()) return made;
+  Status st = impl_->rt->spawn(task);
+  if (!st.ok()) return impl_->finish_task(task, st);
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false;
+  Runtime* rt = impl_->rt.get();
   std::thread watchdog([&] {
     std::unique_lock lk(mu);
     if (cv.wait_for(lk, std::chrono::nanoseconds(std::max<int64_t>(timeout_ns, 0)), [&] { return finished; })) return;
+    auto give_up = std::chrono::steady_clock::now() + kDeadlineGrace;
+    while (!finished && std::chrono::steady_clock::now() < give_up) {
+      lk.unlock();
+      bool running = rt->expire(task);
+      lk.lock();
+      if (!running) return;
+      cv.wait_for(lk, kDeadlinePoll, [&] { return finished; });
+    }
+    if (finished) return;
     lk.unlock();
-    impl_->rt->interrupt("deadline exceeded");
+    rt->interrupt("deadline exceeded");
   });
-  Result r = task.wait();
+  st = rt->await(task);
   {
     std::lock_guard lk(mu);
     finished = true;
   }
   cv.notify_one();
-  watchdog.join();
-  return r;
+  watchdog.join();  // before the task is released: the watchdog reads it
+  return impl_->take_result(task, st);
 }
 
 Result VM::call_for(int64_t timeout_ns, std::string_view function, std::vector<Arg> args) {

@@ -50,11 +50,12 @@ namespace weft {
 // One host request run as a goroutine. Owned by HostState::tasks from
 // spawn until the host has taken the outcome (or, if the host gave up
 // waiting, until its G ends or its scheduler is stopped).
-struct HostTask {
+struct HostTask : HostRequest {  // g->host is its HostRequest* (vm/interp/thread.h)
   Value fn;                    // GC root (HostState::push_roots)
   std::vector<Arg> args;       // read by the G (host_arg); immutable after spawn
   bool program = false;        // run(): its return ends every goroutine, as Go's main
   sched::Sched* sched = nullptr;  // where it runs; set by spawn
+  sched::G* g = nullptr;       // its goroutine, under HostState::mu; valid while !finished
   // Written by the G's M under HostState::mu, then `done` under the
   // Sched's done_mu (what the waiter sleeps on).
   bool finished = false;

@@ -123,6 +123,13 @@ NOINLINE StopOutcome gc_stress_wait(Thread* t, sched::G* g, StopMode mode, Value
 NOINLINE StopOutcome honor_stop(Thread* t, StopMode mode = kNoPark, Value result = Value::nil()) {
   Runtime* rt = t->rt;
   sched::G* g = t->g;
+  if (g != nullptr && g->host != nullptr &&
+      static_cast<HostRequest*>(g->host)->deadline_passed.load(std::memory_order_relaxed)) {
+    t->stackguard.store(kStackPoison, std::memory_order_relaxed);  // and at every safe-point after
+    if (mode == kNoPark) return kStopGo;
+    t->raise("deadline exceeded");
+    return kStopError;
+  }
   if (mode != kNoPark && rt->heap().take_out_of_memory()) {
     t->set_guard();
     t->raise("out of memory");
