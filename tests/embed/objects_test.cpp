@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -148,6 +149,21 @@ TEST(HostObjects, Errors) {
   EXPECT_EQ(h.str("bad_arity", {c.value}), "runtime error: Counter.add expects 1 argument, got 0");
   // A host object is no valid map key from the host either.
   EXPECT_EQ(h.vm.call("show", {Arg::map({{c.value, 1}})}).message, "argument: invalid map key type");
+}
+
+// A host object is no map key however a map is given one: indexing,
+// assigning, compound assignment, has and delete all raise the same error;
+// and operators name its type as they do a map's.
+TEST(HostObjects, NotAMapKeyAnywhere) {
+  auto fin = std::make_shared<Finalized>();
+  Host h(fin);
+  Result c = h.vm.call("make_counter", {0});
+  ASSERT_TRUE(c.ok()) << c.message;
+  std::string e = "\"invalid map key type: Counter\"";
+  EXPECT_EQ(h.str("key_uses", {c.value}), "[" + e + ", " + e + ", " + e + ", " + e + ", " + e + ", 1]");
+  EXPECT_EQ(h.str("misuses", {c.value}),
+            "[\"invalid operation: Counter < Counter\", \"invalid operation: Counter + int\", "
+            "\"len: expected string, array, map or channel, got Counter\", \"invalid operation: Counter < Counter\"]");
 }
 
 TEST(HostObjects, Prints) {
@@ -299,6 +315,79 @@ TEST(HostObjects, CyclesThroughSlotsAreCollected) {
   Host h(fin);
   ASSERT_TRUE(h.vm.call("cycles", {100}).ok());
   EXPECT_TRUE(h.finalized(100)) << fin->count();
+}
+
+// Not only finalized: the cycles' memory (8 MB of arrays here) is
+// reclaimed by the collections after their finalizers ran.
+TEST(HostObjects, CyclesThroughSlotsAreFreed) {
+  auto fin = std::make_shared<Finalized>();
+  Host h(fin);
+  h.vm.collect();
+  uint64_t before = h.vm.gc_stats().live_bytes;
+  ASSERT_TRUE(h.vm.call("heavy_cycles", {100, 10000}).ok());
+  ASSERT_TRUE(h.finalized(100)) << fin->count();
+  h.vm.collect();
+  h.vm.collect();
+  uint64_t after = h.vm.gc_stats().live_bytes;
+  EXPECT_LT(after, before + (1u << 20)) << "live bytes " << before << " before, " << after << " after";
+}
+
+// Finalizers run on the finalizer thread, never inside a stop-the-world:
+// one that blocks until two more collections have finished (seen by on_gc,
+// which the collector calls with the world started) lets them finish, and
+// goroutines run meanwhile. Were it run with the world stopped, or on the
+// collector thread, no collection could end and it would time out.
+TEST(HostObjects, FinalizersRunOutsideTheStopTheWorld) {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t cycles = 0;
+  std::thread::id collector;
+  bool entered = false, released = false, finished = false;
+  std::thread::id finalizer;
+  weft::VM vm;
+  vm.on_gc([&](const weft::GcCycle&) {
+    std::lock_guard lk(mu);
+    cycles++;
+    collector = std::this_thread::get_id();
+    cv.notify_all();
+  });
+  weft::HostType type;
+  weft::HostTypeDef def;
+  def.name = "Slow";
+  def.finalizer = [&](void*) {
+    std::unique_lock lk(mu);
+    entered = true;
+    finalizer = std::this_thread::get_id();
+    uint64_t target = cycles + 2;
+    released = cv.wait_for(lk, std::chrono::seconds(10), [&] { return cycles >= target; });
+    finished = true;
+    cv.notify_all();
+  };
+  ASSERT_TRUE(vm.define_type(std::move(def), &type).ok());
+  ASSERT_TRUE(vm.load_source("slow.wf", "fn churn(n) {\n let a = []\n for i in 0..n { push(a, [i]) }\n return len(a)\n}").ok());
+  {
+    Result o = vm.new_object(type, nullptr);
+    ASSERT_TRUE(o.ok()) << o.message;
+  }  // its only handle is gone
+  auto wait_for = [&](bool& flag) {
+    for (int i = 0; i < 1000; i++) {
+      {
+        std::lock_guard lk(mu);
+        if (flag) return true;
+      }
+      vm.collect();
+      Result r = vm.call("churn", {1000});  // goroutines run while the finalizer waits
+      EXPECT_TRUE(r.ok()) << r.message;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for(entered));
+  ASSERT_TRUE(wait_for(finished));
+  std::lock_guard lk(mu);
+  EXPECT_TRUE(released) << "collections stopped while a finalizer ran";
+  EXPECT_NE(finalizer, collector);
+  EXPECT_NE(finalizer, std::this_thread::get_id());
 }
 
 // Objects made on the host thread, held by handles: alive while a handle
