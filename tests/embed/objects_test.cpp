@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -269,6 +270,26 @@ TEST(HostObjects, FinalizersExactlyOnceUnderPreemptStressAndGcVerify) {
   finalizers_exactly_once(config, 300, 10);
 }
 
+// Under gc_stress every allocation collects: objects made by goroutines on
+// two Ps, each finalized exactly once, none lost and none twice.
+TEST(HostObjects, FinalizersExactlyOnceFromGoroutinesUnderGcStress) {
+  auto fin = std::make_shared<Finalized>();
+  weft::Config config;
+  config.gc_stress = true;
+  config.procs = 2;
+  constexpr int kGoroutines = 4, kEach = 25;
+  {
+    Host h(fin, config);
+    ASSERT_TRUE(h.vm.call("keep", {3}).ok());
+    Result r = h.vm.call("churn_parallel", {kGoroutines, kEach});
+    ASSERT_TRUE(r.ok()) << r.message;
+    EXPECT_TRUE(h.finalized(size_t(kGoroutines * kEach))) << fin->count();
+    EXPECT_EQ(fin->max_times(), 1);
+  }
+  EXPECT_EQ(fin->count(), size_t(kGoroutines * kEach + 3));
+  EXPECT_EQ(fin->max_times(), 1);
+}
+
 // A blocking method runs without a P: its receiver and data are still there.
 TEST(HostObjects, BlockingMethods) {
   auto fin = std::make_shared<Finalized>();
@@ -388,6 +409,62 @@ TEST(HostObjects, FinalizersRunOutsideTheStopTheWorld) {
   EXPECT_TRUE(released) << "collections stopped while a finalizer ran";
   EXPECT_NE(finalizer, collector);
   EXPECT_NE(finalizer, std::this_thread::get_id());
+}
+
+// Host objects in two VMs running at once on two host threads: each VM's
+// dropped objects are finalized, exactly once, on the one finalizer
+// thread; destroying one VM finalizes its own objects and leaves the
+// other's alone, while that one keeps running (and its objects keep
+// working).
+TEST(HostObjects, DISABLED_TwoVMsOnTwoThreads) {
+  auto fin_a = std::make_shared<Finalized>();
+  auto fin_b = std::make_shared<Finalized>();
+  weft::Config config;
+  config.procs = 2;
+  config.gc_percent = 10;  // collections all along
+  auto a = std::make_unique<Host>(fin_a, config);
+  auto b = std::make_unique<Host>(fin_b, config);
+  constexpr int kKept = 20, kRounds = 20, kChurn = 50;
+  ASSERT_TRUE(a->vm.call("keep", {kKept}).ok());
+  ASSERT_TRUE(b->vm.call("keep", {kKept}).ok());
+  const int64_t kept_sum = 100 * kKept + kKept * (kKept - 1) / 2;
+  std::atomic<bool> a_gone{false};
+  std::atomic<int> b_dropped{0};
+  std::thread tb([&] {
+    // Runs until a is destroyed, and some more after.
+    for (int extra = 0; extra < kRounds;) {
+      Result r = b->vm.call("churn", {kChurn});
+      EXPECT_TRUE(r.ok()) << r.message;
+      b_dropped += kChurn;
+      if (a_gone.load()) extra++;
+    }
+    Result s = b->vm.call("kept_sum");
+    EXPECT_TRUE(s.ok()) << s.message;
+    EXPECT_EQ(s.value.to_int(), kept_sum);
+  });
+  for (int i = 0; i < kRounds; i++) ASSERT_TRUE(a->vm.call("churn", {kChurn}).ok());
+  EXPECT_TRUE(a->finalized(size_t(kRounds * kChurn))) << fin_a->count();
+  EXPECT_EQ(a->str("kept_sum"), std::to_string(kept_sum));
+  a.reset();  // finalizes a's kept objects here, while b runs
+  a_gone = true;
+  EXPECT_EQ(fin_a->count(), size_t(kRounds * kChurn + kKept));
+  EXPECT_EQ(fin_a->max_times(), 1);
+  tb.join();
+  EXPECT_TRUE(b->finalized(size_t(b_dropped.load()))) << fin_b->count() << " of " << b_dropped.load();
+  EXPECT_EQ(fin_b->max_times(), 1);
+  b.reset();
+  EXPECT_EQ(fin_b->count(), size_t(b_dropped.load() + kKept));
+  EXPECT_EQ(fin_b->max_times(), 1);
+  // Dropped objects of both were finalized on the one finalizer thread
+  // (kept ones by ~VM, on this thread).
+  std::set<std::thread::id> threads;
+  for (auto* f : {fin_a.get(), fin_b.get()}) {
+    std::lock_guard lk(f->mu);
+    for (auto& t : f->threads) {
+      if (t != std::this_thread::get_id()) threads.insert(t);
+    }
+  }
+  EXPECT_EQ(threads.size(), 1u);
 }
 
 // Objects made on the host thread, held by handles: alive while a handle
