@@ -10,7 +10,10 @@
 #            modes, the fault and signal runs (faults, preempt-runner) and
 #            the disassembly lint (together 6 of its 9 minutes here)
 #   tsan     clang, ThreadSanitizer: the unit, scheduler and script tests;
-#            only their targets are built
+#            only their targets are built (label multivm, the many-VMs
+#            embedding tests, is not in yet: TSan's runtime fails a CHECK in
+#            MultiVM.NativeCallsIntoAnotherVM, a fiber switch on a borrowed
+#            stack; issue 16)
 #   fuzz     clang, libFuzzer: the regression inputs, then each fuzzer for
 #            20 seconds; only the fuzz targets are built
 #   arm64    the cross build under qemu-user (tools/ci-arm64.sh)

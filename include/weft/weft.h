@@ -38,11 +38,14 @@
 // sandbox (what scripts may reach outside the VM; Config below). A native may call(), on its
 // own VM: it calls back into Weft on its goroutine, as NativeCall::call.
 //
-// How many VMs: any number may exist in a process, but only one at a time
-// may have a running scheduler (bdwgc's heap and the scheduler's per-thread
-// state are process-wide). A request of another VM that needs goroutines
-// meanwhile returns Misuse; destroying the first VM, or the end of its
-// program run, frees the slot.
+// How many VMs: any number, each with its own scheduler, may run goroutines
+// at the same time, called from any host threads. They share no value (a
+// handle of one is Misuse in another), and an error, a deadlock,
+// interrupt() or heap_limit of one never affects another. They share the
+// collector (bdwgc's heap is process-wide): a collection stops every VM's
+// goroutines for its pause, and counts as a cycle of each (on_gc,
+// gc_stats). A native may call() another VM: it leaves its own VM's P for
+// the call, as a blocking native does (docs/embedding.md#many-vms).
 //
 // This header includes no internal header (pimpl): hosts compile against
 // include/weft/ alone and link the weft library (CMake: Weft::weft).

@@ -416,7 +416,7 @@ TEST(HostObjects, FinalizersRunOutsideTheStopTheWorld) {
 // thread; destroying one VM finalizes its own objects and leaves the
 // other's alone, while that one keeps running (and its objects keep
 // working).
-TEST(HostObjects, DISABLED_TwoVMsOnTwoThreads) {
+TEST(HostObjects, TwoVMsOnTwoThreads) {
   auto fin_a = std::make_shared<Finalized>();
   auto fin_b = std::make_shared<Finalized>();
   weft::Config config;

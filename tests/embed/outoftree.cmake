@@ -1,6 +1,6 @@
 # Installs the build tree into a temporary prefix, builds an out-of-tree host
 # against it with find_package(Weft), and runs it.
-# -DBUILD_DIR=... -DWORK=... -DSOURCE=... -DHOST_SOURCE=... -DEXPECTED=... -DSANITIZE=ON|OFF
+# -DBUILD_DIR=... -DWORK=... -DSOURCE=... -DHOST_SOURCE=... [-DHOST_ARG=...] -DEXPECTED=... -DSANITIZE=ON|OFF
 file(REMOVE_RECURSE ${WORK})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -23,7 +23,7 @@ endif()
 run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -DCMAKE_PREFIX_PATH=${WORK}/prefix
     -DHOST_SOURCE=${HOST_SOURCE} -DCMAKE_BUILD_TYPE=Release ${flags})
 run(${CMAKE_COMMAND} --build ${WORK}/build)
-run(${WORK}/build/host)
+run(${WORK}/build/host ${HOST_ARG})
 file(READ ${EXPECTED} want)
 if(NOT out STREQUAL want)
   message(FATAL_ERROR "the out-of-tree host printed:\n${out}expected:\n${want}")

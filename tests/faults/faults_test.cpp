@@ -229,6 +229,29 @@ TEST(ForeignSignals, SigurgStormChangesNothing) {
   forget_script(script);
 }
 
+// ---- a stop of the world that ends while a goroutine leaves a blocking call
+
+// A goroutine returning from a blocking native (here fs.exists) while a
+// collection stops the world finds no P and queues itself; if the stop
+// ended in between, its restart had counted the queue without it and the
+// whole program slept with the goroutine runnable (once in ~1,200 runs of
+// an import under ASan). The test hook holds the returning goroutine in
+// that window for 2 ms, long past a --gc-stress collection of a tiny heap.
+TEST(StopTheWorld, EndsWhileAGoroutineLeavesABlockingCall) {
+  std::string code =
+      "let fs = import(\"fs\")\nlet keep = []\n"
+      "for i in 0..1000 { fs.exists(\"/\"); push(keep, [i, str(i)]) }\nprint(len(keep))\n";
+  for (int run = 0; run < 4; run++) {
+    ProcessSpec spec;
+    spec.argv = {vm_path(), "--procs", "1", "--gc-stress", "-e", code};
+    spec.env = {"WEFT_TEST_EXITSYSCALL_DELAY_US=2000"};
+    spec.timeout_s = 30;
+    ProcessResult r = weft::testing::run_process(spec);
+    ASSERT_TRUE(exited(r, 0, 30)) << "run " << run;
+    EXPECT_EQ(r.out, "1000\n");
+  }
+}
+
 // ---- racy programs
 
 double stress_seconds() {

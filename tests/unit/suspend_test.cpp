@@ -127,7 +127,7 @@ TEST(SuspendG, DrivesARunningGoroutineToASafePoint) {
   // Wait for the main goroutine to be running.
   G* main_g = nullptr;
   while (main_g == nullptr) {
-    if (Sched* s = current_sched()) {
+    if (Sched* s = running_sched_of(&rt)) {  // (current_sched() is a goroutine's only)
       for_each_g(s, [&](G* g) {
         // The status first: its acquire orders newproc's write of is_main.
         if (readgstatus(g) == _Grunning && g->is_main) main_g = g;

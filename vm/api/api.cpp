@@ -343,6 +343,26 @@ Result VM::set(std::string_view name, Arg value) {
 
 // ---- calls ----
 
+// From a native of another VM, on its goroutine (on a scheduler thread, or
+// on a host thread running a host call of that VM): that goroutine leaves its
+// VM's P for the call, as a blocking native does (entersyscall: its VM goes
+// on running, collects and stops without it), and the thread is a host
+// thread of this VM meanwhile (sched::host_leave_m). Counted as a blocking
+// call of the native's VM, whose shutdown waits for it to come back.
+namespace {
+Result call_across(VM& vm, const Handle& function, std::vector<Arg> args) {
+  detail::HostState& home = thread_of(sched::getg())->rt->host();
+  home.blocking_calls.fetch_add(1);
+  sched::entersyscall();
+  sched::M* m = sched::host_leave_m();
+  Result r = vm.call(function, std::move(args));
+  sched::host_return_m(m);
+  sched::exitsyscall();
+  home.blocking_calls.fetch_sub(1);
+  return r;
+}
+}  // namespace
+
 // Both calls try the calling thread first (docs/design.md#host-calls): a
 // global's value is read there with a P held, a handle's is rooted by it.
 Result VM::call(std::string_view function, std::vector<Arg> args) {
@@ -360,12 +380,12 @@ Result VM::call(std::string_view function, std::vector<Arg> args) {
 Result VM::call(const Handle& function, std::vector<Arg> args) {
   if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) {
-    // From a native of this VM on its goroutine: a call back, as NativeCall::call.
     sched::G* g = sched::getg();
-    if (g == nullptr || g->vm == nullptr || thread_of(g)->rt != impl_->rt.get() ||
-        sched::readgstatus(g) != sched::_Grunning)
+    if (g == nullptr || g->vm == nullptr || sched::readgstatus(g) != sched::_Grunning)
       return refuse_on_goroutine("VM::call");
-    return detail::call_on_thread(thread_of(g), function, std::move(args));
+    // From a native of this VM on its goroutine: a call back, as NativeCall::call.
+    if (thread_of(g)->rt == impl_->rt.get()) return detail::call_on_thread(thread_of(g), function, std::move(args));
+    return call_across(*this, function, std::move(args));
   }
   const auto& st = Access::state_of(function);
   if (st != nullptr && st.get() == &impl_->rt->host() && impl_->check_args(args).empty()) {
@@ -376,6 +396,7 @@ Result VM::call(const Handle& function, std::vector<Arg> args) {
   Result r = impl_->make_task(function, args, &task);
   return r.ok() ? impl_->run_task(task) : r;
 }
+
 
 // A deadline: the call runs as a goroutine (spawn), and a watchdog thread
 // expires it if it is still running when the time is up: the goroutine

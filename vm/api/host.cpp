@@ -143,11 +143,8 @@ std::string trampoline_source(int nargs) {
 // ---- the world stopped ----
 
 void Runtime::stop_world_locked() {
-  for (;;) {
-    if (sched_ != nullptr && run_over(sched_.get())) stop_sched_locked();  // the run ended
-    if (sched::stop_the_world("host") >= 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // another runtime's is stopping
-  }
+  if (sched_ != nullptr && run_over(sched_.get())) stop_sched_locked();  // the run ended
+  sched::stop_the_world("host");  // every VM's goroutines: bdwgc's heap is the process's
 }
 
 void Runtime::with_world_stopped(const std::function<void()>& f) {
@@ -203,8 +200,7 @@ Status Runtime::ensure_sched_locked() {
   so.async_preempt = opts_.async_preempt;
   so.preempt_stress = opts_.preempt_stress;
   so.time_slice_ns = opts_.time_slice_ns;
-  if (!sched::sched_start(s.get(), sched_hooks(), so))
-    return misuse("another VM in this process is running goroutines (one VM at a time may: see weft/weft.h)");
+  if (!sched::sched_start(s.get(), sched_hooks(), so)) fatal("host: a scheduler started twice");
   sched_ = std::move(s);
   live_sched_.store(sched_.get());
   return {};
@@ -232,7 +228,7 @@ void Runtime::stop_sched_locked() {
   // still touch its Sched: that Sched is leaked, not freed under it.
   if (clean) {
     retired_scheds_.push_back(std::move(sched_));
-    arch::release_global_stacks();  // no M is left to use them (one scheduler at a time)
+    arch::release_global_stacks();  // the pool's free stacks (other VMs' Ms take theirs out of it first)
   } else {
     (void)sched_.release();
   }

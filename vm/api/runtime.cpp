@@ -32,10 +32,20 @@
 
 namespace weft {
 
+// Other VMs' goroutines may run meanwhile, and their collections push
+// every live heap's roots: the heap gets its roots, and this thread (no P)
+// allocates the one-byte strings and the builtins, with the world stopped,
+// so no collection sees a half-made Runtime or an object not yet rooted.
+// The heap is made (registered with the collector) before the stop: the
+// collector holds the heaps' list while it stops the world, so taking the
+// list under a stop would deadlock with it (rank Heaps < Stw in
+// vm/core/lockrank.h); until set_roots a collection skips it.
 Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
   host_ = std::make_shared<detail::HostState>();
   host_->rt = this;
-  heap_ = std::make_unique<gc::Heap>(this, opts_.gc_percent);
+  heap_ = std::make_unique<gc::Heap>(nullptr, opts_.gc_percent);
+  sched::stop_the_world("new vm");
+  heap_->set_roots(this);
   heap_->set_gc_stress(opts_.gc_stress);
   heap_->set_gc_verify(opts_.gc_verify);
   heap_->set_limit(opts_.heap_limit);
@@ -49,6 +59,7 @@ Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
     byte_strings[i] = Value::object(new_string(std::string_view(&c, 1)));
   }
   install_builtins(*this);
+  sched::start_the_world();
 }
 
 Runtime::~Runtime() {
@@ -169,7 +180,7 @@ void Runtime::collect(Thread* t) {
 // Collector thread, inside bdwgc's mark phase, world stopped.
 size_t Runtime::push_roots(gc::RootSink& sink) {
   size_t goroutines = 0;
-  if (sched::Sched* s = sched::current_sched(); s != nullptr && s->hooks.vm == this) {
+  if (sched::Sched* s = sched::running_sched_of(this)) {  // (the stopper holds the list still)
     std::vector<sched::G*> gs;
     sched::for_each_g(s, [&gs](sched::G* g) { gs.push_back(g); });
     for (sched::G* g : gs) goroutines += gc::scan_goroutine(sink, g, *this);

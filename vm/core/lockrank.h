@@ -23,6 +23,7 @@ namespace weft {
   X(HostSched, "Runtime::sched_mu_")      /* starting, stopping, spawning (host) */    \
   X(Heaps, "gc: heaps list")              /* the collector holds it for a cycle */     \
   X(Stw, "sched: stop-the-world")         /* one stopper at a time */                  \
+  X(Scheds, "sched: running schedulers")  /* the list a stop-the-world stops */        \
   X(GcWaiters, "gc: waiters")             /* goroutines waiting in gc() */             \
   X(Sched, "sched.lock")                                                               \
   X(Chan, "channel")                                                                   \

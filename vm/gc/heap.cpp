@@ -85,6 +85,10 @@ std::vector<Heap*> g_heaps;            // every live Heap: all their roots are p
 std::atomic<bool> g_collecting{false}; // set only while Heap::collect runs GC_gcollect
 std::atomic<uint64_t> g_mark_start{0}, g_mark_end{0};  // written by the event hook
 std::vector<Roots*> g_verify;  // --gc-verify: the VMs to check this cycle (collector thread)
+// Heaps with a limit while others exist: their own live bytes are counted
+// at reclaim start (reachable_bytes), into g_account_live (collector thread).
+std::vector<Roots*> g_account;
+std::vector<uint64_t> g_account_live;
 size_t g_goroutines = 0;  // goroutines scanned by the last push_all_roots (collector thread)
 
 uint64_t now_ns() {
@@ -103,6 +107,7 @@ void on_collection_event(GC_EventType e) {
     case GC_EVENT_MARK_END: g_mark_end.store(now_ns(), std::memory_order_relaxed); break;
     case GC_EVENT_RECLAIM_START:
       if (!g_verify.empty()) verify_heap(g_verify);
+      for (size_t i = 0; i < g_account.size(); i++) g_account_live[i] = reachable_bytes(g_account[i]);
       break;
     default: break;
   }
@@ -407,7 +412,7 @@ void Heap::request() {
   // Release / the collector's acquire: it sees the allocation counts and
   // the trigger state that made us ask (relaxed counters, ordered by this).
   requested_.store(true, std::memory_order_release);
-  if (sched::current_sched() != nullptr) g_collector->poke();
+  if (sched::running_scheds() > 0) g_collector->poke();  // some VM's goroutines run: the collector stops them
 }
 
 // gc_stress: every allocation asks for a collection, and the allocating
@@ -499,18 +504,22 @@ void Heap::push_all_roots() {
   }
 }
 
-// Collector thread: one collection for each heap that asked.
+// Collector thread: one collection when any heap asked (it collects them all).
 void Heap::collect_requested() {
   std::lock_guard lock(g_heaps_mu);
   for (Heap* h : g_heaps) {
-    if (h->requested_.load(std::memory_order_acquire)) h->run_cycle();
+    if (h->requested_.load(std::memory_order_acquire)) {
+      run_cycle();
+      return;
+    }
   }
 }
 
-// Collector thread, g_heaps_mu held. A cycle: stop the world, flush every
-// cache, mark (push_all_roots suspends each goroutine to scan it) and start
-// the sweep, start the world, then count the live bytes, publish the
-// figures and ready the goroutines waiting in gc().
+// Collector thread, g_heaps_mu held. A cycle: stop the world (every VM's
+// goroutines), flush every cache, mark (push_all_roots suspends each
+// goroutine to scan it) and start the sweep, start the world, then count
+// the live bytes, and for each heap publish the figures and ready the
+// goroutines waiting in gc().
 //
 // The count runs with the world started: the mark bits stay valid until
 // the next collection clears them (allocation and bdwgc's lazy sweep leave
@@ -522,24 +531,31 @@ void Heap::collect_requested() {
 // callers are readied at the global queue's head (ready_from_outside), so
 // they do not queue behind goroutines preempted for the stop.
 void Heap::run_cycle() {
-  // Clear the request before counting the cycle as started: a gc_wait()
+  // Clear the requests before counting the cycle as started: a gc_wait()
   // between the two would otherwise wait for the next cycle while its
   // request was wiped, and nothing would ever run it (a --gc-stress hang,
-  // about one run in 150 under ASan).
-  requested_.store(false, std::memory_order_release);
-  started_.fetch_add(1, std::memory_order_acq_rel);
+  // about one run in 150 under ASan). A heap that did not ask counts the
+  // cycle too: its garbage is collected with the rest.
+  for (Heap* h : g_heaps) {
+    h->requested_.store(false, std::memory_order_release);
+    h->started_.fetch_add(1, std::memory_order_acq_rel);
+  }
   uint64_t start = now_ns();
   int64_t stw = sched::stop_the_world("gc");
-  if (stw < 0) return;  // the scheduler is shutting down: no collection (nobody waits)
   uint64_t heap_before = GC_get_heap_size();
   for (Heap* h : g_heaps) h->flush_caches();
   g_mark_start = g_mark_end = 0;
   g_verify.clear();
-  if (gc_verify_) {
-    for (Heap* h : g_heaps) {
-      if (h->roots_ != nullptr) g_verify.push_back(h->roots_);
+  g_account.clear();
+  std::vector<Heap*> accounted;
+  for (Heap* h : g_heaps) {
+    if (h->gc_verify_ && h->roots_ != nullptr) g_verify.push_back(h->roots_);
+    if (h->limit_ != 0 && h->roots_ != nullptr && g_heaps.size() > 1) {
+      g_account.push_back(h->roots_);
+      accounted.push_back(h);
     }
   }
+  g_account_live.assign(g_account.size(), 0);
   {
     std::lock_guard gate(finalizer_gate());  // bdwgc's finalization queue is still (vm/gc/finalize.h)
     g_collecting = true;
@@ -549,10 +565,25 @@ void Heap::run_cycle() {
     g_collecting = false;
   }
   uint64_t pause = now_ns() - start;
-  allocated_.store(0, std::memory_order_relaxed);
-  if (!gc_stress_) trigger_.store(limit_ != 0 ? limit_ : UINT64_MAX, std::memory_order_relaxed);
+  for (Heap* h : g_heaps) {
+    h->allocated_.store(0, std::memory_order_relaxed);
+    if (!h->gc_stress_) h->trigger_.store(h->limit_ != 0 ? h->limit_ : UINT64_MAX, std::memory_order_relaxed);
+  }
   sched::start_the_world();
-  uint64_t live = measure_live_bytes();
+  uint64_t total = measure_live_bytes();
+  for (Heap* h : g_heaps) {
+    uint64_t live = total;
+    for (size_t i = 0; i < accounted.size(); i++) {
+      if (accounted[i] == h) live = g_account_live[i];
+    }
+    h->finish_cycle(start, stw, pause, heap_before, live);
+  }
+  wake_finalizers();  // the objects this cycle found unreachable, whichever VM's (vm/gc/finalize.h)
+}
+
+// After a cycle, for this heap: its figures, the pacer, gc() waiters, the
+// trace line and the cycle hook.
+void Heap::finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t heap_before, uint64_t live) {
   last_live_.store(live, std::memory_order_relaxed);
   if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
   {
@@ -572,7 +603,6 @@ void Heap::run_cycle() {
   // finalized weak references) on arm64 too.
   cycles_.fetch_add(1, std::memory_order_acq_rel);
   ready_waiters();
-  wake_finalizers();  // the objects this cycle found unreachable (vm/gc/finalize.h)
   if (trace_ != nullptr) trace_line(heap_before, g_goroutines);
   if (cycle_hook_) {
     Stats st = stats();
@@ -621,7 +651,7 @@ bool unlock_waiters(sched::G*, void* mu) {
 sched::Parked Heap::gc_wait() {
   sched::G* g = sched::getg();
   if (g == nullptr) fatal("gc: gc_wait off a goroutine");
-  if (sched::Sched* s = sched::current_sched()) s->external_work.fetch_add(1);  // not a deadlock
+  g->owner->external_work.fetch_add(1);  // not a deadlock
   waiters_mu_.lock();
   waiters_.push_back({g, started_.load(std::memory_order_acquire) + 1});
   request();
@@ -640,9 +670,10 @@ void Heap::ready_waiters() {
     for (auto it = keep; it != waiters_.end(); ++it) ready.push_back(it->g);
     waiters_.erase(keep, waiters_.end());
   }
-  for (sched::G* g : ready) sched::goready(g);
-  if (sched::Sched* s = sched::current_sched(); s != nullptr && !ready.empty())
-    s->external_work.fetch_sub(int32_t(ready.size()));
+  for (sched::G* g : ready) {
+    sched::goready(g);
+    g->owner->external_work.fetch_sub(1);
+  }
 }
 
 // gc N @T s: stw X ms, mark Y ms, pause Z ms, heap A -> B MiB, live C MiB, G goroutines

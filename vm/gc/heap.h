@@ -41,8 +41,15 @@
 // into the heap; no soft-dirty bit on this kernel), and a custom mark
 // procedure (10% slower than conservative scanning, which is exact here).
 //
-// Threads: bdwgc's state is process-wide, so every live Heap is registered in
-// one process-wide list and a collection pushes the roots of every Runtime.
+// Threads: bdwgc's state is process-wide, so every live Heap (one per VM) is
+// registered in one process-wide list and a collection pushes the roots of
+// every Runtime: it stops every VM's goroutines (sched::stop_the_world stops
+// every running Sched) and counts as a cycle of every Heap. Requests from
+// several heaps are served by one collection. Live bytes are the
+// process's (bdwgc marks them together), except for a heap with a limit
+// while other heaps exist: its own are counted by a walk from its roots
+// alone (vm/gc/account.cpp), so one VM's data never counts against
+// another's limit (docs/embedding.md#many-vms).
 // Allocation: any M holding a P (its cache), or any thread without one (the
 // shared cache). A thread without a P must not allocate while its Runtime's
 // goroutines run (its new object would be rooted by nothing during a
@@ -177,12 +184,24 @@ int default_markers();
 // number of objects checked.
 size_t verify_heap(const std::vector<Roots*>& vms);
 
+// The bytes of the marked objects reachable from one VM's roots (vm/gc/account.cpp):
+// that VM's live data, as bdwgc would count it if its roots were the only
+// ones. Collector thread, world stopped, bdwgc's lock held, between the
+// mark and reclaim phases (as verify_heap).
+uint64_t reachable_bytes(Roots* vm);
+
 class Heap {
  public:
   // Sets bdwgc up on first use in the process (GC_INIT and the quirks in
   // heap.cpp, including the collector thread). Any thread that is not an M.
   explicit Heap(Roots* roots, int gc_percent);
   ~Heap();
+  // Gives a Heap made without roots its VM. With the world stopped by the
+  // caller: a Heap joins the collector's list when made (which takes the
+  // list's lock, ranked below the stop-the-world's), so a VM makes its Heap
+  // first and hands it the roots once no collection can run
+  // (vm/api/runtime.cpp).
+  void set_roots(Roots* roots) { roots_ = roots; }
   Heap(const Heap&) = delete;
   Heap& operator=(const Heap&) = delete;
 
@@ -259,7 +278,10 @@ class Heap {
   void poison_current();         // the running goroutine's guard (or the host thread's)
   void flush_caches();           // world stopped
   void update_trigger();
-  void run_cycle();              // collector thread
+  // Collector thread, g_heaps_mu held: one collection of the whole
+  // process's heap, which every live Heap counts as one of its cycles.
+  static void run_cycle();
+  void finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t heap_before, uint64_t live);
   void ready_waiters();          // collector thread, after a cycle
   void trace_line(uint64_t heap_before, size_t goroutines) const;
   static void push_all_roots();  // bdwgc's push-other-roots callback

@@ -103,7 +103,7 @@ G* newproc1(Sched* s, Value fn, const Value* args, int nargs, void* host, bool i
 }
 
 G* newproc(Value fn, const Value* args, int nargs) {
-  Sched* s = current_sched();
+  Sched* s = current_sched();  // the running goroutine's: a new one joins its VM
   G* g = newproc1(s, fn, args, nargs, nullptr, false);
   M* m = getm();
   if (m != nullptr && m->p != nullptr) {

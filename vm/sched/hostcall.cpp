@@ -25,7 +25,10 @@
 //
 // The M is per thread and per Sched: cached in a thread-local keyed by the
 // Sched's id (Sched::id; a new Sched after a stopped one makes a new M),
-// owned by the Sched (Sched::hostms, freed by ~Sched). It is current on its
+// owned by the Sched (Sched::hostms, freed by ~Sched). A thread that calls
+// into several VMs in turn finds its M of each in that VM's hostms (by
+// thread id) when the one-entry cache misses, so their number stays at
+// one per thread and Sched. It is current on its
 // thread (weft_tls_m) only during a call, so that between calls the thread
 // is a host thread again (the API's waiting methods refuse to run on an M).
 //
@@ -49,9 +52,31 @@ struct HostThread {
 };
 thread_local HostThread t_host;
 
+// Set between host_leave_m and host_return_m: the native stack of the
+// goroutine this thread left, the g0 stack of host Ms it acquires meanwhile.
+struct BorrowedStack {
+  void* lo = nullptr;
+  size_t size = 0;
+};
+thread_local BorrowedStack t_borrowed;
+
+// m's g0 bounds (the sanitizers' fiber hooks) for this acquisition: the
+// thread's own stack, or the borrowed goroutine stack it runs on.
+void set_g0_bounds(M* m) {
+  if (t_borrowed.lo != nullptr) {
+    m->g0_lo = t_borrowed.lo;
+    m->g0_size = t_borrowed.size;
+    m->g0_borrowed = true;
+  } else if (m->g0_borrowed) {
+    arch::thread_stack_bounds(&m->g0_lo, &m->g0_size);
+    m->g0_borrowed = false;
+  }
+}
+
 M* new_host_m(Sched* s) {
   M* m = new M();
   m->host = true;
+  m->host_thread = std::this_thread::get_id();
   m->stacks = new arch::StackPool();
   m->g0 = &m->g0ctx;
   arch::thread_stack_bounds(&m->g0_lo, &m->g0_size);
@@ -67,11 +92,28 @@ M* new_host_m(Sched* s) {
   return m;
 }
 
+// This thread's M in s: the cached one, one made earlier (the thread
+// called another VM since), or a new one.
+M* host_m(Sched* s) {
+  if (t_host.sched_id == s->id) return t_host.m;
+  M* found = nullptr;
+  {
+    std::lock_guard lk(s->lock);
+    for (M* m : s->hostms) {
+      if (m->host_thread == std::this_thread::get_id()) found = m;
+    }
+  }
+  if (found == nullptr) return new_host_m(s);
+  t_host.sched_id = s->id;
+  t_host.m = found;
+  return found;
+}
+
 }  // namespace
 
 M* host_acquire(Sched* s) {
   if (s->npidle.load(std::memory_order_relaxed) == 0) return nullptr;
-  M* m = t_host.sched_id == s->id ? t_host.m : new_host_m(s);
+  M* m = host_m(s);
   P* p;
   {
     std::lock_guard lk(s->lock);
@@ -79,6 +121,7 @@ M* host_acquire(Sched* s) {
     if (p != nullptr) s->nhostm.fetch_add(1);
   }
   if (p == nullptr) return nullptr;
+  set_g0_bounds(m);
   weft_tls_m = m;
   // A signal of ours that landed between calls found no M here and was
   // passed on: nothing is in flight for this call yet.
@@ -190,6 +233,19 @@ void host_release(Sched* s, M* m) {
   m->oldp = nullptr;
   weft_tls_m = nullptr;
   s->nhostm.fetch_sub(1);
+}
+
+M* host_leave_m() {
+  M* m = getm();
+  G* g = m != nullptr ? m->curg.load(std::memory_order_relaxed) : nullptr;
+  if (g != nullptr && g->stack != nullptr) t_borrowed = {g->stack->lo, g->stack->size};
+  weft_tls_m = nullptr;
+  return m;
+}
+
+void host_return_m(M* m) {
+  t_borrowed = {};
+  weft_tls_m = m;
 }
 
 }  // namespace weft::sched

@@ -174,7 +174,7 @@ void sigurg(int sig, siginfo_t* info, void* uc) {
     return;
   }
   G* g = m->curg.load(std::memory_order_relaxed);  // this thread's own M
-  if (g != nullptr && g_enabled.load(std::memory_order_relaxed) && want_async_preempt(g)) {
+  if (g != nullptr && async_preempt_allowed(g) && want_async_preempt(g)) {
     if (uintptr_t resume = async_safe_point(m, g, uc)) {
       uintptr_t sp = arch::context_sp(uc);
       uintptr_t pc = arch::context_pc(uc);
@@ -243,14 +243,23 @@ PreemptCounters& preempt_counters() { return g_counters; }
 // Valgrind runs one thread at a time and emulates signal delivery: async
 // preemption is off under it (docs/design.md#tools; Go's advice is the same),
 // and under TSan (kSignalsDeferred).
+// What this process allows; a Sched that turned it off (Options::
+// async_preempt) is skipped per goroutine (preempt_allowed), so one VM's
+// choice never changes another's.
 void preempt_init(bool enabled) {
   std::call_once(g_install_once, install_handler);
-  g_enabled.store(enabled && g_table.load() != nullptr && !RUNNING_ON_VALGRIND && !kSignalsDeferred);
+  g_enabled.store(g_table.load() != nullptr && !RUNNING_ON_VALGRIND && !kSignalsDeferred);
 #ifdef WEFT_NO_GUARD
   // This build has no synchronous poll (vm/interp/interp.cpp, kSyncPoll): without
   // the signal nothing would stop a running goroutine for the collector.
-  if (!g_enabled.load()) fatal("preempt: a WEFT_NO_GUARD build needs asynchronous preemption, which is off");
+  if (!enabled || !g_enabled.load()) fatal("preempt: a WEFT_NO_GUARD build needs asynchronous preemption, which is off");
+#else
+  (void)enabled;
 #endif
+}
+
+bool async_preempt_allowed(const G* g) {
+  return g_enabled.load(std::memory_order_relaxed) && g->owner != nullptr && g->owner->opts.async_preempt;
 }
 
 bool async_preempt_enabled() { return g_enabled.load(std::memory_order_relaxed); }

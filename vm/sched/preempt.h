@@ -62,7 +62,10 @@ namespace weft::sched {
 // embedder's earlier handler is kept and chained). `enabled` is the
 // asyncpreemptoff knob's inverse, for the Sched being started.
 void preempt_init(bool enabled);
+// The process allows asynchronous preemption (not under Valgrind or TSan).
 bool async_preempt_enabled();
+// ...and g's Sched has it on. Async-signal-safe (immutable fields).
+bool async_preempt_allowed(const G* g);
 
 // Per M, on its own thread: at start (thread id, a 32 KiB signal stack,
 // SIGURG unblocked) and before it exits (the signal stack disabled, then

@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <thread>
 
 #include <unistd.h>
 
@@ -79,10 +80,8 @@ bool may_never_stop(M* m) {
   uint32_t was = M::kInSyscall;
   if (m->syscall.compare_exchange_strong(was, M::kAbandoned) || was == M::kAbandoned) return true;
   G* g = m->curg.load();
-  return g != nullptr && (readgstatus(g) & ~_Gscan) == _Grunning && !async_preempt_enabled();
+  return g != nullptr && (readgstatus(g) & ~_Gscan) == _Grunning && !async_preempt_allowed(g);
 }
-
-std::atomic<Sched*> g_current{nullptr};
 
 // Threads that ready a G without holding a P (the collector readying gc()
 // waiters after a cycle, sysmon's timers, host threads) read the Sched's Ps
@@ -107,7 +106,10 @@ struct OutsideReady {
 
 M* getm() { return weft_tls_m; }
 
-Sched* current_sched() { return g_current.load(std::memory_order_acquire); }
+Sched* current_sched() {
+  G* g = getg();
+  return g != nullptr ? g->owner : nullptr;
+}
 
 uint32_t fastrand() {
   M* m = getm();
@@ -412,16 +414,14 @@ void park_m(Sched* s, M* m, G* g) {
 }
 
 // g (now off its native stack, or keeping it if parked stackfully) goes
-// to the global queue as runnable, coming from status `from`.
-static void to_global_queue(Sched* s, M* m, G* g, uint32_t from) {
+// to the global queue as runnable; this M keeps its P.
+void gosched_m(Sched* s, M* m, G* g) {
   release_stack(m, g);
   dropg(m, g);
-  casgstatus(g, from, _Grunnable);
+  casgstatus(g, _Grunning, _Grunnable);
   std::lock_guard lk(s->lock);
   globrunqput(s, g);
 }
-
-void gosched_m(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Grunning); }
 
 void preemptpark_m(M* m, G* g) {
   release_stack(m, g);
@@ -429,9 +429,29 @@ void preemptpark_m(M* m, G* g) {
   casgstatus(g, _Grunning, _Gpreempted);  // suspendG now owns it
 }
 
-// exitsyscall found no P: the G waits on the global queue (keeping its
-// stack: it is inside a native), the M waits for a P.
-void exitsyscall0(Sched* s, M* m, G* g) { to_global_queue(s, m, g, _Gsyscall); }
+// exitsyscall found no P (a stop of the world was in progress, or every P
+// was busy). Look again under sched.lock, as Go's exitsyscall0 does: a stop
+// may have ended since, and its restart counted the global queue before g
+// was on it, so nothing would start an M for g while this M parks (the
+// whole program asleep with a runnable G: 1 run in ~1,200 of an import
+// under ASan). Under the lock, either an idle P is ours or the G is queued
+// where restart or a running M will see it. g keeps its stack: it is
+// inside a native.
+void exitsyscall0(Sched* s, M* m, G* g) {
+  release_stack(m, g);
+  dropg(m, g);
+  casgstatus(g, _Gsyscall, _Grunnable);
+  P* p = nullptr;
+  {
+    std::lock_guard lk(s->lock);
+    if (!s->gcwaiting.load()) p = pidleget(s);
+    if (p == nullptr) globrunqput(s, g);
+  }
+  if (p != nullptr) {
+    acquirep(m, p);
+    runqput(s, p, g, true);  // findrunnable takes it next
+  }
+}
 
 M* switch_to_g(M* m, G* g) {
   m->action = M::Action::None;
@@ -609,6 +629,11 @@ P* pidleget(Sched* s) {
 
 void pidleput(Sched* s, P* p) {
   if (p->status.load() != _Pidle) fatal("sched: pidleput of a P that is not idle");
+  if (s->gcwaiting.load()) {  // a P given up during a stop goes to the stopper (an M exiting at shutdown)
+    casp(p, _Pidle, _Pgcstop);
+    p_stopped(s);
+    return;
+  }
   p->link = s->pidle;
   s->pidle = p;
   s->npidle.fetch_add(1);
@@ -693,8 +718,8 @@ Parked gopark(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
 
 void goready(G* g) {
   OutsideReady outside;  // before the check of stopping
-  Sched* s = current_sched();
-  if (s != g->owner || s->stopping.load()) return;  // the program is over: it stays parked
+  Sched* s = g->owner;
+  if (s->stopping.load()) return;  // the program is over: it stays parked
   casgstatus(g, _Gwaiting, _Grunnable);
   M* m = getm();
   if (m != nullptr && m->p != nullptr) {
@@ -714,7 +739,7 @@ void entersyscall() {
   m->syscall.store(M::kInSyscall);
   G* g = m->curg.load(std::memory_order_relaxed);
   P* p = m->p;
-  Sched* s = current_sched();
+  Sched* s = g->owner;
   p->syscalltick.fetch_add(1, std::memory_order_relaxed);
   p->syscallwhen_ns.store(nanotime(), std::memory_order_relaxed);
   casgstatus(g, _Grunning, _Gsyscall);
@@ -737,7 +762,7 @@ void exitsyscall() {
     for (;;) pause();  // its scheduler was shut down without it (sched_stop): never return
   }
   G* g = m->curg.load(std::memory_order_relaxed);
-  Sched* s = current_sched();
+  Sched* s = g->owner;
   P* oldp = m->oldp;
   m->oldp = nullptr;
   if (oldp != nullptr && trycasp(oldp, _Psyscall, _Prunning)) {
@@ -756,6 +781,13 @@ void exitsyscall() {
     casgstatus(g, _Gsyscall, _Grunning);
     return;
   }
+  // A test hook (tests/faults): widens the window between the look at the
+  // idle Ps above and exitsyscall0's, in which a stop of the world can end.
+  static const long delay_us = [] {
+    const char* v = std::getenv("WEFT_TEST_EXITSYSCALL_DELAY_US");
+    return v != nullptr ? std::atol(v) : 0L;
+  }();
+  if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
   m->action = M::Action::ExitSyscall;
   g->parked_stackful = true;
   switch_to_g0(g, false);  // resumes _Grunning on some M with a P
@@ -765,8 +797,7 @@ void exitsyscall() {
 
 bool sched_start(Sched* s, const Hooks& hooks, const Options& opts) {
   static std::atomic<uint64_t> ids{0};
-  Sched* expected = nullptr;
-  if (!g_current.compare_exchange_strong(expected, s)) return false;
+  if (s->id != 0) return false;
   s->id = ids.fetch_add(1) + 1;
   s->hooks = hooks;
   s->opts = opts;
@@ -782,6 +813,7 @@ bool sched_start(Sched* s, const Hooks& hooks, const Options& opts) {
     std::lock_guard lk(s->lock);
     for (int i = s->nprocs; i-- > 0;) pidleput(s, s->allp[size_t(i)]);
   }
+  sched_register(s);  // before any M runs: a stop-the-world from now on stops s too
   s->sysmon = std::thread(sysmon_main, s, opts.trace);
   if (opts.preempt_stress) preempt_stress_start(s);
   return true;
@@ -814,7 +846,11 @@ bool sched_stop(Sched* s) {
       give_up = waited >= kStopGrace;
       for (M* m : s->allm) give_up = give_up && (m->exited || may_never_stop(m) || waited >= kStopLimit);
     }
-    if (all_exited || give_up) break;
+    if (all_exited) break;
+    if (give_up) {
+      s->given_up.store(true);  // a stop-the-world stops waiting for s (vm/sched/stw.cpp)
+      break;
+    }
     std::unique_lock lk(s->done_mu);
     s->done_cv.wait_for(lk, std::chrono::milliseconds(1));
   }
@@ -852,8 +888,7 @@ bool sched_stop(Sched* s) {
       }
     }
   }
-  g_current.store(nullptr);
-  stw_quiesce();  // a collection that started before may still read these Gs and Ps: wait it out
+  sched_unregister(s);  // waits out a collection that started before and still reads these Gs and Ps
   return clean;
 }
 

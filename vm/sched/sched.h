@@ -47,9 +47,12 @@
 // start on demand. Host threads spawn Gs and wait for them (they never run
 // goroutines). A run ends when a program's main returns, a goroutine the
 // host did not start fails, or interrupt() is called; then every M stops
-// where it is idle or at its next safe-point. Only one Sched runs at a time
-// in a process (bdwgc's heap and getm()'s thread-local are process-wide):
-// starting a second fails and the host gets an error.
+// where it is idle or at its next safe-point. Any number of Scheds (one per
+// VM) run at once in a process: each has its own Ps, Ms, Gs, run queues,
+// timers and deadlock detection, and shares with the others only the
+// world: a stop-the-world (bdwgc's heap is process-wide) stops them all.
+// An M belongs to one Sched; a host thread has one M per Sched it calls
+// into, and getm()'s thread-local says which is current.
 //
 // Rejected: one OS thread per goroutine (100,000 parked goroutines must be
 // cheap), and stackful-only parking (every parked G would pin >= 4 KiB of
@@ -364,6 +367,8 @@ struct M {
   // (hostms), current on that thread (weft_tls_m) only during a call. Not in
   // allm: it is no scheduler thread and never runs schedule().
   bool host = false;
+  std::thread::id host_thread;      // a host M's thread (immutable): its next call into this Sched finds it
+  bool g0_borrowed = false;         // a host M whose g0 bounds are a goroutine's stack (host_leave_m)
   G* hostg = nullptr;               // a host M's cached G, _Gdead between calls (owned by allgs)
 };
 
@@ -426,6 +431,9 @@ struct Sched {
 
   // Lifecycle.
   std::atomic<bool> stopping{false};  // shutting down: Ms exit at their next schedule
+  // sched_stop gave up on an M that may never stop (the Sched is leaked):
+  // a stop-the-world stops waiting for its Ps (vm/sched/stw.cpp).
+  std::atomic<bool> given_up{false};
   std::thread sysmon;
   std::atomic<uint32_t> sysmon_note{0};  // wakes sysmon: shutdown, or a timer due before its next poll
   std::atomic<uint32_t> ready_rr{0};  // goready from outside: round-robin over the Ps
@@ -445,21 +453,28 @@ struct Sched {
   uint64_t asleep_gen = 0;            // written under L and done_mu; read under either
 };
 
-// The running Sched, or nullptr. Any thread.
+// The Sched of the goroutine running on this thread, or nullptr off a
+// goroutine. Any thread.
 Sched* current_sched();
+// How many Scheds run (started and not yet stopped), in every VM of the
+// process. Any thread; a snapshot.
+int32_t running_scheds();
+// The running Sched whose Hooks::vm is vm, or nullptr. Any thread (a
+// snapshot: the caller keeps it from stopping), or the stopper.
+Sched* running_sched_of(const void* vm);
 
 // The host's side (Runtime, vm/api/host.cpp; host threads only). sched_start
-// makes `s` current and creates `procs` Ps and the sysmon thread; Ms start
-// when goroutines are spawned (host_newproc). It returns false, changing
-// nothing, when another Sched is current (one at a time per process:
-// bdwgc's heap and getm()'s thread-local are process-wide). The Sched then
+// adds `s` to the running Scheds (any number run at once, one per VM: a
+// stop-the-world stops them all, vm/sched/stw.cpp) and creates `procs` Ps
+// and the sysmon thread; Ms start when goroutines are spawned
+// (host_newproc). It returns false only when s was started before. The Sched then
 // runs until sched_stop, through any number of host requests; report_done
 // ends its run early (main returned, a goroutine failed, interrupt): every
 // waiter wakes (done_cv) and every M stops at its next schedule.
 // sched_stop stops every M at its next schedule (waiting up to kStopGrace
 // for Gs to reach a safe-point; an M that does not stop is detached and its
-// Sched leaked), waits for a collection in progress to end, and makes no
-// Sched current. The Gs stay allocated until ~Sched (the collector may
+// Sched leaked), waits for a collection in progress to end, and removes s
+// from the running Scheds. The Gs stay allocated until ~Sched (the collector may
 // still hold some).
 bool sched_start(Sched* s, const Hooks& hooks, const Options& opts);
 // Returns false when some M could not be stopped (then s must be leaked).
@@ -504,6 +519,16 @@ void host_detach(Sched* s, M* m, G* g);
 // Gives m's P back (to an M for the work the call left on it, to a stopper,
 // or to the idle list) and makes m current on no thread.
 void host_release(Sched* s, M* m);
+
+// A native calling into another VM (docs/embedding.md#many-vms). Its
+// goroutine has entered a syscall in its own VM (entersyscall: its P is
+// free for others meanwhile); host_leave_m then makes the thread a host
+// thread for the other VM: it returns the goroutine's M and makes none
+// current, and the host Ms this thread acquires until host_return_m use the
+// goroutine's native stack as their g0 stack (the thread is on it).
+// host_return_m(m) makes m current again, before exitsyscall.
+M* host_leave_m();
+void host_return_m(M* m);
 
 // ---- the API the rest of the VM uses ----
 

@@ -21,6 +21,11 @@ void gosched_m(Sched* s, M* m, G* g);
 void preemptpark_m(M* m, G* g);
 void exitsyscall0(Sched* s, M* m, G* g);
 
+// stw.cpp: the running Scheds, which a stop-the-world stops (host thread;
+// each waits out a stop in progress).
+void sched_register(Sched* s);
+void sched_unregister(Sched* s);
+
 // goroutine.cpp
 void g_entry(void*);                // a G's first activation on a fresh native stack
 void goexit0(Sched* s, M* m, G* g);  // g0: retire g, which returned or failed

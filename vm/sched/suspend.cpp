@@ -51,8 +51,8 @@ void restore_guard(G* g) {
 // While a suspender waits for a running G to park itself _Gpreempted, and
 // until it readies that G again, the G is blocked on work outside the Ms:
 // checkdead must not call that a deadlock (sched.external_work).
-void count_external(int32_t delta) {
-  if (Sched* s = current_sched()) s->external_work.fetch_add(delta);
+void count_external(G* g, int32_t delta) {
+  if (Sched* s = g->owner) s->external_work.fetch_add(delta);
 }
 
 }  // namespace
@@ -78,7 +78,7 @@ SuspendGState suspendG(G* gp) {
       case _Gdead:
         // Nothing to suspend. preemptStop may need clearing, but the G may
         // be reused: goexit clears it.
-        if (counted) count_external(-1);
+        if (counted) count_external(gp, -1);
         return SuspendGState{nullptr, true, false, false};
 
       case _Gpreempted:
@@ -99,7 +99,7 @@ SuspendGState suspendG(G* gp) {
         gp->preempt.store(false);
         restore_guard(gp);
         if (counted && !stopped) {  // it stopped for someone else, or by itself
-          count_external(-1);
+          count_external(gp, -1);
           counted = false;
         }
         return SuspendGState{gp, false, stopped, counted};
@@ -115,7 +115,7 @@ SuspendGState suspendG(G* gp) {
         // Block transitions while we post the request.
         if (!castogscanstatus(gp, _Grunning, _Grunning | _Gscan)) break;
         if (!counted) {
-          count_external(1);
+          count_external(gp, 1);
           counted = true;
         }
         gp->preemptStop.store(true);
@@ -131,7 +131,7 @@ SuspendGState suspendG(G* gp) {
         casfrom_Gscanstatus(gp, _Grunning | _Gscan, _Grunning);
         // After releasing the bit: a synchronous preemptM must not find the
         // G spinning on its status.
-        if (async_preempt_enabled() && need_async && async_m != nullptr) {
+        if (async_preempt_allowed(gp) && need_async && async_m != nullptr) {
           int64_t now = nanotime();
           if (now >= next_preempt_m) {  // rate limit, as Go
             next_preempt_m = now + kYieldDelay / 2;
@@ -168,7 +168,7 @@ void resumeG(SuspendGState st) {
       fatal("sched: resumeG: unexpected g status");
   }
   if (st.stopped) goready(gp);  // we stopped it (it was _Gpreempted): reschedule it
-  if (st.counted) count_external(-1);
+  if (st.counted) count_external(gp, -1);
 }
 
 }  // namespace weft::sched

@@ -31,7 +31,7 @@ void update_next(Sched* s) {
 
 // unlockf of sleep's park: the G is off its stack; arm its timer.
 bool add_timer(G* g, void*) {
-  Sched* s = current_sched();
+  Sched* s = g->owner;
   int64_t previous;
   {
     std::lock_guard lk(s->timers_lock);
