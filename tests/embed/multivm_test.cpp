@@ -342,7 +342,12 @@ TEST(MultiVM, ThousandCreateDestroyCyclesKeepMemoryBounded) {
   ASSERT_GT(warm, 0);
   std::printf("resident: %.1f MiB after %d cycles, %.1f MiB after %d (peak %.1f MiB)\n", double(warm) / (1 << 20),
               kWarm, double(end) / (1 << 20), kCycles, double(peak) / (1 << 20));
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps freed memory resident by design; there the
+  // leak check at exit (LSan) is the test of what destroying a VM frees.
+#else
   EXPECT_LE(end, warm + warm / 10);
+#endif
 }
 
 }  // namespace
