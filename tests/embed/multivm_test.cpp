@@ -342,9 +342,11 @@ TEST(MultiVM, ThousandCreateDestroyCyclesKeepMemoryBounded) {
   ASSERT_GT(warm, 0);
   std::printf("resident: %.1f MiB after %d cycles, %.1f MiB after %d (peak %.1f MiB)\n", double(warm) / (1 << 20),
               kWarm, double(end) / (1 << 20), kCycles, double(peak) / (1 << 20));
-#if defined(__SANITIZE_ADDRESS__)
-  // ASan's quarantine keeps freed memory resident by design; there the
-  // leak check at exit (LSan) is the test of what destroying a VM frees.
+#ifdef WEFT_ASAN
+  // ASan's quarantine keeps freed memory resident (256 MiB by default):
+  // RSS grew 129 -> 334 MiB over the cycles with no leak; LSan, at exit,
+  // is the leak check there.
+  (void)end;
 #else
   EXPECT_LE(end, warm + warm / 10);
 #endif

@@ -44,11 +44,11 @@ Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
   host_ = std::make_shared<detail::HostState>();
   host_->rt = this;
   heap_ = std::make_unique<gc::Heap>(nullptr, opts_.gc_percent);
-  sched::stop_the_world("new vm");
-  heap_->set_roots(this);
-  heap_->set_gc_stress(opts_.gc_stress, opts_.gc_stress_minor);
+  heap_->set_gc_stress(opts_.gc_stress, opts_.gc_stress_minor);  // before the stop: they take the heaps' list
   heap_->set_gc_verify(opts_.gc_verify);
   heap_->set_limit(opts_.heap_limit);
+  sched::stop_the_world("new vm");
+  heap_->set_roots(this);
   main_ = std::make_unique<Thread>();
   main_->rt = this;
   main_->frames.reserve(64);

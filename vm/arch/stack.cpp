@@ -52,6 +52,23 @@ void renew_fiber(void** slot) {
   *slot = __tsan_create_fiber(0);
   __tsan_destroy_fiber(old);
 }
+
+// The current fiber is the thread's own only while the thread runs on its
+// own stack. A host M made by a native that calls another VM asks for the
+// bounds from the goroutine stack it borrows (vm/sched/hostcall.cpp): the
+// current fiber is then that stack's, and taking it for g0's made the
+// goroutine's end destroy the fiber it was running on (renew_fiber), after
+// which TSan's thread state was freed memory (a signal then failed TSan's
+// CHECK thr->slot != 0). So the fiber is taken only from the thread's stack;
+// a borrowed-stack call finds it recorded already, as the thread became an
+// M (mstart, or a host call's host_acquire) on its own stack first.
+void record_g0_fiber(const void* lo, size_t size) {
+  const char* here = static_cast<const char*>(__builtin_frame_address(0));
+  const char* bottom = static_cast<const char*>(lo);
+  if (here < bottom || here >= bottom + size) return;
+  t_g0_lo = lo;
+  t_g0_fiber = __tsan_get_current_fiber();
+}
 #endif
 
 NativeStack* map_stack() {
@@ -164,11 +181,14 @@ void FiberSwitch::finish() { __sanitizer_finish_switch_fiber(fake_stack, nullptr
 #elif defined(WEFT_TSAN)
 // start() switches with flags 0, which synchronizes: what the M did before
 // the switch happens before what the entered stack does next.
+// A dying stack is the one this thread last entered, whether the switch
+// goes to the thread's own stack or to a goroutine stack a host M borrowed
+// as its g0 (a native calling another VM, vm/sched/hostcall.cpp): both
+// retire it, so that a stack that ends a nested host call also comes back
+// with an empty shadow call stack.
 void* tsan_fiber_to_enter(const void* bottom, size_t size, bool dying) {
-  if (bottom == t_g0_lo) {
-    if (dying) t_retired_slot = t_entered_slot;
-    return t_g0_fiber;
-  }
+  if (dying) t_retired_slot = t_entered_slot;
+  if (bottom == t_g0_lo) return t_g0_fiber;
   t_entered_slot = tool_slot(const_cast<void*>(bottom), size);
   return *t_entered_slot;
 }
@@ -191,8 +211,7 @@ void thread_stack_bounds(void** lo, size_t* size) {
     pthread_attr_destroy(&attr);
   }
 #ifdef WEFT_TSAN
-  t_g0_lo = *lo;
-  t_g0_fiber = __tsan_get_current_fiber();
+  record_g0_fiber(*lo, *size);
 #endif
 }
 

@@ -79,6 +79,7 @@
 #include <ctime>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "vm/core/fatal.h"
@@ -571,9 +572,32 @@ void Heap::set_gc_percent(int p) {
 }
 
 void Heap::set_gc_stress(bool on, bool minor) {
+  std::lock_guard lock(g_heaps_mu);
   gc_stress_ = on;
   stress_minor_ = on && minor;
   update_trigger();
+}
+
+void Heap::set_gc_verify(bool on) {
+  std::lock_guard lock(g_heaps_mu);
+  gc_verify_ = on;
+}
+
+void Heap::set_limit(uint64_t bytes) {
+  std::lock_guard lock(g_heaps_mu);
+  limit_ = bytes;
+  update_trigger();
+}
+
+void Heap::set_trace(FILE* out) {
+  std::lock_guard lock(g_heaps_mu);
+  trace_ = out;
+}
+
+void Heap::set_cycle_hook(std::function<void(const Cycle&)> hook) {
+  std::function<void(const Cycle&)> old;  // destroyed after the unlock: it may own anything
+  std::lock_guard lock(g_heaps_mu);
+  old = std::exchange(cycle_hook_, std::move(hook));
 }
 
 Stats Heap::stats() const {

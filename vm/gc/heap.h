@@ -248,20 +248,22 @@ class Heap {
   void* reveal_weak(const uintptr_t* link);  // nullptr once cleared
 
   void set_gc_percent(int p);
+  // The setters below write what every collection reads, whichever VM's
+  // allocation started it (run_cycle, finish_cycle): each takes g_heaps_mu,
+  // which waits out a collection in progress. Host threads only, never
+  // under a stop of the world (rank Heaps < Stw, vm/core/lockrank.h) nor on
+  // a goroutine (a collection holding the lock waits for it to stop).
   // minor: with generational collections, the stress collections are
   // minor ones (every few hundred a full one, so both kinds are stressed).
   void set_gc_stress(bool on, bool minor = false);
   bool gc_stress() const { return gc_stress_; }
   // --gc-verify: check every collection's marking (vm/gc/verify.cpp).
-  void set_gc_verify(bool on) { gc_verify_ = on; }
+  void set_gc_verify(bool on);
   // The heap limit (bytes of live data; 0: none). The pacer collects
   // before the heap reaches it; when a collection finds more live data
   // than the limit, the next goroutine to allocate raises `out of memory`
   // at its next safe-point (take_out_of_memory, vm/interp/interp.cpp).
-  void set_limit(uint64_t bytes) {
-    limit_ = bytes;
-    update_trigger();
-  }
+  void set_limit(uint64_t bytes);
   uint64_t limit() const { return limit_; }
   // The live bytes the last collection counted (0 before the first): what
   // a builtin's planned result is added to (heap_room, vm/interp/runtime.h).
@@ -269,12 +271,12 @@ class Heap {
   // True once per collection that went over the limit: the caller raises.
   bool take_out_of_memory();
   // One line per collection (like GODEBUG=gctrace=1) to `out`, or none.
-  void set_trace(FILE* out) { trace_ = out; }
+  void set_trace(FILE* out);
   // Called on the collector thread after each collection, world started
-  // again; it must not allocate from this heap or block for long. Set it
-  // while no collection can run (before Runtime::run, or from the host
-  // thread between runs); nullptr removes it.
-  void set_cycle_hook(std::function<void(const Cycle&)> hook) { cycle_hook_ = std::move(hook); }
+  // again; it must not allocate from this heap or block for long. Another
+  // VM's collection calls it too: the setter takes g_heaps_mu (above);
+  // nullptr removes it.
+  void set_cycle_hook(std::function<void(const Cycle&)> hook);
   // A snapshot; the allocation counters are exact only while the world is
   // stopped (per-P counts are summed at each refill and collection).
   Stats stats() const;
