@@ -78,6 +78,8 @@ struct Config {
   // host threads may be about to send what it waits for).
   int64_t deadlock_grace_ns = 100'000'000;
   bool gc_stress = false;         // collect at every safe-point that allocates
+  bool gc_stress_minor = false;   // with gc_stress and generational collections: minor ones
+                                  // (a full one every 256)
   bool gc_verify = false;         // after each collection, check every reachable object is marked
   uint64_t heap_limit = 0;        // bytes of live data; over it after a collection, the next
                                   // allocating goroutine raises `out of memory`. 0: no limit
@@ -269,6 +271,15 @@ class VM {
 bool set_gc_markers(int n);
 // The marker count in effect (or, before the first VM, the one it will get).
 int gc_markers();
+// Generational collections: minor collections of the objects made since
+// the last collection between full ones (docs/design.md#collection).
+// Process-wide and fixed when the first VM is made, like the marker count;
+// unset: env WEFT_GC_GENERATIONAL=1 turns them on, the default is off.
+// Returns false, changing nothing, once a VM has been made, or when this
+// build's bdwgc cannot (the system's libgc: tools/bdwgc.sh builds one that
+// can).
+bool set_gc_generational(bool on);
+bool gc_generational();  // in effect (or, before the first VM, what it will get)
 
 // "weft 0.1.0"
 const char* version();

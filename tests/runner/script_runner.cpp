@@ -25,7 +25,7 @@
 //   // env: NAME=VALUE               set in the script's environment (one per directive;
 //                                    $DIR in VALUE as in args)
 //   // timeout: N                    seconds (default 10)
-//   // no-stress                     skipped when the vm runs with --gc-stress
+//   // no-stress                     skipped when the vm runs with --gc-stress (or --gc-stress-minor)
 //   // vm-flags: --heap-limit 16M    more flags for the vm, after the runner's own
 //   // max-rss-mb: N                 the child's peak resident set is at most N MiB
 //                                    (times --rss-scale: a sanitizer build's is larger)
@@ -355,7 +355,8 @@ Outcome run_script(const Script& s, const Options& opt) {
   auto has_flag = [&](const char* f) {
     return std::find(opt.vm_flags.begin(), opt.vm_flags.end(), f) != opt.vm_flags.end();
   };
-  if ((s.no_stress && has_flag("--gc-stress")) || (s.needs_async_preempt && has_flag("--no-async-preempt")) ||
+  bool stress = has_flag("--gc-stress") || has_flag("--gc-stress-minor");
+  if ((s.no_stress && stress) || (s.needs_async_preempt && has_flag("--no-async-preempt")) ||
       (s.no_tsan && opt.tsan) || (s.no_emulated && opt.emulated)) {
     o.status = Outcome::Skipped;
     return o;

@@ -112,6 +112,7 @@ struct VM::Impl {
     RuntimeOptions o;
     o.gc_percent = config.gc_percent;
     o.gc_stress = config.gc_stress;
+    o.gc_stress_minor = config.gc_stress_minor;
     o.gc_verify = config.gc_verify;
     o.heap_limit = config.heap_limit;
     o.preempt_stress = config.preempt_stress;
@@ -647,6 +648,10 @@ void VM::on_gc(std::function<void(const GcCycle&)> callback) {
 bool set_gc_markers(int n) { return gc::set_markers(n); }
 
 int gc_markers() { return gc::markers(); }
+
+bool set_gc_generational(bool on) { return gc::set_generational(on); }
+
+bool gc_generational() { return gc::generational(); }
 
 const char* version() { return "weft " WEFT_VERSION; }
 

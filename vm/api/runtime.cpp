@@ -46,7 +46,7 @@ Runtime::Runtime(RuntimeOptions opts) : opts_(std::move(opts)) {
   heap_ = std::make_unique<gc::Heap>(nullptr, opts_.gc_percent);
   sched::stop_the_world("new vm");
   heap_->set_roots(this);
-  heap_->set_gc_stress(opts_.gc_stress);
+  heap_->set_gc_stress(opts_.gc_stress, opts_.gc_stress_minor);
   heap_->set_gc_verify(opts_.gc_verify);
   heap_->set_limit(opts_.heap_limit);
   main_ = std::make_unique<Thread>();

@@ -319,18 +319,21 @@ void map_set(gc::Heap& heap, Map* m, Value key, Value v) {
     int32_t e = find_entry(d, key, h);
     if (e >= 0) {
       d->entries()[e].value = v;
+      gc::write_barrier(&d->entries()[e], v);
       return;
     }
   }
   if (d == nullptr || d->used == d->capacity) {
     uint32_t cap = m->count < 2 ? 4 : m->count * 2;
-    d = rebuild(heap, m, cap);
+    d = rebuild(heap, m, cap);  // fresh: its copied entries need no barrier
     std::atomic_ref<MapData*>(m->data).store(d, std::memory_order_release);
+    gc::write_barrier(m);
   }
   MapEntry& en = d->entries()[d->used];
   en.value = v;
   en.key = key;
   en.short_key = short_key_of(key);
+  if (v.is_obj() || key.is_obj()) gc::write_barrier(&en);
   index_add(d, h, int32_t(d->used));
   std::atomic_ref<uint32_t>(d->used).store(d->used + 1, std::memory_order_release);
   m->count++;
@@ -352,6 +355,7 @@ void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint) 
     uint32_t e = h.load(std::memory_order_relaxed);
     if (e < load_acquire(d->used) && d->entries()[e].key == key) {
       d->entries()[e].value = v;
+      gc::write_barrier(&d->entries()[e], v);
       return;
     }
     if (int32_t f = find_entry(d, key, hash_key(key)); f >= 0) h.store(uint32_t(f), std::memory_order_relaxed);
@@ -471,6 +475,7 @@ Array::Items scanned_items(gc::Heap& heap, Array* a) {
   if (!it.numeric) return it;
   Store* ns = copy_store(heap, it.items, std::min(a->len, it.capacity), it.capacity, false);
   a->store = ns;
+  gc::write_barrier(a);
   return {ns->items, ns->capacity, false};
 }
 
@@ -479,6 +484,7 @@ bool array_set_slow(gc::Heap& heap, Array* a, int64_t i, Value v) {
   Array::Items it = v.is_obj() ? scanned_items(heap, a) : a->items();
   if (uint64_t(i) >= it.capacity) return false;
   it.items[i] = v;
+  gc::write_barrier(&it.items[i], v);
   return true;
 }
 
@@ -492,11 +498,13 @@ void array_push(gc::Heap& heap, Array* a, Value v) {
     bool numeric = !v.is_obj() && (it.numeric || it.items == a->inline_items);
     Store* ns = copy_store(heap, it.items, len, cap, numeric);
     a->store = ns;
+    gc::write_barrier(a);
     it = {ns->items, cap, (ns->flags & kStoreNumeric) != 0};
   } else if (it.numeric && v.is_obj()) {
     it = scanned_items(heap, a);
   }
   it.items[len] = v;
+  gc::write_barrier(&it.items[len], v);
   a->len = len + 1;
 }
 

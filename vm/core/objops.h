@@ -64,6 +64,9 @@ uint32_t hash_key(Value k);  // caches a string's hash in String::hash
 // Lookup: the value, or Value::empty() when absent. `key` must be valid.
 Value map_get(Map* m, Value key);
 // Insert or update; may allocate a larger MapData. `key` must be valid.
+// Every store here that may write an object into an existing object calls
+// gc::write_barrier (vm/gc/barrier.h); callers writing items directly
+// (Array::items()) call it themselves.
 void map_set(gc::Heap& heap, Map* m, Value key, Value v);
 
 // Inline caches of GETFIELD and SETFIELD (Proto::field_hints): *hint is
@@ -125,6 +128,7 @@ inline bool array_set(Array* a, int64_t i, Value v) {
   Array::Items it = a->items();
   if (uint64_t(i) >= it.capacity || (it.numeric && v.is_obj())) return false;
   it.items[i] = v;
+  gc::write_barrier(&it.items[i], v);  // vm/gc/barrier.h
   return true;
 }
 

@@ -45,6 +45,20 @@
 //    them by kind (GC_get_kind_and_size) cost a third more time per object.
 //  - heap_bytes is GC_get_heap_size(): the mapped heap. bdwgc unmaps blocks
 //    that stay free over several collections, so it also shrinks.
+//  - Generational collections (set_generational): GC_set_manual_vdb_allowed
+//    before GC_INIT and GC_enable_incremental after GC_disable (so bdwgc
+//    runs no collection of its own then), GC_TIME_UNLIMITED (a minor is one
+//    stop-the-world mark: bdwgc's time-sliced mode would restart the world
+//    itself) and a full_freq bdwgc never reaches. A minor is
+//    GC_start_incremental_collection under the same GC_enable bracket as
+//    GC_gcollect; it fires no GC_EVENT_START. bdwgc may still make it a full
+//    one (GC_need_full_gc: its used blocks grew past min_bytes_allocd since
+//    the last full): the start callback (GC_notify_full_gc) tells, and the
+//    cycle counts as full. Needs tools/bdwgc.sh's bdwgc: Debian's
+//    GC_generic_malloc_many hands out one object per locked call with manual
+//    dirty bits (tools/bdwgc/malloc_many_manual_vdb.patch says why the
+//    patch is sound here). bench/bdwgc_vdb_probe: 12.9 ns per 32-byte object
+//    at 128 per call with the patch, 90-235 ns at 1 per call without.
 #define GC_THREADS 1
 #define GC_NO_THREAD_REDIRECTS 1  // we create no threads through bdwgc
 #include "vm/gc/heap.h"
@@ -82,8 +96,12 @@ std::once_flag g_init_once;
 Mutex g_heaps_mu{LockRank::Heaps};     // guards g_heaps; taken before bdwgc's lock
 std::vector<Heap*> g_heaps;            // every live Heap: all their roots are pushed
 std::atomic<bool> g_collecting{false}; // set only while Heap::collect runs GC_gcollect
+bool g_full_ran = false;  // bdwgc's start callback: this cycle was a full one (collector thread)
+bool g_drop_barriers = false;  // the test hook (WEFT_GC_TEST_DROP_BARRIERS=1): every barrier is dropped
 std::atomic<uint64_t> g_mark_start{0}, g_mark_end{0};  // written by the event hook
 std::vector<Roots*> g_verify;  // --gc-verify: the VMs to check this cycle (collector thread)
+bool g_minor = false;  // the cycle in progress is a minor one (collector thread)
+constexpr uint64_t kStressFullEvery = 256;  // --gc-stress's minor variant: one full collection in this many
 // Heaps with a limit while others exist: their own live bytes are counted
 // at reclaim start (reachable_bytes), into g_account_live (collector thread).
 std::vector<Roots*> g_account;
@@ -105,7 +123,7 @@ void on_collection_event(GC_EventType e) {
     case GC_EVENT_MARK_START: g_mark_start.store(now_ns(), std::memory_order_relaxed); break;
     case GC_EVENT_MARK_END: g_mark_end.store(now_ns(), std::memory_order_relaxed); break;
     case GC_EVENT_RECLAIM_START:
-      if (!g_verify.empty()) verify_heap(g_verify);
+      if (!g_verify.empty()) verify_heap(g_verify, g_minor && !g_full_ran);
       for (size_t i = 0; i < g_account.size(); i++) g_account_live[i] = reachable_bytes(g_account[i]);
       break;
     default: break;
@@ -201,14 +219,54 @@ void set_up_markers() {
   g_set_up = true;
 }
 
+// The generational setting (set_generational), like the markers'.
+int g_generational = -1;  // -1: the default (env WEFT_GC_GENERATIONAL); under g_markers_mu
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+bool want_generational() {
+  std::lock_guard lock(g_markers_mu);
+  if (g_generational < 0) g_generational = env_flag("WEFT_GC_GENERATIONAL") ? 1 : 0;
+  if (g_generational != 0 && !generational_available()) {
+    std::fprintf(stderr, "weft: generational collections need the patched bdwgc (tools/bdwgc.sh); "
+                         "collecting in full\n");
+    g_generational = 0;
+  }
+  return g_generational != 0;
+}
+
+void note_full(void) { g_full_ran = true; }
+
+// After GC_INIT and GC_disable (bdwgc runs no collection of its own here).
+void set_up_generational() {
+  GC_enable_incremental();
+  if (!GC_is_incremental_mode()) {
+    std::fprintf(stderr, "weft: bdwgc refused manual dirty bits; collecting in full\n");
+    std::lock_guard lock(g_markers_mu);
+    g_generational = 0;
+    return;
+  }
+  GC_set_time_limit(GC_TIME_UNLIMITED);
+  GC_set_full_freq(1 << 30);
+  GC_set_start_callback(note_full);
+  g_drop_barriers = env_flag("WEFT_GC_TEST_DROP_BARRIERS");
+  detail::g_barrier_on = true;
+}
+
 void init_bdwgc(GC_push_other_roots_proc push) {
   set_up_markers();
+  bool generational = want_generational();
   GC_set_no_dls(1);
   GC_set_all_interior_pointers(0);
+  if (generational) GC_set_manual_vdb_allowed(1);
   GC_INIT();
   GC_allow_register_threads();
   GC_clear_roots();
   GC_disable();
+  if (generational) set_up_generational();
   GC_set_finalize_on_demand(1);
   GC_set_on_collection_event(on_collection_event);
   GC_set_push_other_roots(push);  // replaces GC_push_all_stacks: not chained
@@ -241,6 +299,39 @@ void* read_link(void* link) { return reinterpret_cast<void*>(*static_cast<const 
 double mib(uint64_t b) { return double(b) / (1024.0 * 1024.0); }
 
 }  // namespace
+
+namespace detail {
+bool g_barrier_on = false;
+
+void dirty(const void* where) {
+  if (__builtin_expect(g_drop_barriers, false)) return;
+  GC_end_stubborn_change(where);
+}
+}  // namespace detail
+
+bool set_generational(bool on) {
+  if (on && !generational_available()) return false;
+  std::lock_guard lock(g_markers_mu);
+  if (g_set_up) return false;
+  g_generational = on ? 1 : 0;
+  return true;
+}
+
+bool generational() {
+  {
+    std::lock_guard lock(g_markers_mu);
+    if (g_set_up) return g_generational > 0;
+  }
+  return want_generational();
+}
+
+bool generational_available() {
+#ifdef WEFT_BDWGC_PATCHED
+  return true;
+#else
+  return false;
+#endif
+}
 
 bool set_markers(int n) {
   if (n < 1 || n > kMaxMarkers) return false;
@@ -463,7 +554,11 @@ void Heap::update_trigger() {
       live = stats_.live_bytes;
     }
     uint64_t percent = uint64_t(gc_percent_);
-    trigger = std::max<uint64_t>(kMinHeap * percent / 100, live + live * percent / 100);
+    if (generational()) {
+      trigger = live + kMinHeap * percent / 100;  // the nursery: minors; the old generation's growth asks for fulls
+    } else {
+      trigger = std::max<uint64_t>(kMinHeap * percent / 100, live + live * percent / 100);
+    }
   }
   if (limit_ != 0) trigger = std::min(trigger, limit_);  // collect before going over
   trigger_.store(trigger, std::memory_order_relaxed);
@@ -474,8 +569,9 @@ void Heap::set_gc_percent(int p) {
   update_trigger();
 }
 
-void Heap::set_gc_stress(bool on) {
+void Heap::set_gc_stress(bool on, bool minor) {
   gc_stress_ = on;
+  stress_minor_ = on && minor;
   update_trigger();
 }
 
@@ -534,9 +630,13 @@ void Heap::run_cycle() {
   // between the two would otherwise wait for the next cycle while its
   // request was wiped, and nothing would ever run it (a --gc-stress hang,
   // about one run in 150 under ASan). A heap that did not ask counts the
-  // cycle too: its garbage is collected with the rest.
+  // cycle too: its garbage is collected with the rest. The cycle is a minor
+  // one when every heap would have it so (choose_minor, asked of each: it
+  // consumes their requests for a full one).
+  bool minor = true;
   for (Heap* h : g_heaps) {
     h->requested_.store(false, std::memory_order_release);
+    minor = h->choose_minor() && minor;
     h->started_.fetch_add(1, std::memory_order_acq_rel);
   }
   uint64_t start = now_ns();
@@ -555,35 +655,45 @@ void Heap::run_cycle() {
     }
   }
   g_account_live.assign(g_account.size(), 0);
+  g_minor = minor;
   g_collecting = true;
+  g_full_ran = false;
   GC_enable();
-  GC_gcollect();
+  if (minor) GC_start_incremental_collection();
+  else GC_gcollect();
   GC_disable();
   g_collecting = false;
+  minor = minor && !g_full_ran;  // bdwgc made it a full one (GC_need_full_gc)
   uint64_t pause = now_ns() - start;
   for (Heap* h : g_heaps) {
     h->allocated_.store(0, std::memory_order_relaxed);
-    if (!h->gc_stress_) h->trigger_.store(h->limit_ != 0 ? h->limit_ : UINT64_MAX, std::memory_order_relaxed);
+    if (!h->gc_stress_ && !minor) h->trigger_.store(h->limit_ != 0 ? h->limit_ : UINT64_MAX, std::memory_order_relaxed);
   }
   sched::start_the_world();
-  uint64_t total = measure_live_bytes();
+  // The exact count walks every marked object: after a full only (a
+  // minor's would cost as much as a full's mark, 0.1 ms per MiB live).
+  uint64_t total = minor ? 0 : measure_live_bytes();
   for (Heap* h : g_heaps) {
-    uint64_t live = total;
+    uint64_t live = minor ? h->last_live_.load(std::memory_order_relaxed) : total;
     for (size_t i = 0; i < accounted.size(); i++) {
       if (accounted[i] == h) live = g_account_live[i];
     }
-    h->finish_cycle(start, stw, pause, heap_before, live);
+    if (minor) h->after_minor();
+    else if (generational()) h->used_after_full_ = GC_get_heap_size() - GC_get_free_bytes(), h->full_due_ = false;
+    h->finish_cycle(start, stw, pause, heap_before, live, minor);
   }
 }
 
 // After a cycle, for this heap: its figures, the pacer, gc() waiters, the
 // trace line and the cycle hook.
-void Heap::finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t heap_before, uint64_t live) {
+void Heap::finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t heap_before, uint64_t live,
+                        bool minor) {
   last_live_.store(live, std::memory_order_relaxed);
   if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
   {
     std::lock_guard lock(stats_mu_);
     stats_.collections++;
+    (minor ? stats_.minor_collections : stats_.full_collections)++;
     stats_.live_bytes = live;
     stats_.heap_bytes = GC_get_heap_size();
     stats_.stw_ns = uint64_t(stw);
@@ -598,11 +708,12 @@ void Heap::finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t he
   // finalized weak references) on arm64 too.
   cycles_.fetch_add(1, std::memory_order_acq_rel);
   ready_waiters();
-  if (trace_ != nullptr) trace_line(heap_before, g_goroutines);
+  if (trace_ != nullptr) trace_line(heap_before, g_goroutines, minor);
   if (cycle_hook_) {
     Stats st = stats();
     Cycle c;
     c.seq = st.collections;
+    c.minor = minor;
     c.at_ns = start - born_ns_;
     c.stw_ns = st.stw_ns;
     c.mark_ns = st.mark_ns;
@@ -615,11 +726,35 @@ void Heap::finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t he
   }
 }
 
+// Collector thread, before the world stops: a minor one when generational
+// collections are on and nothing asks for a full one (gc(), collect(), the
+// heap limit, whose check needs the exact count, the old generation's
+// growth, or gc_stress without its minor variant, which still runs a full
+// one every kStressFullEvery cycles).
+bool Heap::choose_minor() {
+  bool full_asked = full_requested_.exchange(false, std::memory_order_acq_rel);
+  if (!generational() || full_asked || full_due_ || limit_ != 0) return false;
+  if (gc_stress_) return stress_minor_ && started_.load(std::memory_order_relaxed) % kStressFullEvery != 0;
+  return true;
+}
+
+// Collector thread, after a minor, world started: a full collection is due
+// once bdwgc's blocks in use have grown by gc_percent since the last full
+// one (block-level figures on both sides, so their overstatement cancels;
+// at least the nursery's size).
+void Heap::after_minor() {
+  uint64_t used = GC_get_heap_size() - GC_get_free_bytes();
+  uint64_t percent = gc_percent_ < 0 ? 0 : uint64_t(gc_percent_);
+  uint64_t growth = std::max<uint64_t>(kMinHeap * percent / 100, used_after_full_ * percent / 100);
+  if (gc_percent_ >= 0 && used > used_after_full_ + growth) full_due_ = true;
+}
+
 // Any thread that is not running a goroutine (the host thread, tests):
-// waits for a collection that starts after this call.
+// waits for a (full) collection that starts after this call.
 void Heap::collect() {
   if (sched::getg() != nullptr) fatal("gc: Heap::collect on a goroutine (use gc_wait)");
   uint64_t target = started_.load(std::memory_order_acquire) + 1;
+  full_requested_.store(true, std::memory_order_release);
   requested_.store(true, std::memory_order_release);
   g_collector->poke();
   g_collector->wait([&] { return cycles_.load(std::memory_order_acquire) >= target; });
@@ -643,12 +778,13 @@ bool unlock_waiters(sched::G*, void* mu) {
 // collection that starts after this call has completed; the collector
 // readies it (ready_waiters). The caller has set g->resume and
 // g->resume_value for a stackless park.
-sched::Parked Heap::gc_wait() {
+sched::Parked Heap::gc_wait(bool full) {
   sched::G* g = sched::getg();
   if (g == nullptr) fatal("gc: gc_wait off a goroutine");
   g->owner->external_work.fetch_add(1);  // not a deadlock
   waiters_mu_.lock();
   waiters_.push_back({g, started_.load(std::memory_order_acquire) + 1});
+  if (full) full_requested_.store(true, std::memory_order_release);  // gc() is a full collection
   request();
   return sched::gopark(unlock_waiters, &waiters_mu_, sched::WaitReason::GC);  // unlock_waiters releases waiters_mu_
 }
@@ -671,17 +807,17 @@ void Heap::ready_waiters() {
   }
 }
 
-// gc N @T s: stw X ms, mark Y ms, pause Z ms, heap A -> B MiB, live C MiB, G goroutines
+// gc N @T s: [minor, ]stw X ms, mark Y ms, pause Z ms, heap A -> B MiB, live C MiB, G goroutines
 // (like GODEBUG=gctrace=1: T is seconds since the heap was made; heap is
 // bdwgc's whole heap before and after; live is exact; the pause includes
 // the stop).
-void Heap::trace_line(uint64_t heap_before, size_t goroutines) const {
+void Heap::trace_line(uint64_t heap_before, size_t goroutines, bool minor) const {
   Stats s = stats();
   double since = double(now_ns() - born_ns_) / 1e9;
   std::fprintf(trace_,
-               "gc %llu @%.3fs: stw %.3f ms, mark %.3f ms, pause %.3f ms, heap %.2f -> %.2f MiB, "
+               "gc %llu @%.3fs: %sstw %.3f ms, mark %.3f ms, pause %.3f ms, heap %.2f -> %.2f MiB, "
                "live %.2f MiB, %zu goroutines\n",
-               static_cast<unsigned long long>(s.collections), since, double(s.stw_ns) / 1e6,
+               static_cast<unsigned long long>(s.collections), since, minor ? "minor, " : "", double(s.stw_ns) / 1e6,
                double(s.mark_ns) / 1e6, double(s.last_pause_ns) / 1e6, mib(heap_before),
                mib(s.heap_bytes), mib(s.live_bytes), goroutines);
   std::fflush(trace_);

@@ -67,6 +67,7 @@
 #include <vector>
 
 #include "vm/arch/async.h"
+#include "vm/gc/barrier.h"
 #include "vm/sched/lock.h"
 #include "vm/sched/sched.h"
 
@@ -127,9 +128,10 @@ class Roots {
 };
 
 struct Stats {
-  uint64_t collections = 0;
+  uint64_t collections = 0;       // minor and full
+  uint64_t minor_collections = 0, full_collections = 0;
   uint64_t heap_bytes = 0;        // bdwgc's heap size
-  uint64_t live_bytes = 0;        // exact, after the last collection
+  uint64_t live_bytes = 0;        // exact, after the last full collection
   uint64_t allocated_bytes = 0;   // since the last collection
   uint64_t total_allocated = 0;
   uint64_t last_pause_ns = 0, max_pause_ns = 0, total_pause_ns = 0;
@@ -140,12 +142,13 @@ struct Stats {
 // One collection's figures, handed to the cycle hook (Heap::set_cycle_hook).
 struct Cycle {
   uint64_t seq = 0;               // 1 for the first collection
+  bool minor = false;             // a minor (young-generation) collection
   uint64_t at_ns = 0;             // when it started, ns since the heap was made
   uint64_t stw_ns = 0;            // time to stop the world
   uint64_t mark_ns = 0;
   uint64_t pause_ns = 0;          // world stopped, start to end
   uint64_t heap_before = 0, heap_after = 0;  // bdwgc's heap size
-  uint64_t live_after = 0;        // exact live bytes
+  uint64_t live_after = 0;        // exact live bytes (after a minor: the last full's)
   size_t goroutines = 0;          // scanned
 };
 
@@ -178,11 +181,22 @@ int markers();
 // on stderr and ignored.
 int default_markers();
 
+// Generational collections (minor ones between full ones; vm/gc/barrier.h,
+// vm/gc/README.md): process-wide like the marker count, fixed when bdwgc
+// is set up, so set_generational() works only before (false after, or when
+// this build's bdwgc cannot: generational_available()). Unset, env
+// WEFT_GC_GENERATIONAL=1 turns them on; the default is off. Any thread.
+bool set_generational(bool on);
+bool generational();             // in effect once bdwgc is set up, else what it will get
+bool generational_available();   // linked against tools/bdwgc.sh's patched bdwgc
+
 // --gc-verify's walk (vm/gc/verify.cpp): fatal if an object reachable from
 // these runtimes' roots is not marked. Collector thread, world stopped,
 // bdwgc's lock held, between its mark and reclaim phases. Returns the
 // number of objects checked.
-size_t verify_heap(const std::vector<Roots*>& vms);
+// minor: the collection was a minor one (a failure then names the likely
+// cause, a missing write barrier).
+size_t verify_heap(const std::vector<Roots*>& vms, bool minor);
 
 // The bytes of the marked objects reachable from one VM's roots (vm/gc/account.cpp):
 // that VM's live data, as bdwgc would count it if its roots were the only
@@ -214,7 +228,7 @@ class Heap {
   // Asks the collector thread for a collection (does not wait). Any thread.
   void request();
 
-  // A full collection; returns when it is done. Any thread but a running
+  // A full collection (also under generational collections); returns when it is done. Any thread but a running
   // goroutine's (the world is stopped around it): the collector thread
   // stops the world, marks (pushing the runtime's roots through
   // Runtime::push_roots), sweeps and starts the world. A goroutine uses
@@ -223,8 +237,10 @@ class Heap {
   // The number of collections completed; gc() waits for it to pass a mark.
   uint64_t cycles() const { return cycles_.load(std::memory_order_acquire); }
   // Parks the current goroutine until a collection that starts after this
-  // call has completed (gc()). Returns what sched::gopark returned.
-  sched::Parked gc_wait();
+  // call has completed: a full one (gc()), or with full == false whichever
+  // the pacer picks (--gc-stress's waits, so --gc-stress-minor's are
+  // minors). Returns what sched::gopark returned.
+  sched::Parked gc_wait(bool full = true);
 
   // A weak link: *link holds the hidden target and is cleared when the
   // target dies.
@@ -232,7 +248,9 @@ class Heap {
   void* reveal_weak(const uintptr_t* link);  // nullptr once cleared
 
   void set_gc_percent(int p);
-  void set_gc_stress(bool on);
+  // minor: with generational collections, the stress collections are
+  // minor ones (every few hundred a full one, so both kinds are stressed).
+  void set_gc_stress(bool on, bool minor = false);
   bool gc_stress() const { return gc_stress_; }
   // --gc-verify: check every collection's marking (vm/gc/verify.cpp).
   void set_gc_verify(bool on) { gc_verify_ = on; }
@@ -281,19 +299,26 @@ class Heap {
   // Collector thread, g_heaps_mu held: one collection of the whole
   // process's heap, which every live Heap counts as one of its cycles.
   static void run_cycle();
-  void finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t heap_before, uint64_t live);
+  bool choose_minor();           // collector thread: this cycle's kind, as this heap would have it
+  void after_minor();            // collector thread, world started: pacing the next full
+  void finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t heap_before, uint64_t live,
+                    bool minor);
   void ready_waiters();          // collector thread, after a cycle
-  void trace_line(uint64_t heap_before, size_t goroutines) const;
+  void trace_line(uint64_t heap_before, size_t goroutines, bool minor) const;
   static void push_all_roots();  // bdwgc's push-other-roots callback
 
   Roots* roots_;                 // the VM that owns this Heap; nullptr in unit tests of the heap alone
   int gc_percent_;
   bool gc_stress_ = false;
+  bool stress_minor_ = false;    // gc_stress's collections are minor ones
   bool gc_verify_ = false;
   uint64_t limit_ = 0;           // see set_limit
   std::atomic<bool> out_of_memory_{false};  // a collection found live > limit_; taken by one raiser
   std::atomic<uint64_t> last_live_{0};  // stats_.live_bytes, readable without stats_mu_ (collector writes)
   std::atomic<bool> requested_{false};  // a collection is wanted; cleared when one starts
+  std::atomic<bool> full_requested_{false};  // ... and it must be a full one (gc(), collect())
+  bool full_due_ = true;         // the old generation grew enough, or no full ran yet (collector thread)
+  uint64_t used_after_full_ = 0;  // bdwgc's blocks in use after the last full (collector thread)
   std::atomic<uint64_t> started_{0};    // collections started (collector thread writes)
   std::atomic<uint64_t> cycles_{0};     // collections completed (collector thread writes)
   uint64_t born_ns_;             // when the heap was made (trace timestamps)

@@ -28,14 +28,26 @@ ChanStep step(Thread* t, sched::ChanOp r) {
 
 }  // namespace
 
+// The write barrier of the channel operations (vm/gc/barrier.h): vm/sched
+// writes the buffer and cannot see vm/gc, so the barrier follows each
+// operation here, before the next safe-point. A receive writes the buffer
+// too (a full buffer's waiting sender's value goes to its tail); a send or
+// receive that parks writes nothing of its own later (the other side's
+// operation does, and barriers).
 ChanStep chan_send(Thread* t, Value ch, Value* v) {
   sched::Channel* c = channel_arg(t, "send", ch);
-  return c == nullptr ? ChanStep::Error : step(t, sched::chansend(c, v));
+  if (c == nullptr) return ChanStep::Error;
+  sched::ChanOp r = sched::chansend(c, v);
+  gc::write_barrier(c);
+  return step(t, r);
 }
 
 ChanStep chan_recv(Thread* t, Value ch, Value* out, bool* ok) {
   sched::Channel* c = channel_arg(t, "receive", ch);
-  return c == nullptr ? ChanStep::Error : step(t, sched::chanrecv(c, out, ok));
+  if (c == nullptr) return ChanStep::Error;
+  sched::ChanOp r = sched::chanrecv(c, out, ok);
+  gc::write_barrier(c);
+  return step(t, r);
 }
 
 bool chan_close(Thread* t, Value ch) {
@@ -49,7 +61,7 @@ bool chan_close(Thread* t, Value ch) {
 ChanStep chan_select(Thread* t, Value* regs, int64_t desc, int* chosen, Value* recv, bool* ok) {
   int n = select_ncases(desc);
   if (n > kMaxSelectCases) fatal("chan: select descriptor out of range");
-  sched::SelectCase cases[kMaxSelectCases];
+  sched::SelectCase cases[kMaxSelectCases] = {};
   int r = 0;
   for (int i = 0; i < n; i++) {
     sched::Channel* c = nullptr;  // a nil channel's case is never ready
@@ -58,7 +70,11 @@ ChanStep chan_select(Thread* t, Value* regs, int64_t desc, int* chosen, Value* r
     cases[i] = sched::SelectCase{c, send ? &regs[r + 1] : nullptr};
     r += send ? 2 : 1;
   }
-  return step(t, sched::selectgo(cases, n, select_has_default(desc), chosen, recv, ok));
+  sched::ChanOp op = sched::selectgo(cases, n, select_has_default(desc), chosen, recv, ok);
+  for (int i = 0; i < n; i++) {
+    if (cases[i].c != nullptr) gc::write_barrier(cases[i].c);  // see chan_send
+  }
+  return step(t, op);
 }
 
 const Instr* chan_complete(Thread* t, const Instr* pc, Value* R) {

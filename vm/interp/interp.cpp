@@ -116,7 +116,7 @@ enum StopOutcome { kStopGo, kStopParked, kStopError };
 NOINLINE StopOutcome gc_stress_wait(Thread* t, sched::G* g, StopMode mode, Value result) {
   g->resume = mode == kComplete ? sched::Resume::Complete : sched::Resume::Reexecute;
   g->resume_value = result;
-  sched::Parked p = t->rt->heap().gc_wait();
+  sched::Parked p = t->rt->heap().gc_wait(false);  // not gc(): --gc-stress-minor's are minors
   if (p == sched::Parked::Resumed) g->resume = sched::Resume::Reexecute;
   return p == sched::Parked::Unwound ? kStopParked : kStopGo;
 }
@@ -901,9 +901,12 @@ op_SETGLOBAL:
 op_GETUPVAL:
   RA = cl->upvals[arg_bx(i)]->value;
   NEXT();
-op_SETUPVAL:
-  cl->upvals[arg_bx(i)]->value = RA;
+op_SETUPVAL: {
+  Cell* cell = cl->upvals[arg_bx(i)];
+  cell->value = RA;
+  gc::write_barrier(cell, RA);
   NEXT();
+}
 op_NEWCELL:
   ALLOC_POLL();
   RA = Value::object(rt->new_cell(RB));
@@ -913,6 +916,7 @@ op_GETCELL:
   NEXT();
 op_SETCELL:
   as_cell(RA)->value = RB;
+  gc::write_barrier(RA.as_obj(), RB);
   NEXT();
 op_CLOSURE: {
   ALLOC_POLL();
@@ -928,6 +932,10 @@ op_CLOSURE: {
       c->upvals[j] = as_cell(v);
     }
   }
+  // Fresh, but this instruction may be preempted (and a minor run) after
+  // new_closure: bdwgc would rescan it anyway (vm/gc/barrier.h); one
+  // barrier per closure is cheaper than reasoning about it.
+  if (c->nupvals != 0) gc::write_barrier(c);
   RA = Value::object(c);
   NEXT();
 }

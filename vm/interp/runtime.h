@@ -34,6 +34,7 @@ namespace weft {
 struct RuntimeOptions {
   int gc_percent = 100;
   bool gc_stress = false;        // collect at every safe-point that allocates
+  bool gc_stress_minor = false;  // ... in minor collections (generational collections only)
   FILE* out = stdout;            // print()
   FILE* err = stderr;            // runtime errors
   std::vector<std::string> args; // args()

@@ -40,6 +40,7 @@ Value b_insert(Thread* t, Value* args, int) {
   if (uint64_t(i) >= n) return Value::nil();
   std::memmove(it.items + i + 1, it.items + i, (n - 1 - size_t(i)) * sizeof(Value));
   it.items[i] = v;
+  gc::write_barrier(it.items, v);  // moves within one object need none
   return Value::nil();
 }
 

@@ -430,6 +430,7 @@ bool merge_sort(Thread* t, Value less, Value* items, Value* tmp, size_t n, Value
       while (i < mid) tmp[k++] = items[i++];
       while (j < hi) tmp[k++] = items[j++];
     }
+    gc::write_barrier(tmp);  // a callback may have run a collection since tmp was made
     std::swap(items, tmp);
   }
   *sorted = items;
@@ -460,6 +461,7 @@ Value b_sort(Thread* t, Value* args, int n) {
   if (it.numeric && std::any_of(sorted, sorted + len, [](Value v) { return v.is_obj(); })) it = scanned_items(rt.heap(), a);
   uint32_t back = std::min({len, a->len, it.capacity});
   std::memcpy(it.items, sorted, back * sizeof(Value));
+  gc::write_barrier(it.items);
   return Value::nil();
 }
 
@@ -550,7 +552,8 @@ Value b_gcstats(Thread* t, Value*, int) {
   const gc::Stats s = rt.heap().stats();
   const sched::Counters& c = rt.counters();
   const std::pair<const char*, uint64_t> fields[] = {
-      {"collections", s.collections},       {"heap_bytes", s.heap_bytes},
+      {"collections", s.collections},       {"minor_collections", s.minor_collections},
+      {"full_collections", s.full_collections}, {"heap_bytes", s.heap_bytes},
       {"live_bytes", s.live_bytes},         {"last_pause_ns", s.last_pause_ns},
       {"max_pause_ns", s.max_pause_ns},     {"total_pause_ns", s.total_pause_ns},
       {"stw_ns", s.stw_ns},                 {"preemptions_async", c.preemptions_async.load(std::memory_order_relaxed)},
