@@ -17,6 +17,10 @@
 // Ordinary natives must not block for long: they hold a P (a CPU slot of
 // the scheduler) and the collector waits for them to return.
 //
+// Methods. A host object's type (HostTypeDef) lists natives that scripts
+// reach as its fields: `obj.name(args)` calls the native with obj as its
+// receiver (receiver(), self<T>()), and args as its arguments.
+//
 // Blocking natives (NativeDef::blocking) run as system calls: their P goes
 // to other goroutines and collections proceed while they block. Their
 // arguments are copied out before the call (strings by value, other objects
@@ -56,6 +60,20 @@ class NativeCall {
   Handle array_arg(size_t i) const;
   Handle map_arg(size_t i) const;
   Handle function_arg(size_t i) const;
+  // A host object argument of `type`: its data pointer, or
+  // `NAME: expected TYPE, got TYPE`.
+  template <class T = void>
+  T* object_arg(size_t i, const HostType& type) const {
+    return static_cast<T*>(object_arg_data(i, type));
+  }
+  // A method's receiver (the host object whose field it was read from),
+  // and its data pointer; for a native that is no method: nil, and
+  // `NAME: not a method` raised.
+  Handle receiver() const;
+  template <class T = void>
+  T* self() const {
+    return static_cast<T*>(self_data());
+  }
   [[noreturn]] void raise(const std::string& message) const;  // a runtime error with this message
   // Calls a Weft function from the native (not from a blocking native:
   // Misuse). A Runtime result does not raise by itself: pass it on with
@@ -66,6 +84,8 @@ class NativeCall {
  private:
   friend struct detail::Access;
   explicit NativeCall(detail::NativeFrame* f) : f_(f) {}
+  void* object_arg_data(size_t i, const HostType& type) const;
+  void* self_data() const;
   detail::NativeFrame* f_;
 };
 
@@ -87,6 +107,37 @@ struct NativeDef {
   int min_args = 0;
   int max_args = -1;       // -1: any number; the VM checks the count before calling
   bool blocking = false;   // runs as a system call (see above)
+};
+
+// A type of host objects (VM::define_type). The objects are script values:
+// type() gives `name`, print writes `<NAME>`, they compare by identity and
+// are not map keys; `obj.METHOD(args)` calls one of `methods`, and any
+// other field read is a runtime error (`NAME has no field 'x'`), as is a
+// field write. An object holds the host's `data` pointer, which the VM
+// never reads, and `slots` traced script values (VM::set_slot).
+//
+// The finalizer, if set, is called with an object's data exactly once:
+// after a collection found the object unreachable, on the finalizer thread
+// (one per process, never inside a stop-the-world, with no VM lock held),
+// or, for objects still alive when their VM is destroyed, by the VM's
+// destructor on the destroying thread. It must not call into a VM; it may
+// drop Handles. docs/embedding.md#host-objects has the whole contract.
+struct HostTypeDef {
+  std::string name;
+  std::function<void(void* data)> finalizer;
+  std::vector<NativeDef> methods;  // their names are the fields; blocking ones allowed
+};
+
+// A registered type (VM::define_type), or none (valid() false). Copies are
+// the same type; it belongs to the VM that defined it.
+class HostType {
+ public:
+  bool valid() const { return info_ != nullptr; }
+  const std::string& name() const;
+
+ private:
+  friend struct detail::Access;
+  std::shared_ptr<detail::HostTypeInfo> info_;
 };
 
 }  // namespace weft

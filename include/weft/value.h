@@ -20,6 +20,11 @@
 // vm.call("f", {1, 2.5, "x", std::vector<int>{1, 2}}). Other pointers do
 // not convert (no silent pointer-to-bool).
 //
+// Host objects (VM::new_object, weft/native.h's HostType): a handle on one
+// has type() Object; type_name() is the name its host registered, and
+// object<T>(type) its data pointer (nullptr when the value is not an
+// object of that type, or the VM is gone).
+//
 // Result: what every request returns. No C++ exception crosses the API.
 #pragma once
 
@@ -40,10 +45,14 @@ namespace detail {
 struct HostState;  // the library's side (vm/api/host.h)
 struct NativeFrame;
 struct Access;
+struct HostTypeInfo;
 }  // namespace detail
 
-// Weft's types, as the script's type() names them (type_name).
-enum class Type : uint8_t { Nil, Bool, Int, Float, String, Array, Map, Function, Channel, WeakRef };
+class HostType;
+
+// Weft's types, as the script's type() names them (type_name); Object is a
+// host object, which type() names by its registered type ("object" here).
+enum class Type : uint8_t { Nil, Bool, Int, Float, String, Array, Map, Function, Channel, WeakRef, Object };
 const char* type_name(Type t);
 
 class Handle {
@@ -72,6 +81,17 @@ class Handle {
   std::optional<Handle> get(std::string_view key) const; // a map's value (nil if absent)
   // The value as print() writes it ("" when expired).
   std::string repr() const;
+  // What the script's type() says ("" when expired): for a host object,
+  // its type's registered name.
+  std::string type_name() const;
+  // A host object's data pointer when it is an object of `type`, else nullptr.
+  void* object_data(const HostType& type) const;
+  template <class T>
+  T* object(const HostType& type) const {
+    return static_cast<T*>(object_data(type));
+  }
+  // Slot i of a host object (empty when not one, or i out of range).
+  std::optional<Handle> slot(size_t i) const;
 
  private:
   friend struct detail::Access;

@@ -208,13 +208,17 @@ class VM {
   Result call(std::string_view function, std::vector<Arg> args = {});
   Result call(const Handle& function, std::vector<Arg> args = {});
   // As call, with a deadline: if the call has not returned after
-  // timeout_ns, the run is interrupted (as interrupt(): every goroutine
-  // of the current run stops, every waiting call returns) and this call
-  // returns a Runtime result `deadline exceeded` with the traceback where
-  // the oldest host goroutine stood (this call's, unless calls overlap).
-  // Call-free loops are stopped too (by signal: Config::async_preempt).
-  // Runs as a goroutine (never on the calling thread) with a watchdog
-  // thread: tens of microseconds per call. Not from a native (Misuse).
+  // timeout_ns, its goroutine raises `deadline exceeded` at its next
+  // safe-point (a call, an allocation, a channel operation; again at every
+  // later one, so pcall cannot outlive it) and this call returns that
+  // Runtime result with the goroutine's traceback. The rest of the run
+  // goes on: goroutines the call started, other calls. A goroutine that
+  // reaches no safe-point within 100 ms more (a call-free loop, one
+  // blocked on a channel or in sleep) is stopped by interrupting the whole
+  // run instead (as interrupt(); the traceback is then where the oldest
+  // host goroutine stood). Runs as a goroutine (never on the calling
+  // thread) with a watchdog thread: tens of microseconds per call. Not
+  // from a native (Misuse).
   Result call_for(int64_t timeout_ns, std::string_view function, std::vector<Arg> args = {});
   Result call_for(int64_t timeout_ns, const Handle& function, std::vector<Arg> args = {});
   // Starts a goroutine and returns at once; Task::wait() gets its result.
@@ -237,10 +241,25 @@ class VM {
   // or a field; scripts call it like any function and type() says
   // "function". def.fn may carry state, also move-only state
   // (weft::move_only_native). Any thread, also a native of this VM (which
-  // may return the handle). The callable lives until the VM is destroyed,
-  // however soon scripts drop it: make functions per session, not per call.
+  // may return the handle). The callable is destroyed (with what it
+  // captured) once the value is unreachable, on the finalizer thread (see
+  // HostTypeDef), or when the VM is destroyed, whichever comes first.
   // Blocking function values are refused (Misuse): define those.
   Result function(NativeDef def);
+
+  // Host objects (docs/embedding.md#host-objects; HostTypeDef in
+  // weft/native.h). define_type registers a type for this VM's objects in
+  // *type (Misuse: no name, a bad method). new_object makes an object of it
+  // holding `data` and `slots` nil slots (Result::value): on failure the
+  // data stays the host's and no finalizer runs. set_slot stores a value in
+  // slot i; scripts cannot reach slots, but what they hold is traced, so a
+  // cycle through host objects and script data is collected. Any thread,
+  // also a native of this VM (which may return the object); new_object,
+  // and set_slot of a value that must be made (a string, an array, a map,
+  // an int beyond 2^48), stop the world briefly when called off a goroutine.
+  Result define_type(HostTypeDef def, HostType* type);
+  Result new_object(const HostType& type, void* data, size_t slots = 0);
+  Result set_slot(const Handle& object, size_t i, Arg value);
 
   // Ends the current run from any thread: every goroutine stops at its next
   // safe-point and every waiting call returns a Runtime result

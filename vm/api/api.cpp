@@ -98,6 +98,7 @@ struct VM::Impl {
   }
   ~Impl() {
     rt->stop_scheduler();
+    detail::finalize_all(&rt->host());  // no goroutine runs: the rest of the VM's finalizers, here
     {
       std::lock_guard lk(rt->host().mu);
       for (auto& n : rt->host().natives) detail::unbind_native(n.get());
@@ -145,6 +146,11 @@ struct VM::Impl {
   // releases it.
   Result finish_task(HostTask* task, Status st) {
     if (st.ok()) st = rt->await(task);
+    return take_result(task, st);
+  }
+  // The outcome of a task that was waited for (or never started), and
+  // releases it.
+  Result take_result(HostTask* task, const Status& st) {
     Result r = to_result(st);
     if (st.ok()) {
       const auto& hs = rt->host_ptr();
@@ -179,6 +185,21 @@ struct VM::Impl {
     return problem;
   }
   Result define(std::vector<NativeDef>& defs, std::string_view module);
+  // Runs f where it may allocate: here on this VM's running goroutine (a
+  // native; natives never collect, so what f makes is unrooted only until
+  // f roots it), else on a host thread with the world stopped. False on
+  // another thread that runs goroutines (a native of another VM).
+  bool allocate(const std::function<void()>& f) {
+    if (!on_goroutine_thread()) {
+      rt->with_world_stopped(f);
+      return true;
+    }
+    sched::G* g = sched::getg();
+    if (g == nullptr || g->vm == nullptr || thread_of(g)->rt != rt.get() || sched::readgstatus(g) != sched::_Grunning)
+      return false;
+    f();
+    return true;
+  }
 
   Config config;                   // immutable; on_out/on_err are the sinks' cookies
   FILE* out = nullptr;             // owned sink streams (fopencookie), or nullptr
@@ -379,32 +400,55 @@ Result VM::call(const Handle& function, std::vector<Arg> args) {
 
 
 // A deadline: the call runs as a goroutine (spawn), and a watchdog thread
-// interrupts the run if it is still waiting when the time is up. A thread
-// per call costs tens of microseconds, noise next to a deadline worth
-// setting; the call-free loop it stops is preempted by signal (Config::
-// async_preempt), which is also what gives the traceback.
+// expires it if it is still running when the time is up: the goroutine
+// raises `deadline exceeded` at its next safe-point (Runtime::expire), with
+// its own traceback, and the rest of the run goes on. One that reaches no
+// safe-point within kDeadlineGrace (a call-free loop, a goroutine blocked
+// on a channel or in sleep) is stopped by interrupting the whole run, as
+// interrupt() does. A thread per call costs tens of microseconds, noise
+// next to a deadline worth setting.
+namespace {
+// Ten of sysmon's 10 ms time slices: a goroutine that polls at all (a
+// call, an allocation) passes a safe-point long before.
+constexpr auto kDeadlineGrace = std::chrono::milliseconds(100);
+constexpr auto kDeadlinePoll = std::chrono::milliseconds(1);  // re-poisons the guard (a resumed G may reset it)
+}  // namespace
+
 Result VM::call_for(int64_t timeout_ns, const Handle& function, std::vector<Arg> args) {
   if (impl_ == nullptr) return moved_from();
   if (on_goroutine_thread()) return refuse_on_goroutine("VM::call_for");
-  Task task = spawn(function, std::move(args));
-  if (!task.valid()) return task.wait();
+  HostTask* task = nullptr;
+  Result made = impl_->make_task(function, args, &task);
+  if (!made.ok()) return made;
+  Status st = impl_->rt->spawn(task);
+  if (!st.ok()) return impl_->finish_task(task, st);
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false;
+  Runtime* rt = impl_->rt.get();
   std::thread watchdog([&] {
     std::unique_lock lk(mu);
     if (cv.wait_for(lk, std::chrono::nanoseconds(std::max<int64_t>(timeout_ns, 0)), [&] { return finished; })) return;
+    auto give_up = std::chrono::steady_clock::now() + kDeadlineGrace;
+    while (!finished && std::chrono::steady_clock::now() < give_up) {
+      lk.unlock();
+      bool running = rt->expire(task);
+      lk.lock();
+      if (!running) return;
+      cv.wait_for(lk, kDeadlinePoll, [&] { return finished; });
+    }
+    if (finished) return;
     lk.unlock();
-    impl_->rt->interrupt("deadline exceeded");
+    rt->interrupt("deadline exceeded");
   });
-  Result r = task.wait();
+  st = rt->await(task);
   {
     std::lock_guard lk(mu);
     finished = true;
   }
   cv.notify_one();
-  watchdog.join();
-  return r;
+  watchdog.join();  // before the task is released: the watchdog reads it
+  return impl_->take_result(task, st);
 }
 
 Result VM::call_for(int64_t timeout_ns, std::string_view function, std::vector<Arg> args) {
@@ -585,21 +629,118 @@ Result VM::function(NativeDef def) {
   n->host = &rt.host();
   Result r;
   auto make = [&] {
-    Value v = Value::object(detail::make_function(n.get(), rt, def.min_args, def.max_args));
+    Native* native = detail::make_function(n.get(), rt, def.min_args, def.max_args);
+    Value v = Value::object(native);
+    detail::add_finalizer(native, &rt.host(), nullptr, nullptr, std::move(n));  // freed when v dies
     const auto& hs = rt.host_ptr();
     std::lock_guard lk(hs->mu);
     r.value = Access::make_handle(hs, v, hs->hold(v));
-    hs->natives.push_back(std::move(n));
   };
-  if (on_goroutine_thread()) {
-    sched::G* g = sched::getg();
-    if (g == nullptr || g->vm == nullptr || thread_of(g)->rt != &rt || sched::readgstatus(g) != sched::_Grunning)
-      return refuse_on_goroutine("VM::function");
-    make();  // natives never collect: v is unrooted only until the handle holds it
-  } else {
-    rt.with_world_stopped(make);
-  }
+  if (!impl_->allocate(make)) return refuse_on_goroutine("VM::function");
   return r;
+}
+
+// ---- host objects ----
+
+Result VM::define_type(HostTypeDef def, HostType* type) {
+  if (impl_ == nullptr) return moved_from();
+  if (type == nullptr) return misuse("define_type needs somewhere to put the type");
+  if (def.name.empty()) return misuse("a host type needs a name");
+  for (const NativeDef& m : def.methods) {
+    if (std::string problem = check_def(m); !problem.empty()) return misuse("type " + def.name + ": " + problem);
+  }
+  detail::HostState& hs = impl_->rt->host();
+  auto info = std::make_shared<detail::HostTypeInfo>();
+  info->cls.name = def.name;
+  info->finalizer = std::move(def.finalizer);
+  info->host = impl_->rt->host_ptr();
+  std::vector<std::unique_ptr<detail::HostNative>> methods;
+  for (NativeDef& m : def.methods) {
+    auto n = std::make_unique<detail::HostNative>();
+    n->name = def.name + "." + m.name;
+    n->fn = std::move(m.fn);
+    n->blocking = m.blocking;
+    n->host = &hs;
+    NativeFn fn = detail::take_slot(n.get());
+    if (fn == nullptr) {
+      for (auto& taken : methods) detail::unbind_native(taken.get());
+      return misuse("too many natives in this process (at most 1024 at once)");
+    }
+    info->cls.methods.push_back({m.name, n->name, fn, int16_t(m.min_args), int16_t(m.max_args)});
+    methods.push_back(std::move(n));
+  }
+  std::lock_guard lk(hs.mu);
+  for (auto& n : methods) hs.natives.push_back(std::move(n));
+  hs.types.push_back(info);
+  *type = Access::make_type(std::move(info));
+  return {};
+}
+
+namespace {
+
+constexpr size_t kMaxSlots = 1u << 16;  // a host object's slots: far more than a type needs, far less than a heap
+
+// The host object `h` refers to, with its slot i checked: "" or the problem.
+// hs->mu held.
+std::string check_slot(const detail::HostState* hs, const Handle& h, size_t i, HostObject** out) {
+  const auto& st = Access::state_of(h);
+  if (st == nullptr || st.get() != hs) return "set_slot: not a host object of this VM";
+  Value v = Access::value_of(h);
+  if (!is_type(v, ObjType::Host)) return "set_slot: not a host object of this VM";
+  *out = as_host_object(v);
+  if (i >= (*out)->nslots)
+    return "set_slot: no slot " + std::to_string(i) + " (the object has " + std::to_string((*out)->nslots) + ")";
+  return "";
+}
+
+}  // namespace
+
+Result VM::new_object(const HostType& type, void* data, size_t slots) {
+  if (impl_ == nullptr) return moved_from();
+  const auto& info = Access::info_of(type);
+  Runtime& rt = *impl_->rt;
+  if (info == nullptr || info->host.lock() != rt.host_ptr()) return misuse("new_object: a type this VM did not define");
+  if (slots > kMaxSlots) return misuse("new_object: at most " + std::to_string(kMaxSlots) + " slots");
+  Result r;
+  auto make = [&] {
+    HostObject* o = new_host_object(rt.heap(), &info->cls, data, uint32_t(slots));
+    if (info->finalizer) detail::add_finalizer(o, &rt.host(), info, data, nullptr);
+    Value v = Value::object(o);
+    const auto& hs = rt.host_ptr();
+    std::lock_guard lk(hs->mu);
+    r.value = Access::make_handle(hs, v, hs->hold(v));
+  };
+  if (!impl_->allocate(make)) return refuse_on_goroutine("VM::new_object");
+  return r;
+}
+
+// A value that needs no allocation (a handle's, a scalar) is stored under
+// the handles' lock from any thread: it is rooted, or no object, so a
+// collection marks it whether it runs before or after (vm/api/host.h).
+// One that must be made is made and stored by an allocating thread.
+Result VM::set_slot(const Handle& object, size_t i, Arg value) {
+  if (impl_ == nullptr) return moved_from();
+  Runtime& rt = *impl_->rt;
+  if (std::string problem = Access::check_arg(value, &rt.host()); !problem.empty()) return misuse(problem);
+  const auto& hs = rt.host_ptr();
+  std::string problem;
+  if (!Access::needs_heap(value)) {
+    std::lock_guard lk(hs->mu);
+    HostObject* o = nullptr;
+    problem = check_slot(hs.get(), object, i, &o);
+    if (problem.empty()) host_slot_set(o, uint32_t(i), Access::to_value(rt, value));
+  } else {
+    auto store = [&] {
+      HostObject* o = nullptr;
+      {
+        std::lock_guard lk(hs->mu);
+        problem = check_slot(hs.get(), object, i, &o);
+      }
+      if (problem.empty()) host_slot_set(o, uint32_t(i), Access::to_value(rt, value));
+    };
+    if (!impl_->allocate(store)) return refuse_on_goroutine("VM::set_slot");
+  }
+  return problem.empty() ? Result() : misuse(problem);
 }
 
 // ---- control and the collector ----

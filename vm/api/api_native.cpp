@@ -75,8 +75,16 @@ Value finish(NativeFrame& f, bool ok, const Arg& r, std::string error) {
   return Value::empty();
 }
 
+// A method's receiver: its bound Native's data (vm/interp/interp.cpp,
+// host_field_get), else nil. Defined natives carry nil there, function
+// values an inline int.
+Value receiver_of(const Value* args) {
+  Value d = native_self(args)->data;
+  return is_type(d, ObjType::Host) ? d : Value::nil();
+}
+
 Value run_blocking(HostNative* n, Thread* t, Value* args, int nargs) {
-  NativeFrame f{n, t, {}, {}};
+  NativeFrame f{n, t, receiver_of(args), {}, {}};
   {
     const auto& st = t->rt->host_ptr();
     std::lock_guard lk(st->mu);
@@ -112,7 +120,7 @@ Value run_native(HostNative* n, Thread* t, Value* args, int nargs) {
   if (n->blocking && t->g != nullptr) return run_blocking(n, t, args, nargs);
   // A copy: a callback into Weft may move the VM stack. The caller's
   // registers keep the objects alive.
-  NativeFrame f{n, t, {}, {}};
+  NativeFrame f{n, t, receiver_of(args), {}, {}};
   f.values.assign(args, size_t(nargs));
   std::string error;
   try {
@@ -148,7 +156,7 @@ constexpr auto kTrampolines = make_trampolines(std::make_integer_sequence<int, k
 
 // ---- argument access ----
 
-[[noreturn]] void type_error(const NativeFrame* f, const char* want, const char* got) {
+[[noreturn]] void type_error(const NativeFrame* f, const char* want, const std::string& got) {
   throw NativeError(f->native->name + ": expected " + want + ", got " + got);
 }
 
@@ -157,8 +165,8 @@ bool blocking(const NativeFrame* f) { return f->native->blocking && f->thread->g
 // The argument as a value: ordinary natives only.
 Value value_at(const NativeFrame* f, size_t i) { return i < f->values.size() ? f->values[i] : Value::empty(); }
 
-const char* got_name(const NativeFrame* f, size_t i) {
-  if (blocking(f)) return i < f->handles.size() ? type_name(f->handles[i].type()) : "nothing";
+std::string got_name(const NativeFrame* f, size_t i) {
+  if (blocking(f)) return i < f->handles.size() ? f->handles[i].type_name() : "nothing";
   Value v = value_at(f, i);
   return v.is_empty() ? "nothing" : type_name(v);
 }
@@ -187,18 +195,21 @@ namespace detail {
 // Takes a trampoline slot for n; false when all are taken.
 // The slot is taken under g_slots_mu, a leaf; the Native is allocated
 // after it is released (allocation takes the heap's locks).
-bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max_args) {
-  int slot = -1;
-  {
-    std::lock_guard lk(g_slots_mu);
-    for (int i = 0; i < kMaxHostNatives && slot < 0; i++) {
-      if (g_slots[size_t(i)].load() != nullptr) continue;
-      g_slots[size_t(i)].store(n, std::memory_order_release);
-      n->index = slot = i;
-    }
+NativeFn take_slot(HostNative* n) {
+  std::lock_guard lk(g_slots_mu);
+  for (int i = 0; i < kMaxHostNatives; i++) {
+    if (g_slots[size_t(i)].load() != nullptr) continue;
+    g_slots[size_t(i)].store(n, std::memory_order_release);
+    n->index = i;
+    return kTrampolines[size_t(i)];
   }
-  if (slot < 0) return false;
-  *out = rt.new_native(n->name.c_str(), kTrampolines[size_t(slot)], min_args, max_args);
+  return nullptr;
+}
+
+bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max_args) {
+  NativeFn fn = take_slot(n);
+  if (fn == nullptr) return false;
+  *out = rt.new_native(n->name.c_str(), fn, min_args, max_args);
   return true;
 }
 
@@ -269,6 +280,32 @@ Handle NativeCall::map_arg(size_t i) const { return typed_handle(f_, i, Type::Ma
 Handle NativeCall::function_arg(size_t i) const { return typed_handle(f_, i, Type::Function); }
 
 void NativeCall::raise(const std::string& message) const { throw NativeError(message); }
+
+// The receiver stays alive while the method runs (its bound Native is the
+// callee, on the caller's stack), and an object's data never changes: so
+// reading it needs no lock, also in a blocking method.
+void* NativeCall::self_data() const {
+  if (!is_type(f_->self, ObjType::Host)) throw NativeError(f_->native->name + ": not a method");
+  return as_host_object(f_->self)->data;
+}
+
+Handle NativeCall::receiver() const {
+  if (f_->self.is_nil()) return Handle();
+  const auto& st = f_->thread->rt->host_ptr();
+  std::lock_guard lk(st->mu);
+  return Access::make_handle(st, f_->self, st->hold(f_->self));
+}
+
+void* NativeCall::object_arg_data(size_t i, const HostType& type) const {
+  const auto& info = Access::info_of(type);
+  if (blocking(f_)) {
+    if (void* d = i < f_->handles.size() && info ? f_->handles[i].object_data(type) : nullptr) return d;
+  } else {
+    Value v = value_at(f_, i);
+    if (info && is_type(v, ObjType::Host) && as_host_object(v)->cls == &info->cls) return as_host_object(v)->data;
+  }
+  type_error(f_, info ? info->cls.name.c_str() : "a host object", got_name(f_, i));
+}
 
 VM& NativeCall::vm() const { return *f_->native->host->vm; }
 

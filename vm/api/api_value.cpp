@@ -59,6 +59,7 @@ Type type_of(Value v) {
     case ObjType::Native: return Type::Function;
     case ObjType::Channel: return Type::Channel;
     case ObjType::WeakRef: return Type::WeakRef;
+    case ObjType::Host: return Type::Object;
     default: return Type::Nil;
   }
 }
@@ -162,6 +163,7 @@ const char* type_name(Type t) {
     case Type::Function: return "function";
     case Type::Channel: return "channel";
     case Type::WeakRef: return "weakref";
+    case Type::Object: return "object";
   }
   return "?";
 }
@@ -295,6 +297,30 @@ std::string Handle::repr() const {
     format_value(out, v, false);
     return out;
   });
+}
+
+std::string Handle::type_name() const {
+  return read(*this, std::string(), [](Value v) { return std::string(weft::type_name(v)); });
+}
+
+void* Handle::object_data(const HostType& type) const {
+  const HostClass* cls = Access::info_of(type) ? &Access::info_of(type)->cls : nullptr;
+  return read(*this, static_cast<void*>(nullptr), [cls](Value v) -> void* {
+    if (cls == nullptr || !is_type(v, ObjType::Host) || as_host_object(v)->cls != cls) return nullptr;
+    return as_host_object(v)->data;
+  });
+}
+
+std::optional<Handle> Handle::slot(size_t i) const {
+  return read(*this, std::optional<Handle>(), [&](Value v) -> std::optional<Handle> {
+    if (!is_type(v, ObjType::Host) || i >= as_host_object(v)->nslots) return std::nullopt;
+    return detail::hold(st_, host_slot_get(as_host_object(v), uint32_t(i)));
+  });
+}
+
+const std::string& HostType::name() const {
+  static const std::string none;
+  return info_ ? info_->cls.name : none;
 }
 
 // ---- Arg ----

@@ -107,7 +107,7 @@ Status misuse(std::string message) {
 // The trampolines' argument source: host_arg(i) is the G's task's i-th
 // argument as a heap value (allocated here, on the goroutine).
 Value host_arg(Thread* t, Value* args, int) {
-  auto* task = static_cast<HostTask*>(t->g->host);
+  auto* task = static_cast<HostTask*>(static_cast<HostRequest*>(t->g->host));
   return detail::Access::to_value(*t->rt, task->args[size_t(args[0].as_inline_int())]);
 }
 
@@ -325,8 +325,21 @@ Status Runtime::spawn(HostTask* task) {
   if (!st.ok()) return st;
   task->sched = sched_.get();
   host_spawns_.fetch_add(1);
-  sched::host_newproc(sched_.get(), entry, entry_args, entry_nargs, task, task->program);
+  sched::G* g = sched::host_newproc(sched_.get(), entry, entry_args, entry_nargs, static_cast<HostRequest*>(task),
+                                    task->program);
+  std::lock_guard hl(host_->mu);
+  task->g = g;
   return st;
+}
+
+// Under mu the task's goroutine, while !finished, is still the task's
+// (host_goexit marks it finished under mu before the G can be reused).
+bool Runtime::expire(HostTask* task) {
+  std::lock_guard lk(host_->mu);
+  if (task->finished || task->g == nullptr) return false;
+  task->deadline_passed.store(true, std::memory_order_relaxed);
+  thread_of(task->g)->stackguard.store(kStackPoison, std::memory_order_relaxed);
+  return true;
 }
 
 // ---- calls on the host thread (docs/design.md#host-calls) ----
@@ -366,7 +379,11 @@ Runtime::Here Runtime::call_here(Value fn, int global, const std::vector<Arg>& a
   // It parked: from here it is a goroutine like a spawned call's.
   HostTask* t2 = add_task(fn, {});
   t2->sched = s;
-  g->host = t2;
+  g->host = static_cast<HostRequest*>(t2);
+  {
+    std::lock_guard lk(host_->mu);
+    t2->g = g;
+  }
   host_spawns_.fetch_add(1);
   sched::host_detach(s, m, g);
   sched::host_release(s, m);
@@ -516,7 +533,7 @@ Status Runtime::await_all() {
 // The G's M, before the G exits (the exited hook, vm/interp/goroutine.cpp,
 // called by g_entry in vm/sched/goroutine.cpp).
 void Runtime::host_goexit(sched::G* g, Value r) {
-  auto* task = static_cast<HostTask*>(g->host);
+  auto* task = static_cast<HostTask*>(static_cast<HostRequest*>(g->host));
   g->host = nullptr;
   Status st;
   if (r.is_empty()) {

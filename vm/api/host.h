@@ -50,11 +50,12 @@ namespace weft {
 // One host request run as a goroutine. Owned by HostState::tasks from
 // spawn until the host has taken the outcome (or, if the host gave up
 // waiting, until its G ends or its scheduler is stopped).
-struct HostTask {
+struct HostTask : HostRequest {  // g->host is its HostRequest* (vm/interp/thread.h)
   Value fn;                    // GC root (HostState::push_roots)
   std::vector<Arg> args;       // read by the G (host_arg); immutable after spawn
   bool program = false;        // run(): its return ends every goroutine, as Go's main
   sched::Sched* sched = nullptr;  // where it runs; set by spawn
+  sched::G* g = nullptr;       // its goroutine, under HostState::mu; valid while !finished
   // Written by the G's M under HostState::mu, then `done` under the
   // Sched's done_mu (what the waiter sleeps on).
   bool finished = false;
@@ -76,6 +77,18 @@ struct HostNative {
   int index = -1;              // trampoline slot
 };
 
+// A host object type (VM::define_type, vm/api/api_object.cpp): what the
+// interpreter sees (cls: the name and the methods' trampolines), and the
+// host's finalizer. Shared by the HostState that defined it (so cls lives
+// as long as the Runtime) and the public HostType copies.
+struct HostTypeInfo {
+  HostClass cls;
+  std::function<void(void*)> finalizer;  // may be empty: objects are then not registered
+  // The defining VM's: weak, so that a type outliving its VM matches no
+  // later VM's state at a reused address.
+  std::weak_ptr<HostState> host;
+};
+
 struct HostState {
   Mutex mu{LockRank::Host};    // see the file comment
   Runtime* rt = nullptr;       // under mu; nullptr once the runtime is destroyed
@@ -88,7 +101,11 @@ struct HostState {
 
   std::vector<std::unique_ptr<HostTask>> tasks;  // see HostTask
   std::vector<Value> entries;  // GC roots: [0] host_arg, [1 + n] trampoline for n arguments
-  std::vector<std::unique_ptr<HostNative>> natives;  // defined by this runtime
+  std::vector<std::unique_ptr<HostNative>> natives;  // defined by this runtime, methods too
+  // Host object types (VM::define_type), under mu. Function values'
+  // natives (VM::function) live in the finalization registry instead
+  // (vm/api/api_object.cpp), freed when the value dies.
+  std::vector<std::shared_ptr<HostTypeInfo>> types;
   std::atomic<int> blocking_calls{0};  // blocking natives in progress (destruction waits)
 
   // mu held. A slot holding v with one reference (-1 for non-heap values).
@@ -129,6 +146,7 @@ struct NativeArgs {
 struct NativeFrame {
   HostNative* native;
   Thread* thread;              // the calling goroutine's
+  Value self;                  // a method's receiver (a HostObject), else nil; the callee keeps it alive
   NativeArgs values;           // ordinary natives (kept alive by the caller's registers)
   std::vector<Handle> handles; // blocking natives
 };
@@ -137,6 +155,10 @@ struct NativeFrame {
 // the world stopped); false when every slot is taken. unbind_native frees
 // the slot (the runtime's destruction).
 bool bind_native(HostNative* n, Native** out, Runtime& rt, int min_args, int max_args);
+// The trampoline of a process-wide slot for n, without a Native (a host
+// object's method: the Native is made, bound, at each field read); nullptr
+// when every slot is taken. unbind_native frees it.
+NativeFn take_slot(HostNative* n);
 void unbind_native(HostNative* n);
 // A function value for n (VM::function): the shared trampoline, n in the
 // Native's data (allocates: a goroutine, or the world stopped). n lives in
@@ -150,6 +172,17 @@ struct Access {
   static Value value_of(const Handle& h);  // requires !expired()
   static const std::shared_ptr<HostState>& state_of(const Handle& h) { return h.st_; }
   static NativeCall make_call(NativeFrame* f) { return NativeCall(f); }
+  static const std::shared_ptr<HostTypeInfo>& info_of(const HostType& t) { return t.info_; }
+  static HostType make_type(std::shared_ptr<HostTypeInfo> info) {
+    HostType t;
+    t.info_ = std::move(info);
+    return t;
+  }
+  // a's value must be made on the heap (a string, array, map or boxed int).
+  static bool needs_heap(const Arg& a) {
+    return a.kind_ == Arg::Kind::String || a.kind_ == Arg::Kind::Array || a.kind_ == Arg::Kind::Map ||
+           (a.kind_ == Arg::Kind::Int && !Value::fits_inline(a.i_));
+  }
   // Checks that every handle in `a` belongs to `st` and every map key is a
   // string, int or bool; the problem, or "".
   static std::string check_arg(const Arg& a, const HostState* st);
@@ -158,6 +191,18 @@ struct Access {
   // A heap value for `a` (allocates: a goroutine, or the world stopped).
   static Value to_value(Runtime& rt, const Arg& a);
 };
+
+// ---- finalization (vm/api/api_object.cpp) ----
+// Registers what to do once `obj` is unreachable: call type->finalizer(data)
+// (a host object), or destroy fn (a function value's native). On the
+// finalizer thread (vm/gc/finalize.h), or at owner's destruction
+// (finalize_all). An M holding a P, or the world stopped.
+void add_finalizer(const Obj* obj, HostState* owner, std::shared_ptr<HostTypeInfo> type, void* data,
+                   std::unique_ptr<HostNative> fn);
+// The VM's destruction, its goroutines stopped: waits for its finalizers
+// in progress on the finalizer thread, then runs every one still pending
+// on this thread. Afterwards none of owner's runs again.
+void finalize_all(HostState* owner);
 
 // fn(args) called re-entrantly on t, the running goroutine's VM state (a
 // native calling back, NativeCall::call and VM::call from a native).

@@ -43,6 +43,7 @@
 #include <cstring>
 
 #include "vm/core/objops.h"
+#include "vm/gc/barrier.h"
 
 namespace weft {
 
@@ -506,6 +507,23 @@ void array_push(gc::Heap& heap, Array* a, Value v) {
   it.items[len] = v;
   gc::write_barrier(&it.items[len], v);
   a->len = len + 1;
+}
+
+// ---- host objects ----
+
+HostObject* new_host_object(gc::Heap& heap, const HostClass* cls, void* data, uint32_t nslots) {
+  size_t bytes = sizeof(HostObject) + size_t(nslots) * sizeof(Value);
+  HostObject* o = new_object<HostObject>(heap, ObjType::Host, bytes, false);
+  o->nslots = nslots;
+  o->cls = cls;
+  o->data = data;
+  for (uint32_t i = 0; i < nslots; i++) o->slots[i] = Value::nil();  // zeroed memory is no Value
+  return o;
+}
+
+void host_slot_set(HostObject* o, uint32_t i, Value v) {
+  std::atomic_ref<Value>(o->slots[i]).store(v, std::memory_order_relaxed);
+  gc::write_barrier(&o->slots[i], v);
 }
 
 }  // namespace weft

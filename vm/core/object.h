@@ -15,7 +15,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "vm/core/value.h"
 
@@ -37,6 +39,7 @@ enum class ObjType : uint8_t {
   WeakRef,
   Channel,  // vm/sched/chan.h
   StrBuf,   // the bytes of slice strings (never script-visible)
+  Host,     // a host object (the embedding API's userdata: HostObject below)
 };
 
 // The header. The first word of a scanned object (type, flags, aux and the
@@ -201,11 +204,51 @@ struct WeakRef : Obj {
   Value value;       // a non-heap value is held directly (strongly)
 };
 
+// A host object's registered type (VM::define_type, vm/api/api_object.cpp),
+// as the interpreter needs it: the name type() gives and print writes
+// (`<NAME>`), and the methods that reading a field of the object binds
+// (`obj.name` is a new Native calling `fn` with the object in its `data`).
+// Made by the embedding API, which keeps it alive as long as its Runtime;
+// immutable once an object of it exists.
+struct HostMethod {
+  std::string name;   // the field: `obj.NAME(...)`
+  std::string qualified;  // "TYPE.NAME": the bound native's name in errors and tracebacks
+  NativeFn fn;        // a host native's trampoline (vm/api/api_native.cpp)
+  int16_t min_args;
+  int16_t max_args;   // -1: any number
+};
+struct HostClass {
+  std::string name;
+  std::vector<HostMethod> methods;
+  const HostMethod* find(std::string_view field) const {
+    for (const HostMethod& m : methods) {
+      if (m.name == field) return &m;
+    }
+    return nullptr;
+  }
+};
+
+// A host object: a script value the host made (VM::new_object). Compared
+// by identity, not a valid map key. `cls` and `data` point outside the
+// collected heap, so the collector's scan ignores them (a pointer retains
+// only an object start of bdwgc's heap). `slots` are traced: script values
+// the host keeps in the object, so a cycle through a host object and
+// script data is collected like any other. Every store into a slot goes
+// through host_slot_set (vm/core/objops.h). The object's finalizer, if
+// any, is the embedding API's (vm/api/api_object.cpp).
+struct HostObject : Obj {
+  uint32_t nslots;
+  const HostClass* cls;  // valid while the owning Runtime lives
+  void* data;            // the host's; never dereferenced by the VM
+  Value slots[];         // nslots values, nil when made
+};
+
 // Layouts the code relies on: no padding in the headers, and whatever
 // follows a header 8-byte aligned (bdwgc scans aligned words only).
 static_assert(sizeof(Obj) == 4);
 static_assert(sizeof(String) == 12 && sizeof(Store) == 8 && sizeof(Array) == 16);
 static_assert(sizeof(MapData) % 8 == 0);
+static_assert(sizeof(HostObject) == 24);
 
 inline bool is_type(Value v, ObjType t) { return v.is_obj() && v.as_obj()->type == t; }
 inline String* as_string(Value v) { return static_cast<String*>(v.as_obj()); }
@@ -216,6 +259,7 @@ inline Native* native_self(const Value* args) { return static_cast<Native*>(args
 inline Closure* as_closure(Value v) { return static_cast<Closure*>(v.as_obj()); }
 inline Native* as_native(Value v) { return static_cast<Native*>(v.as_obj()); }
 inline Cell* as_cell(Value v) { return static_cast<Cell*>(v.as_obj()); }
+inline HostObject* as_host_object(Value v) { return static_cast<HostObject*>(v.as_obj()); }
 
 inline bool is_int(Value v) { return v.is_inline_int() || is_type(v, ObjType::BigInt); }
 inline int64_t int_of(Value v) {  // requires is_int(v)

@@ -132,4 +132,16 @@ inline bool array_set(Array* a, int64_t i, Value v) {
   return true;
 }
 
+// A host object of class cls (vm/core/object.h) with nslots nil slots.
+HostObject* new_host_object(gc::Heap& heap, const HostClass* cls, void* data, uint32_t nslots);
+// Slot i (< nslots) of a host object. Any thread that keeps the object
+// alive: the embedding API stores from host threads too, so each slot is
+// one atomic word (a racing reader sees an old or a new value, never a torn
+// one). host_slot_set is the ONE store into a slot after the object is
+// made, and it calls the write barrier (vm/gc/barrier.h).
+inline Value host_slot_get(const HostObject* o, uint32_t i) {
+  return std::atomic_ref<Value>(const_cast<Value&>(o->slots[i])).load(std::memory_order_relaxed);
+}
+void host_slot_set(HostObject* o, uint32_t i, Value v);
+
 }  // namespace weft

@@ -82,6 +82,7 @@
 #include <vector>
 
 #include "vm/core/fatal.h"
+#include "vm/gc/finalize.h"
 // The field offsets the allocation fast path in vm/arch/<cpu>/async.S reads
 // (sched::M::p, sched::P::mcache, Cache's fields), checked here, where the
 // types are visible (the table: vm/arch/<cpu>/layout.cmake).
@@ -655,14 +656,17 @@ void Heap::run_cycle() {
     }
   }
   g_account_live.assign(g_account.size(), 0);
-  g_minor = minor;
-  g_collecting = true;
-  g_full_ran = false;
-  GC_enable();
-  if (minor) GC_start_incremental_collection();
-  else GC_gcollect();
-  GC_disable();
-  g_collecting = false;
+  {
+    std::lock_guard gate(finalizer_gate());  // bdwgc's finalization queue is still (vm/gc/finalize.h)
+    g_minor = minor;
+    g_collecting = true;
+    g_full_ran = false;
+    GC_enable();
+    if (minor) GC_start_incremental_collection();
+    else GC_gcollect();
+    GC_disable();
+    g_collecting = false;
+  }
   minor = minor && !g_full_ran;  // bdwgc made it a full one (GC_need_full_gc)
   uint64_t pause = now_ns() - start;
   for (Heap* h : g_heaps) {
@@ -682,6 +686,7 @@ void Heap::run_cycle() {
     else if (generational()) h->used_after_full_ = GC_get_heap_size() - GC_get_free_bytes(), h->full_due_ = false;
     h->finish_cycle(start, stw, pause, heap_before, live, minor);
   }
+  wake_finalizers();  // the objects this cycle found unreachable, whichever VM's (vm/gc/finalize.h)
 }
 
 // After a cycle, for this heap: its figures, the pacer, gc() waiters, the

@@ -60,6 +60,7 @@ const char* kind_name(ObjType t) {
     case ObjType::WeakRef: return "weakref";
     case ObjType::Channel: return "channel";
     case ObjType::StrBuf: return "string buffer";
+    case ObjType::Host: return "host object";
   }
   return "?";
 }
@@ -165,6 +166,11 @@ class Walker {
       }
       case ObjType::Cell: value(static_cast<const Cell*>(o)->value, from); break;
       case ObjType::WeakRef: value(static_cast<const WeakRef*>(o)->value, from); break;  // the target is weak
+      case ObjType::Host: {  // cls and data point outside the heap
+        const HostObject* h = static_cast<const HostObject*>(o);
+        for (uint32_t i = 0; i < h->nslots; i++) value(h->slots[i], from);
+        break;
+      }
       case ObjType::Channel: {
         const sched::Channel* c = static_cast<const sched::Channel*>(o);
         for (uint32_t i = 0; i < c->cap; i++) value(c->buf[i], from);

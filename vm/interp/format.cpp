@@ -200,6 +200,11 @@ struct Formatter {
         break;
       case ObjType::WeakRef: out += "<weakref>"; break;
       case ObjType::Channel: out += "<channel>"; break;
+      case ObjType::Host:
+        out += '<';
+        out += static_cast<const HostObject*>(o)->cls->name;
+        out += '>';
+        break;
       default: out += "<internal>"; break;
     }
   }
@@ -233,6 +238,7 @@ const char* type_name(Value v) {
     case ObjType::Native: return "function";
     case ObjType::WeakRef: return "weakref";
     case ObjType::Channel: return "channel";
+    case ObjType::Host: return as_host_object(v)->cls->name.c_str();  // the registered name
     default: return "internal";
   }
 }

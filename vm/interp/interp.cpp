@@ -123,6 +123,13 @@ NOINLINE StopOutcome gc_stress_wait(Thread* t, sched::G* g, StopMode mode, Value
 NOINLINE StopOutcome honor_stop(Thread* t, StopMode mode = kNoPark, Value result = Value::nil()) {
   Runtime* rt = t->rt;
   sched::G* g = t->g;
+  if (g != nullptr && g->host != nullptr &&
+      static_cast<HostRequest*>(g->host)->deadline_passed.load(std::memory_order_relaxed)) {
+    t->stackguard.store(kStackPoison, std::memory_order_relaxed);  // and at every safe-point after
+    if (mode == kNoPark) return kStopGo;
+    t->raise("deadline exceeded");
+    return kStopError;
+  }
   if (mode != kNoPark && rt->heap().take_out_of_memory()) {
     t->set_guard();
     t->raise("out of memory");
@@ -430,6 +437,28 @@ bool in_range(Thread* t, bool ok, int64_t i, uint32_t len) {
   return ok;
 }
 
+// `obj.name` (or obj["name"]) of a host object: its method `name` bound to
+// obj, a new Native whose `data` is obj (the host's native finds its
+// receiver there, vm/api/api_native.cpp). A field read is no safe-point:
+// the allocation only posts a collection request (vm/gc/heap.h), and the
+// Native is in a register before the next safe-point.
+NOINLINE bool host_field_get(Thread* t, Value o, Value k, Value* out) {
+  const HostClass* cls = as_host_object(o)->cls;
+  if (!is_type(k, ObjType::String)) {
+    t->raise("cannot index %s with %s%s", cls->name.c_str(), type_name(k), operand_where(t).c_str());
+    return false;
+  }
+  const HostMethod* m = cls->find(as_string(k)->view());
+  if (m == nullptr) {
+    t->raise("%s has no field '%s'%s", cls->name.c_str(), as_string(k)->data, operand_where(t).c_str());
+    return false;
+  }
+  Native* n = t->rt->new_native(m->qualified.c_str(), m->fn, m->min_args, m->max_args);
+  n->data = o;
+  *out = Value::object(n);
+  return true;
+}
+
 NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
   if (is_type(o, ObjType::Array)) {
     Array* a = as_array(o);
@@ -452,6 +481,7 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
     *out = t->rt->byte_strings[uint8_t(s->chars()[i])];
     return true;
   }
+  if (is_type(o, ObjType::Host)) return host_field_get(t, o, k, out);
   raise_bad_operand(t, "index", o);
   return false;
 }
@@ -469,6 +499,14 @@ NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
   }
   if (is_type(o, ObjType::String)) {
     t->raise("cannot assign to an element of a string (strings are immutable)");
+    return false;
+  }
+  if (is_type(o, ObjType::Host)) {  // its fields are its methods: read-only
+    const char* cls = as_host_object(o)->cls->name.c_str();
+    if (is_type(k, ObjType::String))
+      t->raise("cannot set field '%s' of %s%s", as_string(k)->data, cls, operand_where(t).c_str());
+    else
+      t->raise("cannot index %s with %s%s", cls, type_name(k), operand_where(t).c_str());
     return false;
   }
   raise_bad_operand(t, "index", o);

@@ -142,6 +142,11 @@ class Runtime : public CompileEnv, public gc::Roots {
   // Ends the current run (every goroutine stops at its next safe-point,
   // every waiting host gets `message`, default `interrupted`). Any thread.
   void interrupt(const char* message = "interrupted");
+  // A host request's deadline passed: its goroutine raises `deadline
+  // exceeded` at its next safe-point (HostRequest). False once the task
+  // finished. Any host thread; call it again to re-poison the guard (a
+  // resumed goroutine may have reset it).
+  bool expire(HostTask* task);
   // Stops the scheduler (program end, destruction). Host thread.
   void stop_scheduler();
   // Called by a G's M when a G with g->host finishes (the exited hook,

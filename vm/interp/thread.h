@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -49,6 +50,16 @@ struct Frame {
 
 constexpr uint32_t kFramePcall = 1;    // a pcall boundary: errors unwind to it
 constexpr uint32_t kFrameReentry = 2;  // entered by a native calling back: return leaves execute()
+
+// What the interpreter reads of a host request (vm/api/host.h's HostTask
+// derives from it): a G with g->host set points at one.
+struct HostRequest {
+  // The request's deadline passed (VM::call_for): from now on every
+  // safe-point of its goroutine raises `deadline exceeded` (honor_stop,
+  // vm/interp/interp.cpp), so a pcall cannot outlive the deadline. Set by
+  // the host's watchdog, which also poisons the goroutine's guard.
+  std::atomic<bool> deadline_passed{false};
+};
 
 // The guard word, the guard's limit and `depth` (execute() activations on
 // the native stack) are in the base, where the scheduler sees them.
