@@ -134,6 +134,21 @@ bool same_string(const String* a, const String* b) {
   return true;
 }
 
+// MapEntry::short_key: a string of at most 7 bytes as one word, its bytes
+// in the low 7 and len + 1 in the top one (so "a" and "a\0" differ), all
+// inverted: the top byte is then 0xf7 or more, so the word is never 0 and
+// never looks like a pointer to the collector, which scans map entries
+// conservatively. 0 for any other key: no short string's word matches it.
+uint64_t short_key_of(Value k) {
+  if (!k.is_obj() || k.as_obj()->type != ObjType::String) return 0;
+  const String* s = as_string(k);
+  if (s->len > 7) return 0;
+  uint64_t w = 0;
+  std::memcpy(&w, s->chars(), s->len);
+  static_assert(std::endian::native == std::endian::little);  // bytes in the low 7
+  return ~(w | (uint64_t(s->len) + 1) << 56);
+}
+
 bool keys_equal(Value a, Value b) {
   if (a == b) return true;
   if (!a.is_obj() || !b.is_obj() || a.as_obj()->type != b.as_obj()->type) return false;
@@ -175,18 +190,21 @@ uint32_t slot_for(const MapData* d, uint32_t h, uint32_t entry) {
   return entry | (h & ~(d->index_size - 1));
 }
 
-// The entry number of `key`, or -1.
+// The entry number of `key`, or -1. A short string compares its
+// short_key_of with the entries' (no load of their keys); any other key
+// compares keys.
 int32_t find_entry(MapData* d, Value key, uint32_t h) {
   uint32_t mask = d->index_size - 1;
   uint32_t tag = h & ~mask;
   uint32_t* index = d->index();
   MapEntry* entries = d->entries();
+  uint64_t short_key = short_key_of(key);
   for (uint32_t i = h & mask;; i = (i + 1) & mask) {
     uint32_t slot = load_acquire(index[i]);
     if (slot == kMapSlotFree) return -1;
     if ((slot & ~mask) != tag) continue;  // another hash: no need to look at its key
     uint32_t e = slot & mask;
-    if (keys_equal(entries[e].key, key)) return int32_t(e);
+    if (short_key != 0 ? entries[e].short_key == short_key : keys_equal(entries[e].key, key)) return int32_t(e);
   }
 }
 
@@ -315,6 +333,7 @@ void map_set(gc::Heap& heap, Map* m, Value key, Value v) {
   MapEntry& en = d->entries()[d->used];
   en.value = v;
   en.key = key;
+  en.short_key = short_key_of(key);
   if (v.is_obj() || key.is_obj()) gc::write_barrier(&en);
   index_add(d, h, int32_t(d->used));
   std::atomic_ref<uint32_t>(d->used).store(d->used + 1, std::memory_order_release);
@@ -351,6 +370,7 @@ bool map_delete(Map* m, Value key) {
   if (d == nullptr) return false;
   int32_t e = find_entry(d, key, hash_key(key));
   if (e < 0) return false;
+  d->entries()[e].short_key = 0;  // first: a racing reader then compares the key, which is going
   d->entries()[e].key = Value::empty();
   d->entries()[e].value = Value::nil();
   m->count--;
