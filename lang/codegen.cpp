@@ -999,15 +999,11 @@ class FuncGen {
     }
     int res = alloc(3);
     int base = free_;
-    uint64_t sendmask = 0;
     for (int i = 0; i < n; i++) {
       SelectCase* c = cases[size_t(i)];
       int r = alloc(c->kind == SelectCase::Send ? 2 : 1);
       expr_to(c->channel, r);
-      if (c->kind == SelectCase::Send) {
-        expr_to(c->value, r + 1);
-        sendmask |= uint64_t(1) << i;
-      }
+      if (c->kind == SelectCase::Send) expr_to(c->value, r + 1);
     }
     line_ = s->line;
     int k = add_k(Value::inline_int(select_descriptor(s)));
