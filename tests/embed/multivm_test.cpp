@@ -133,11 +133,14 @@ TEST(MultiVM, HostCallWhileAnotherVMStopsTheWorld) {
   auto a = make_vm(1, off);
   auto b = make_vm(2);
   ASSERT_EQ(b->call("double", {1}).value.to_int(), 2);  // b's scheduler runs
-  weft::Task spinner = a->spawn("spin_for", {300'000'000 / kScale});
+  weft::Task spinner = a->spawn("spin_for", {900'000'000 / kScale});
   ASSERT_TRUE(spinner.valid());
   std::this_thread::sleep_for(std::chrono::milliseconds(30));  // it holds a P
   std::thread collector([&a] { a->collect(); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the stop waits for the loop
+  // The stop waits for the loop. Long enough for the collector thread to
+  // have begun it on a loaded machine (at 100 ms, a TSan run once called b
+  // before the stop began: spun_first false); the loop runs for 3-4 s.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   Result r = b->call("double", {21});
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.value.to_int(), 42);
