@@ -681,12 +681,7 @@ void handoffp(Sched* s, P* p) {
     }
   }
   std::lock_guard lk(s->lock);
-  if (s->gcwaiting.load()) {
-    casp(p, _Pidle, _Pgcstop);
-    p_stopped(s);
-    return;
-  }
-  pidleput(s, p);
+  pidleput(s, p);  // to the stopper instead, when a stop is in progress
 }
 
 void preemptall(Sched* s) {
