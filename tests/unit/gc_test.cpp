@@ -75,6 +75,32 @@ TEST(Heap, RootsAreExactlyTheVms) {
   EXPECT_EQ(rt.heap().reveal_weak(&w2->hidden), nullptr);
 }
 
+// The heap limit's verdict is the latest collection's: a collection that
+// finds the data under the limit again withdraws an `out of memory` that an
+// earlier one raised and no goroutine has taken yet (a cycle that ran while
+// pcall was unwinding the goroutine that went over used to leave it for the
+// next allocation, after the data had died).
+TEST(Heap, OutOfMemoryIsWithdrawnOnceTheDataDies) {
+  Runtime rt;
+  rt.heap().set_limit(1 << 20);
+  int big = rt.define_global("big");
+  Value list = Value::nil();
+  for (int i = 0; i < 64; i++) {
+    Array* pair = rt.new_array(2, 2);
+    pair->inline_items[0] = str(rt, std::string(64 * 1024, 'x'));
+    pair->inline_items[1] = list;
+    list = Value::object(pair);
+  }
+  rt.globals[size_t(big)] = list;
+  rt.heap().collect();
+  EXPECT_GT(rt.heap().last_live(), uint64_t(4) << 20);
+  rt.globals[size_t(big)] = Value::nil();
+  list = Value::nil();
+  rt.heap().collect();
+  EXPECT_LT(rt.heap().last_live(), uint64_t(1) << 20);
+  EXPECT_FALSE(rt.heap().take_out_of_memory());
+}
+
 // Writers racing on one map (the per-map lock) and readers racing with them
 // (lock-free snapshots): no crash, and the map stays consistent.
 TEST(Heap, MapWritersAndReadersRace) {

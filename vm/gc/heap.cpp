@@ -718,7 +718,12 @@ void Heap::run_cycle() {
 void Heap::finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t heap_before, uint64_t live,
                         bool minor) {
   last_live_.store(live, std::memory_order_relaxed);
-  if (limit_ != 0 && live > limit_) out_of_memory_.store(true);
+  // The latest full collection's verdict, either way: one that finds the
+  // data under the limit again withdraws an earlier one's that nobody took
+  // (it may have run while pcall unwound the goroutine that went over). A
+  // minor counts nothing (live is the last full's figure; a heap with a
+  // limit has minors only when another VM's heap asks for them).
+  if (!minor) out_of_memory_.store(limit_ != 0 && live > limit_);
   {
     std::lock_guard lock(stats_mu_);
     stats_.collections++;
