@@ -10,6 +10,7 @@
 # GODEBUG=gctrace=1, each cycle's sweep and mark terminations in the full
 # column). TABLE=FILE also appends each row to FILE, one line per mode, size
 # and kind (mode MiB kind n p50 p99 max, ms), for bench/plot/plot.py --table.
+# KEEP=DIR keeps each Weft run's --trace=gc output there.
 # Usage: bench/gc/old_heap.sh [path/to/vm]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +61,7 @@ for mib in ${MIBS:-100}; do
     printf "%-13s %6s  %-32s %-32s %s\n" "$mode" "$mib" "$(row "$trace.minor")" "$(row "$trace.full")" "$wall"
     [[ $mode == full ]] || table "$mode" "$mib" minor "$trace.minor"
     table "$mode" "$mib" full "$trace.full"
+    [[ -z ${KEEP:-} ]] || cp "$trace" "$KEEP/old_heap.$mode.$mib.$(date +%s).trace"
     rm -f "$trace" "$trace.minor" "$trace.full"
   done
 done
