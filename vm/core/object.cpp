@@ -42,6 +42,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "vm/core/fatal.h"
 #include "vm/core/objops.h"
 #include "vm/gc/barrier.h"
 
@@ -63,9 +64,12 @@ Store* new_store(gc::Heap& heap, uint32_t capacity, bool numeric) {
 // A store of `capacity` holding a copy of items[0, len): numeric if asked
 // and no copied value refers to an object. Decided on the copy, which no
 // other goroutine can write (the source may be written while we copy).
+// len <= capacity, and len <= the source's capacity: the caller bounds it
+// by the items it read (Race safety, object.h).
 namespace {
 
 Store* copy_store(gc::Heap& heap, const Value* items, uint32_t len, uint32_t capacity, bool numeric) {
+  if (len > capacity) fatal("copy_store: more items than the store holds");
   Store* s = new_store(heap, capacity, numeric);
   if (len > 0) std::memcpy(s->items, items, len * sizeof(Value));
   if (numeric && std::any_of(s->items, s->items + len, [](Value v) { return v.is_obj(); })) {
@@ -493,7 +497,14 @@ bool array_set_slow(gc::Heap& heap, Array* a, int64_t i, Value v) {
 // inline and neither they nor v refer to an object.
 void array_push(gc::Heap& heap, Array* a, Value v) {
   Array::Items it = a->items();
-  uint32_t len = a->len;
+  // One read of each (Race safety, object.h): a push racing since the load
+  // of the store may have moved len past these items (it grew the array
+  // into a store of its own). Appending after the items read loses that
+  // push's elements, as any race may, where len itself would copy past the
+  // old store's end and write past the new one's (racy-script stress: a
+  // map's data and bdwgc's free lists overwritten, 3 runs in 1,500 with
+  // --preempt-stress on a loaded machine).
+  uint32_t len = std::min(a->len, it.capacity);
   if (len >= it.capacity) {
     uint32_t cap = it.capacity < 4 ? 4 : it.capacity * 2;
     bool numeric = !v.is_obj() && (it.numeric || it.items == a->inline_items);
