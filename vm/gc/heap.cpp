@@ -71,6 +71,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -437,6 +438,15 @@ Cache* Heap::current_cache() {
   return adopt_cache(m->p);
 }
 
+Cache::Recent* Heap::recent(uint64_t key) {
+  Cache* c = current_cache();
+  if (c == nullptr) return nullptr;
+  if (c->recent == nullptr) c->recent.reset(new Cache::Recent[Cache::kRecent]);
+  c->recent_used = true;  // the caller may store: cleared at the next stop
+  uint64_t slot = (key * 0x9e3779b97f4a7c15ull) >> (64 - std::countr_zero(Cache::kRecent));  // the top bits: well mixed
+  return &c->recent[slot];
+}
+
 // The collection request, if any, waits until caches_mu_ is released: the
 // collector's mailbox ranks before the caches (vm/core/lockrank.h).
 void* Heap::alloc_shared(size_t granules, bool atomic) {
@@ -534,6 +544,8 @@ void Heap::flush_caches() {
   uint64_t bytes = 0;
   for (auto& c : caches_) {
     for (auto& lists : c->free) std::fill(std::begin(lists), std::end(lists), nullptr);
+    if (c->recent_used) std::fill(c->recent.get(), c->recent.get() + Cache::kRecent, Cache::Recent{});
+    c->recent_used = false;
     bytes += c->unreported;
     c->unreported = 0;
   }

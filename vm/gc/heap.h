@@ -162,6 +162,20 @@ struct Cache {
   void* free[2][kClasses + 1] = {};
   uint64_t unreported = 0;   // bytes allocated here, not yet added to Heap's counters
   const void* owner = nullptr;  // the Heap: a P of another Runtime's heap is not ours
+  // Objects made recently on this P, by a nonzero key their maker chose
+  // (Heap::recent): Runtime::new_string keeps short strings here, so that
+  // a word made again (split over a file's lines) is shared instead of
+  // allocated. Not GC roots either: cleared when the world stops, so the
+  // table keeps nothing alive and never holds a collected object. Made on
+  // first use (a P that never asks costs nothing); 16,384 slots, 256 KiB:
+  // wordfreq's 20,000 words hit 2 times in 3 (1,024: 1 in 10).
+  struct Recent {
+    uint64_t key = 0;
+    void* obj = nullptr;
+  };
+  static constexpr size_t kRecent = 16384;
+  std::unique_ptr<Recent[]> recent;
+  bool recent_used = false;  // stored to since the last clearing
 };
 
 // bdwgc's parallel markers: the threads that mark a collection (the
@@ -222,6 +236,13 @@ class Heap {
   // Allocates `bytes`, zeroed when !atomic (atomic memory is uninitialized).
   // Never collects. Returns nullptr only on out-of-memory.
   void* alloc(size_t bytes, bool atomic);
+  // The running P's Cache::recent slot for `key` (nonzero; one slot per
+  // key, shared with other keys), or nullptr on a thread without a P. An
+  // object found there (slot->key == key) is one its maker stored under
+  // the key since the last collection; a maker that finds another stores
+  // its new object. Valid until the caller's next safe-point or blocking
+  // call (its G may then run on another P); alloc() in between is fine.
+  Cache::Recent* recent(uint64_t key);
 
   // True when a collection has been asked for and not yet run.
   bool wants_collection() const { return requested_.load(std::memory_order_relaxed); }
