@@ -438,13 +438,36 @@ Cache* Heap::current_cache() {
   return adopt_cache(m->p);
 }
 
-Cache::Recent* Heap::recent(uint64_t key) {
+namespace {
+Cache::Recent& recent_slot(Cache* c, uint64_t key) {
+  uint64_t slot = (key * 0x9e3779b97f4a7c15ull) >> (64 - std::countr_zero(Cache::kRecent));  // the top bits: well mixed
+  return c->recent[slot];
+}
+}  // namespace
+
+void* Heap::recent_find(uint64_t key) {
   Cache* c = current_cache();
   if (c == nullptr) return nullptr;
+  if (c->recent_skip > 0) {
+    c->recent_skip--;
+    return nullptr;
+  }
   if (c->recent == nullptr) c->recent.reset(new Cache::Recent[Cache::kRecent]);
-  c->recent_used = true;  // the caller may store: cleared at the next stop
-  uint64_t slot = (key * 0x9e3779b97f4a7c15ull) >> (64 - std::countr_zero(Cache::kRecent));  // the top bits: well mixed
-  return &c->recent[slot];
+  if (++c->recent_finds == Cache::kRecentWindow) {  // judge the window
+    if (c->recent_hits < Cache::kRecentWindow / 8) c->recent_skip = Cache::kRecentOff;
+    c->recent_finds = c->recent_hits = 0;
+  }
+  Cache::Recent& r = recent_slot(c, key);
+  if (r.key != key) return nullptr;
+  c->recent_hits++;
+  return r.obj;
+}
+
+void Heap::recent_put(uint64_t key, void* obj) {
+  Cache* c = current_cache();
+  if (c == nullptr || c->recent == nullptr || c->recent_skip > 0) return;
+  c->recent_used = true;
+  recent_slot(c, key) = {key, obj};
 }
 
 // The collection request, if any, waits until caches_mu_ is released: the

@@ -36,11 +36,10 @@ String* Runtime::new_string_uninit(size_t len) {
 String* Runtime::new_string(std::string_view v) {
   if (v.size() <= kShortString) {
     uint64_t key = short_string_word(v.data(), v.size());
-    gc::Cache::Recent* slot = heap_->recent(key);
-    if (slot != nullptr && slot->key == key) return static_cast<String*>(slot->obj);
+    if (void* found = heap_->recent_find(key)) return static_cast<String*>(found);
     String* s = new_string_uninit(v.size());
     if (!v.empty()) std::memcpy(s->data, v.data(), v.size());
-    if (slot != nullptr) *slot = {key, s};
+    heap_->recent_put(key, s);
     return s;
   }
   String* s = new_string_uninit(v.size());
