@@ -70,7 +70,7 @@ uint32_t hash_key(Value k);  // caches a string's hash in String::hash
 // of n bytes) made the load wait for the byte stores, a failed
 // store-to-load forward that was 70% of the time of the map lookups' use
 // of it (bench/compare/wordfreq.wf). MapEntry::short_key is its
-// complement; Runtime::new_string keys its recent strings by it.
+// complement (vm/core/object.cpp).
 constexpr size_t kShortString = 7;
 inline uint64_t short_string_word(const char* p, size_t n) {  // n <= kShortString
   static_assert(std::endian::native == std::endian::little);   // byte i at bits 8i

@@ -71,7 +71,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -438,38 +437,6 @@ Cache* Heap::current_cache() {
   return adopt_cache(m->p);
 }
 
-namespace {
-Cache::Recent& recent_slot(Cache* c, uint64_t key) {
-  uint64_t slot = (key * 0x9e3779b97f4a7c15ull) >> (64 - std::countr_zero(Cache::kRecent));  // the top bits: well mixed
-  return c->recent[slot];
-}
-}  // namespace
-
-void* Heap::recent_find(uint64_t key) {
-  Cache* c = current_cache();
-  if (c == nullptr) return nullptr;
-  if (c->recent_skip > 0) {
-    c->recent_skip--;
-    return nullptr;
-  }
-  if (c->recent == nullptr) c->recent.reset(new Cache::Recent[Cache::kRecent]);
-  if (++c->recent_finds == Cache::kRecentWindow) {  // judge the window
-    if (c->recent_hits < Cache::kRecentWindow / 8) c->recent_skip = Cache::kRecentOff;
-    c->recent_finds = c->recent_hits = 0;
-  }
-  Cache::Recent& r = recent_slot(c, key);
-  if (r.key != key) return nullptr;
-  c->recent_hits++;
-  return r.obj;
-}
-
-void Heap::recent_put(uint64_t key, void* obj) {
-  Cache* c = current_cache();
-  if (c == nullptr || c->recent == nullptr || c->recent_skip > 0) return;
-  c->recent_used = true;
-  recent_slot(c, key) = {key, obj};
-}
-
 // The collection request, if any, waits until caches_mu_ is released: the
 // collector's mailbox ranks before the caches (vm/core/lockrank.h).
 void* Heap::alloc_shared(size_t granules, bool atomic) {
@@ -567,8 +534,6 @@ void Heap::flush_caches() {
   uint64_t bytes = 0;
   for (auto& c : caches_) {
     for (auto& lists : c->free) std::fill(std::begin(lists), std::end(lists), nullptr);
-    if (c->recent_used) std::fill(c->recent.get(), c->recent.get() + Cache::kRecent, Cache::Recent{});
-    c->recent_used = false;
     bytes += c->unreported;
     c->unreported = 0;
   }

@@ -162,30 +162,6 @@ struct Cache {
   void* free[2][kClasses + 1] = {};
   uint64_t unreported = 0;   // bytes allocated here, not yet added to Heap's counters
   const void* owner = nullptr;  // the Heap: a P of another Runtime's heap is not ours
-  // Objects made recently on this P, by a nonzero key their maker chose
-  // (Heap::recent): Runtime::new_string keeps short strings here, so that
-  // a word made again (split over a file's lines) is shared instead of
-  // allocated. Not GC roots either: cleared when the world stops, so the
-  // table keeps nothing alive and never holds a collected object. Made on
-  // first use (a P that never asks costs nothing); 16,384 slots, 256 KiB:
-  // wordfreq's 20,000 words hit 2 times in 3 (1,024: 1 in 10). A probe
-  // that misses costs a cache miss in the table, so a P whose strings do
-  // not repeat turns it off: after each window of kRecentWindow finds,
-  // fewer than 1 hit in 8 skips the next kRecentOff finds
-  // (bench/compare/format_floats.wf, a million distinct strings: 15%
-  // slower with the table always on).
-  struct Recent {
-    uint64_t key = 0;
-    void* obj = nullptr;
-  };
-  static constexpr size_t kRecent = 16384;
-  static constexpr uint32_t kRecentWindow = 4096;
-  static constexpr uint32_t kRecentOff = 65536;
-  std::unique_ptr<Recent[]> recent;
-  bool recent_used = false;    // stored to since the last clearing
-  uint32_t recent_finds = 0;   // in this window
-  uint32_t recent_hits = 0;    // in this window
-  uint32_t recent_skip = 0;    // finds left to skip while off
 };
 
 // bdwgc's parallel markers: the threads that mark a collection (the
@@ -246,14 +222,6 @@ class Heap {
   // Allocates `bytes`, zeroed when !atomic (atomic memory is uninitialized).
   // Never collects. Returns nullptr only on out-of-memory.
   void* alloc(size_t bytes, bool atomic);
-  // The running P's Cache::recent: the object its maker stored under
-  // `key` (nonzero) since the last collection, or nullptr (none, no P, or
-  // the table is off). recent_put stores one there, replacing whatever
-  // shared its slot. Caller: a G holding a P, with no safe-point or
-  // blocking call between the two (its G may then run on another P);
-  // alloc() in between is fine.
-  void* recent_find(uint64_t key);
-  void recent_put(uint64_t key, void* obj);
 
   // True when a collection has been asked for and not yet run.
   bool wants_collection() const { return requested_.load(std::memory_order_relaxed); }

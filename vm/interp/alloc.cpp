@@ -23,27 +23,9 @@ String* Runtime::new_string_uninit(size_t len) {
   return s;
 }
 
-// A short string made again on the same P since the last collection is
-// the one made before (gc::Cache::recent): strings are immutable and
-// compared by their bytes, so sharing is invisible to scripts, and a
-// repeated word costs a lookup instead of an object and its hashing
-// (bench/compare/wordfreq.wf: split makes 13 million words of 20,000
-// kinds, 200 MB of garbage, which were most of its collections). Only
-// strings of at most kShortString bytes, whose key is their bytes.
-// Rejected: interning every string (Lua's short strings: a global table
-// every string probes, that the collector must sweep, and a lock or
-// atomics for goroutines on several Ps).
 String* Runtime::new_string(std::string_view v) {
-  if (v.size() <= kShortString) {
-    uint64_t key = short_string_word(v.data(), v.size());
-    if (void* found = heap_->recent_find(key)) return static_cast<String*>(found);
-    String* s = new_string_uninit(v.size());
-    if (!v.empty()) std::memcpy(s->data, v.data(), v.size());
-    heap_->recent_put(key, s);
-    return s;
-  }
   String* s = new_string_uninit(v.size());
-  std::memcpy(s->data, v.data(), v.size());
+  if (!v.empty()) std::memcpy(s->data, v.data(), v.size());
   return s;
 }
 
