@@ -129,5 +129,51 @@ BENCHMARK(BM_LiveHeap)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// Minor collections against live heap (issue 19): the forest of BM_LiveHeap
+// built and made old by a gc(), then kMinorRounds nurseries of short-lived
+// trees with a few old-to-young stores (live_heap.wf's `minor` mode), the
+// pacer on. Reports the minors after the build (pause_p50_us etc. count
+// every collection, the build's included). Needs generational collections,
+// which are process-wide: WEFT_GC_GENERATIONAL=1 (the full rows of the same
+// process are gc()'s full collections, as without it).
+constexpr int kMinorRounds = 40;
+
+void BM_LiveHeapMinor(benchmark::State& state) {
+  if (!gc::generational()) {
+    state.SkipWithError("needs generational collections: WEFT_GC_GENERATIONAL=1");
+    return;
+  }
+  int64_t mib = state.range(0);
+  RuntimeOptions opts;
+  opts.args = {std::to_string(mib), std::to_string(kMinorRounds), "minor"};
+  GcCounters counters;
+  std::vector<double> minor_us;
+  for (auto _ : state) {
+    ScriptRun run(opts);
+    if (!run.run(state, "live_heap.wf", bench_file("gc/live_heap.wf"))) return;
+    counters.add(run);
+    std::vector<double> built = run.global_numbers("built");
+    uint64_t after = built.empty() ? 0 : uint64_t(built[0]);
+    for (const gc::Cycle& c : run.cycles()) {
+      if (c.minor && c.seq > after) minor_us.push_back(double(c.pause_ns) / 1e3);
+    }
+  }
+  counters.report(state);
+  state.counters["markers"] = gc::markers();
+  state.counters["minors"] = double(minor_us.size());
+  state.counters["minor_pause_p50_us"] = percentile(minor_us, 0.5);
+  state.counters["minor_pause_p99_us"] = percentile(minor_us, 0.99);
+  state.counters["minor_pause_max_us"] = percentile(minor_us, 1.0);
+}
+BENCHMARK(BM_LiveHeapMinor)
+    ->ArgName("MiB")
+    ->Apply([](auto* b) {
+      b->Arg(10)->Arg(100);
+      if (large_enabled()) b->Arg(1024);
+    })
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 }  // namespace
 }  // namespace weft::bench

@@ -8,7 +8,9 @@
 # vm's --gc-markers; default its own), MODES (default "full generational",
 # and "go" when go is installed: bench/gc/old_heap.go under
 # GODEBUG=gctrace=1, each cycle's sweep and mark terminations in the full
-# column).
+# column). TABLE=FILE also appends each row to FILE, one line per mode, size
+# and kind (mode MiB kind n p50 p99 max, ms), for bench/plot/plot.py --table.
+# KEEP=DIR keeps each Weft run's --trace=gc output there.
 # Usage: bench/gc/old_heap.sh [path/to/vm]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +23,10 @@ pct() {  # pct FILE P: the P-th percentile of the numbers in FILE, "-" if none
 }
 row() {  # row FILE: count, p50 / p99 / max
   printf "%4d  %s / %s / %s" "$(wc -l <"$1")" "$(pct "$1" 50)" "$(pct "$1" 99)" "$(pct "$1" 100)"
+}
+table() {  # table MODE MIB KIND FILE: the row for TABLE
+  [[ -z ${TABLE:-} ]] || printf "%s %s %s %d %s %s %s\n" "$1" "$2" "$3" "$(wc -l <"$4")" "$(pct "$4" 50)" \
+    "$(pct "$4" 99)" "$(pct "$4" 100)" >>"$TABLE"
 }
 modes=${MODES:-full generational}
 if [[ -z ${MODES:-} ]] && command -v go >/dev/null 2>&1; then
@@ -39,6 +45,7 @@ for mib in ${MIBS:-100}; do
       : >"$trace.minor"
       awk '/^built$/ {on = 1} on && $1 == "gc" {split($5, t, "+"); print t[1] + t[3]}' "$trace" >"$trace.full"
       printf "%-13s %6s  %-32s %-32s %s\n" go "$mib" "$(row "$trace.minor")" "$(row "$trace.full")" "$wall"
+      table go "$mib" full "$trace.full"
       rm -f "$trace" "$trace.minor" "$trace.full"
       continue
     fi
@@ -52,6 +59,9 @@ for mib in ${MIBS:-100}; do
     awk -v b="$built" '$1 == "gc" && $2 > b && /minor,/ {for (i = 1; i < NF; i++) if ($i == "pause") print $(i + 1)}' "$trace" >"$trace.minor"
     awk -v b="$built" '$1 == "gc" && $2 > b && !/minor,/ {for (i = 1; i < NF; i++) if ($i == "pause") print $(i + 1)}' "$trace" >"$trace.full"
     printf "%-13s %6s  %-32s %-32s %s\n" "$mode" "$mib" "$(row "$trace.minor")" "$(row "$trace.full")" "$wall"
+    [[ $mode == full ]] || table "$mode" "$mib" minor "$trace.minor"
+    table "$mode" "$mib" full "$trace.full"
+    [[ -z ${KEEP:-} ]] || cp "$trace" "$KEEP/old_heap.$mode.$mib.$(date +%s).trace"
     rm -f "$trace" "$trace.minor" "$trace.full"
   done
 done

@@ -8,16 +8,23 @@ Inputs:
                  live L MiB, G goroutines". Repeatable; each file is a series
                  named after it (or NAME=FILE).
   --json FILE    weft_bench --benchmark_format=json (or --benchmark_out=FILE):
-                 BM_LiveHeap's pause_p50_us / bdwgc_pause_p50_us against
+                 BM_LiveHeap's pause_p50_us / bdwgc_pause_p50_us and
+                 BM_LiveHeapMinor's minor_pause_p50_us against
                  live_after_MiB, and the stw/pause percentiles of the others.
+  --table FILE   TABLE=FILE output of bench/gc/old_heap.sh: one row per mode
+                 (full, generational, go), heap size and kind (minor, full)
+                 with pause p50/p99/max in ms. Repeatable; rows of the same
+                 mode, kind and size are pooled (the median of their p50s).
 
 Outputs, into --out DIR (default .):
   pause_hist.svg      pause histograms, one series per trace (log-spaced bins)
   stw_hist.svg        time-to-stop histograms
   pause_vs_heap.svg   pause against live heap: every collection of each trace
-                      (points) and BM_LiveHeap's curves (Weft and bdwgc alone)
+                      (points), BM_LiveHeap's curves (Weft's full collections,
+                      its minor ones, bdwgc alone) and old_heap.sh's tables
+                      (full, minor and Go's pauses, p50 against heap size)
 
-usage: bench/plot/plot.py --trace gc.log [--trace ...] [--json bench.json] [--out DIR]
+usage: bench/plot/plot.py [--trace gc.log ...] [--json bench.json ...] [--table t.tsv ...] [--out DIR]
 """
 import argparse
 import json
@@ -27,7 +34,7 @@ import re
 import sys
 
 TRACE_RE = re.compile(
-    r"^gc (\d+) @([\d.]+)s: stw ([\d.]+) ms, mark ([\d.]+) ms, pause ([\d.]+) ms, "
+    r"^gc (\d+) @([\d.]+)s: (?:minor, )?stw ([\d.]+) ms, mark ([\d.]+) ms, pause ([\d.]+) ms, "
     r"heap ([\d.]+) -> ([\d.]+) MiB, live ([\d.]+) MiB, (\d+) goroutines")
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
@@ -46,6 +53,18 @@ def read_trace(path):
                             "pause": float(m.group(5)), "live": float(m.group(8)),
                             "goroutines": int(m.group(9))})
     return out
+
+
+def read_table(path):
+    """old_heap.sh's TABLE rows: mode, MiB, kind, n, p50, p99, max (ms)."""
+    rows = []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) == 7 and p[0] != "mode" and p[4] != "-":
+                rows.append({"mode": p[0], "mib": float(p[1]), "kind": p[2], "n": int(p[3]),
+                             "p50": float(p[4]), "p99": float(p[5]), "max": float(p[6])})
+    return rows
 
 
 def read_bench_json(path):
@@ -183,9 +202,24 @@ def histogram(series, key, title, xlabel):
     return p
 
 
-def pause_vs_heap(series, benches):
-    live_heap = sorted((b for b in benches if b.get("name", "").startswith("BM_LiveHeap")
+def table_lines(rows):
+    """{(mode, kind): [(MiB, median p50 ms)]} from old_heap.sh's tables."""
+    pooled = {}
+    for r in rows:
+        pooled.setdefault((r["mode"], r["kind"], r["mib"]), []).append(r["p50"])
+    lines = {}
+    for (mode, kind, mib), p50s in sorted(pooled.items()):
+        p50s.sort()
+        lines.setdefault((mode, kind), []).append((mib, p50s[len(p50s) // 2]))
+    return lines
+
+
+def pause_vs_heap(series, benches, rows=()):
+    live_heap = sorted((b for b in benches if b.get("name", "").startswith("BM_LiveHeap/")
                         and "live_after_MiB" in b), key=lambda b: b["live_after_MiB"])
+    minor_heap = sorted((b for b in benches if b.get("name", "").startswith("BM_LiveHeapMinor/")
+                         and b.get("minor_pause_p50_us", 0) > 0), key=lambda b: b["live_after_MiB"])
+    tables = table_lines(rows)
     xs = [c["live"] for _, cs in series for c in cs if c["live"] > 0]
     ys = [c["pause"] for _, cs in series for c in cs if c["live"] > 0]
     for b in live_heap:
@@ -193,6 +227,12 @@ def pause_vs_heap(series, benches):
         ys.append(b["pause_p50_us"] / 1e3)
         if b.get("bdwgc_pause_p50_us", 0) > 0:
             ys.append(b["bdwgc_pause_p50_us"] / 1e3)
+    for b in minor_heap:
+        xs.append(b["live_after_MiB"])
+        ys.append(b["minor_pause_p50_us"] / 1e3)
+    for pts in tables.values():
+        xs.extend(a for a, _ in pts)
+        ys.extend(b for _, b in pts)
     if not xs:
         return None
     p = Plot("Pause against live heap", "live heap after collection (MiB)", "pause (ms)",
@@ -207,6 +247,16 @@ def pause_vs_heap(series, benches):
                  if b.get("bdwgc_pause_p50_us", 0) > 0]
         if floor:
             p.line([a for a, _ in floor], [b for _, b in floor], "#888", "bdwgc alone p50")
+    if minor_heap:
+        p.line([b["live_after_MiB"] for b in minor_heap], [b["minor_pause_p50_us"] / 1e3 for b in minor_heap],
+               "#2ca02c", "BM_LiveHeapMinor: weft minor p50")
+    names = {("full", "full"): ("weft full (old_heap) p50", "#1f77b4"),
+             ("generational", "minor"): ("weft minor (old_heap) p50", "#ff7f0e"),
+             ("generational", "full"): ("weft full, generational (old_heap) p50", "#9467bd"),
+             ("go", "full"): ("Go STW per cycle (old_heap) p50", "#d62728")}
+    for key, pts in sorted(tables.items()):
+        name, color = names.get(key, (" ".join(key), "#8c564b"))
+        p.line([a for a, _ in pts], [b for _, b in pts], color, name)
     return p
 
 
@@ -214,6 +264,7 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trace", action="append", default=[], help="[NAME=]FILE from vm --trace=gc")
     ap.add_argument("--json", action="append", default=[], help="weft_bench JSON output")
+    ap.add_argument("--table", action="append", default=[], help="TABLE=FILE of bench/gc/old_heap.sh")
     ap.add_argument("--out", default=".", help="output directory")
     args = ap.parse_args(argv)
     series = []
@@ -221,13 +272,14 @@ def main(argv):
         name, _, path = t.rpartition("=")
         series.append((name or os.path.basename(path), read_trace(path)))
     benches = [b for j in args.json for b in read_bench_json(j)]
-    if not series and not benches:
-        ap.error("nothing to plot: give --trace and/or --json")
+    rows = [r for t in args.table for r in read_table(t)]
+    if not series and not benches and not rows:
+        ap.error("nothing to plot: give --trace, --json or --table")
     os.makedirs(args.out, exist_ok=True)
     charts = {
         "pause_hist.svg": histogram(series, "pause", "Pause (world stopped)", "pause (ms)"),
         "stw_hist.svg": histogram(series, "stw", "Time to stop the world", "time to stop (ms)"),
-        "pause_vs_heap.svg": pause_vs_heap(series, benches),
+        "pause_vs_heap.svg": pause_vs_heap(series, benches, rows),
     }
     for fname, chart in charts.items():
         if chart is None:

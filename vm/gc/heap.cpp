@@ -59,6 +59,11 @@
 //    dirty bits (tools/bdwgc/malloc_many_manual_vdb.patch says why the
 //    patch is sound here). bench/bdwgc_vdb_probe: 12.9 ns per 32-byte object
 //    at 128 per call with the patch, 90-235 ns at 1 per call without.
+//    Two more patches and a larger dirty-page table make a minor's pause
+//    independent of the heap's size (tools/bdwgc/push_dirty_pages.patch,
+//    reclaim_touched_blocks.patch: stock 8.2.2 looks up every block's header
+//    twice per minor; tools/bdwgc.sh: LOG_PHT_ENTRIES=20, since 2^18 entries
+//    alias past 1 GiB; vm/gc/README.md has the profile).
 #define GC_THREADS 1
 #define GC_NO_THREAD_REDIRECTS 1  // we create no threads through bdwgc
 #include "vm/gc/heap.h"
