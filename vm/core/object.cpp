@@ -138,19 +138,14 @@ bool same_string(const String* a, const String* b) {
   return true;
 }
 
-// MapEntry::short_key: a string of at most 7 bytes as one word, its bytes
-// in the low 7 and len + 1 in the top one (so "a" and "a\0" differ), all
-// inverted: the top byte is then 0xf7 or more, so the word is never 0 and
-// never looks like a pointer to the collector, which scans map entries
+// MapEntry::short_key: short_string_word (vm/core/objops.h) inverted,
+// so that its top byte is 0xf7 or more: the word is never 0 and never
+// looks like a pointer to the collector, which scans map entries
 // conservatively. 0 for any other key: no short string's word matches it.
 uint64_t short_key_of(Value k) {
   if (!k.is_obj() || k.as_obj()->type != ObjType::String) return 0;
   const String* s = as_string(k);
-  if (s->len > 7) return 0;
-  uint64_t w = 0;
-  std::memcpy(&w, s->chars(), s->len);
-  static_assert(std::endian::native == std::endian::little);  // bytes in the low 7
-  return ~(w | (uint64_t(s->len) + 1) << 56);
+  return s->len <= kShortString ? ~short_string_word(s->chars(), s->len) : 0;
 }
 
 bool keys_equal(Value a, Value b) {

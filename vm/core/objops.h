@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 #include "vm/core/fatal.h"
 #include "vm/core/object.h"
@@ -60,6 +62,28 @@ inline bool is_valid_key(Value k) {
   return k.is_inline_int() || k.is_bool();
 }
 uint32_t hash_key(Value k);  // caches a string's hash in String::hash
+
+// A string of at most kShortString bytes as one word: byte i at bits 8i
+// to 8i+7, len + 1 in the top byte (so "a" and "a\0" differ), never 0.
+// Reads only its bytes (those after a String are another object's), with
+// loads: copying them into a word on the stack and loading that (a memcpy
+// of n bytes) made the load wait for the byte stores, a failed
+// store-to-load forward that was 70% of the time of the map lookups' use
+// of it (bench/compare/wordfreq.wf). MapEntry::short_key is its
+// complement (vm/core/object.cpp).
+constexpr size_t kShortString = 7;
+inline uint64_t short_string_word(const char* p, size_t n) {  // n <= kShortString
+  static_assert(std::endian::native == std::endian::little);   // byte i at bits 8i
+  auto byte = [p](size_t i) { return uint64_t(uint8_t(p[i])) << (8 * i); };
+  auto word32 = [p](size_t i) {
+    uint32_t w;
+    std::memcpy(&w, p + i, 4);  // one load: the size is constant
+    return uint64_t(w) << (8 * i);
+  };
+  uint64_t w = n >= 4 ? word32(0) | word32(n - 4)  // the overlap's bytes agree
+                      : n == 0 ? 0 : byte(0) | byte(n / 2) | byte(n - 1);
+  return w | (uint64_t(n) + 1) << 56;
+}
 
 // Lookup: the value, or Value::empty() when absent. `key` must be valid.
 Value map_get(Map* m, Value key);

@@ -327,7 +327,11 @@ Value b_split(Thread* t, Value* args, int) {
   Runtime& rt = *t->rt;
   std::string_view s = as_string(args[0])->view(), sep = as_string(args[1])->view();
   uint64_t parts = sep.empty() ? s.size() : 1;
-  for (size_t k = 0; !sep.empty() && (k = s.find(sep, k)) != std::string_view::npos; k += sep.size()) parts++;
+  if (sep.size() == 1) {
+    parts += uint64_t(std::count(s.begin(), s.end(), sep[0]));
+  } else {
+    for (size_t k = 0; !sep.empty() && (k = s.find(sep, k)) != std::string_view::npos; k += sep.size()) parts++;
+  }
   // Each part: its item, and (but for one-byte strings, which are shared) a String.
   uint64_t per_part = sizeof(Value) + (sep.empty() ? 0 : sizeof(String) + 1);
   if (!heap_room(t, parts * per_part + s.size())) return Value::empty();
@@ -337,11 +341,15 @@ Value b_split(Thread* t, Value* args, int) {
     return obj(out);
   }
   size_t start = 0;
-  for (;;) {
-    size_t k = s.find(sep, start);
-    if (k == std::string_view::npos) break;
-    array_push(rt.heap(), out, str_value(rt, s.substr(start, k - start)));
-    start = k + sep.size();
+  if (sep.size() == 1) {  // a byte loop: string_view::find calls memchr and memcmp per part, and parts are short
+    for (size_t k = 0; k < s.size(); k++) {
+      if (s[k] != sep[0]) continue;
+      array_push(rt.heap(), out, str_value(rt, s.substr(start, k - start)));
+      start = k + 1;
+    }
+  } else {
+    for (size_t k; (k = s.find(sep, start)) != std::string_view::npos; start = k + sep.size())
+      array_push(rt.heap(), out, str_value(rt, s.substr(start, k - start)));
   }
   array_push(rt.heap(), out, str_value(rt, s.substr(start)));
   return obj(out);
