@@ -57,6 +57,12 @@ constexpr int arg_sj(Instr i) { return int(i >> 8) - kSJBias; }
 constexpr int arg_ax(Instr i) { return int(i >> 8); }
 // ARITH2's second operand: a constant when its EXTRA word names a K form.
 constexpr bool extra_z_is_k(Instr extra) { return Op(arg_b(extra)) >= Op::ADDK; }
+// ARITH2's pair of operators as one index 0..49: op1 (ADD..MOD) times 10
+// plus op2 (ADD..MODK), the order of vm/interp/opcodes.h.
+constexpr int arith2_pair(Instr extra) {
+  return (arg_a(extra) - int(Op::ADD)) * 10 + (arg_b(extra) - int(Op::ADD));
+}
+static_assert(int(Op::MODK) - int(Op::ADD) == 9, "ARITH2's operators: ADD..MOD then ADDK..MODK");
 // A jump's target is relative to the instruction after it: pc_next + sBx.
 
 // How a closure obtains upvalue i: from a register of the enclosing frame

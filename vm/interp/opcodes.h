@@ -79,6 +79,13 @@
   OP(MULK,      W, R, K, SP)                                                    \
   OP(DIVK,      W, R, K, SP)                                                    \
   OP(MODK,      W, R, K, SP)                                                    \
+  /* R[A] = K[C] op R[B] (K a number on the left: 2.0 * x, 1.0 - x), so */   \
+  /* that an error names the operands in source order ("float * string") */  \
+  OP(KADD,      W, R, K, SP)                                                    \
+  OP(KSUB,      W, R, K, SP)                                                    \
+  OP(KMUL,      W, R, K, SP)                                                    \
+  OP(KDIV,      W, R, K, SP)                                                    \
+  OP(KMOD,      W, R, K, SP)                                                    \
   /* R[A] = (R[B] op1 R[C]) op2 Z, two words: the next is an EXTRA whose */    \
   /* A is op1 (ADD..MOD), B is op2 (ADD..MOD: Z = R[C]; ADDK..MODK: */          \
   /* Z = K[C]) and C is Z's operand. Fused so that an int intermediate */      \
