@@ -806,7 +806,8 @@ class FuncGen {
     }
   }
 
-  // R[dst] = (x op1 y) op2 right as one ARITH2 + EXTRA pair.
+  // R[dst] = (x op1 y) op2 right as one instruction of the ARITH2 family
+  // (MUL_ADD, ...) and its EXTRA word.
   void fused_arith(BinaryExpr* inner, Tok op2, int dst, Expr* right) {
     int saved = free_;
     int x = expr_any(inner->left);
@@ -814,8 +815,9 @@ class FuncGen {
     int k = k8(right, false);
     Op second = arith_op(op2, k >= 0);
     int z = k >= 0 ? k : expr_any(right);
-    emit_abc(Op::ARITH2, dst, x, y);
-    emit_abc(Op::EXTRA, int(arith_op(inner->op, false)), int(second), z);
+    Op first = arith_op(inner->op, false);
+    emit_abc(arith2_op(first, second), dst, x, y);
+    emit_abc(Op::EXTRA, int(first), int(second), z);
     free_to(saved);
   }
 

@@ -864,15 +864,6 @@ WEFT_ASYNC_SAFE WEFT_NO_CROSSJUMPING static Value interpret(Thread* t, bool comp
       WEFT_OPCODES(WEFT_LABEL)
 #undef WEFT_LABEL
   };
-  // ARITH2's bodies by arith2_pair: op1 by rows, op2 by columns (its R
-  // forms, then its K forms, which share the bodies).
-#define ARITH2_ROW(OP1)                                                    \
-  &&a2_##OP1##_ADD, &&a2_##OP1##_SUB, &&a2_##OP1##_MUL, &&a2_##OP1##_DIV, &&a2_##OP1##_MOD, \
-      &&a2_##OP1##_ADD, &&a2_##OP1##_SUB, &&a2_##OP1##_MUL, &&a2_##OP1##_DIV, &&a2_##OP1##_MOD,
-  static const void* const kArith2[50] = {
-      ARITH2_ROW(ADD) ARITH2_ROW(SUB) ARITH2_ROW(MUL) ARITH2_ROW(DIV) ARITH2_ROW(MOD)
-  };
-#undef ARITH2_ROW
 
   Runtime* const rt = t->rt;
   Value* const G = rt->globals.slots();  // never moves (vm/interp/globals.h)
@@ -1148,14 +1139,12 @@ op_SETFIELD: {
   ARITH(KDIV, DIV, K[C], RB, INT_DIV, a / b, false)
   ARITH(KMOD, MOD, K[C], RB, INT_MOD, std::fmod(a, b), false)
 
-// ARITH2 jumps once more, on its EXTRA word's pair of operators, to a
-// body compiled for that pair (a2_MUL_ADD, ...): the generic form's two
-// switches on the operators cost two indirect jumps per instruction.
-op_ARITH2:
-  goto* kArith2[arith2_pair(*pc++)];
+// The ARITH2 family: one body per pair of operators, so that the pair is
+// known where it is compiled (the generic form's two switches on them cost
+// two indirect jumps per instruction).
 #define ARITH2_BODY(OP1, OP2)                                                   \
-  a2_##OP1##_##OP2: {                                                          \
-    Instr extra = pc[-1];                                                       \
+  op_##OP1##_##OP2: {                                                          \
+    Instr extra = *pc++;                                                        \
     Value x = RB, y = RC;                                                       \
     Value z = extra_z_is_k(extra) ? K[arg_c(extra)] : R[arg_c(extra)];          \
     if (LIKELY(both_inline(x, y) && z.is_inline_int())) {                       \
