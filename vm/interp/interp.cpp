@@ -1074,6 +1074,8 @@ op_GETFIELD: {
   NEXT();
 }
 op_SETFIELD: {
+  // The inline cache's hit first: it allocates nothing, so it is no stop.
+  if (LIKELY(is_type(RA, ObjType::Map)) && map_set_hit(as_map(RA), K[B], RC, field_hint(cl, pc))) NEXT();
   ALLOC_POLL();
   SAVEPC();
   if (LIKELY(is_type(RA, ObjType::Map))) {  // K[B] is a string: a valid key
