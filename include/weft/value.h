@@ -62,7 +62,9 @@ class Handle {
   Handle(Handle&& other) noexcept;
   Handle& operator=(const Handle& other);
   Handle& operator=(Handle&& other) noexcept;
-  ~Handle();
+  ~Handle() {
+    if (st_ != nullptr) drop();  // inline: a native's scalar result (an Arg) holds no handle
+  }
 
   Type type() const;      // Nil when expired
   bool is_nil() const { return type() == Type::Nil; }
@@ -95,6 +97,7 @@ class Handle {
 
  private:
   friend struct detail::Access;
+  void drop();  // releases the GC-root slot
   std::shared_ptr<detail::HostState> st_;  // nullptr for non-heap values
   uint64_t bits_ = 0x02;  // the value (nil); an object's address when slot_ >= 0
   int32_t slot_ = -1;     // its GC-root slot in st_

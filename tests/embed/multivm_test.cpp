@@ -119,6 +119,121 @@ TEST(MultiVM, NativeCallsIntoAnotherVM) {
   EXPECT_EQ(a->call("double", {6}).value.to_int(), 12);
 }
 
+// A host call of VM b from a native of VM a that is itself running in a
+// host call of a (on the host's thread), and from a's goroutines, with
+// both VMs under preemption stress: b's function calls back into a through
+// a native of its own (a -> b -> a), so every hop leaves one VM's P and
+// takes another's while the signals land. a.ask_here(x) = b.ask_here(x) + 1
+// = a.double(x) + 2.
+TEST(MultiVM, NativeInAHostCallCallsAnotherVMUnderPreemptStress) {
+  weft::Config config;
+  config.procs = 2;
+  config.preempt_stress = true;
+  std::atomic<weft::VM*> a_vm{nullptr};
+  weft::Handle a_double;  // set before any call reaches b's ask
+  auto b = make_vm(2, config, [&a_vm, &a_double](weft::NativeCall& c) -> Arg {
+    Result r = a_vm.load()->call(a_double, {c.int_arg(0)});
+    if (!r.ok()) c.raise("ask a: " + r.message);
+    return *r.value.to_int();
+  });
+  weft::Handle b_ask_here = b->get("ask_here").value;
+  weft::VM* other = b.get();
+  auto a = make_vm(1, config, [other, b_ask_here](weft::NativeCall& c) -> Arg {
+    Result r = other->call(b_ask_here, {c.int_arg(0)});
+    if (!r.ok()) c.raise("ask b: " + r.message);
+    return *r.value.to_int();
+  });
+  a_double = a->get("double").value;
+  a_vm = a.get();
+  const int kRounds = 1000 / kScale;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 2; t++) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; i++) {
+        int x = t * 1000 + i;
+        Result r = a->call("ask_here", {x});  // runs on this thread: the native is in a host call
+        if (!r.ok() || r.value.to_int() != 2 * x + 2) {
+          failures++;
+          ADD_FAILURE() << "caller " << t << " round " << i << ": " << r.message << r.traceback;
+        }
+      }
+    });
+  }
+  callers.emplace_back([&] {
+    for (int i = 0; i < kRounds / 10; i++) {
+      int n = 1 + i % 8;
+      Result r = a->call("ask_many", {n});  // a's goroutines: sum of b.ask_here(i) = 2i + 1
+      if (!r.ok() || r.value.to_int() != int64_t(n) * n) {
+        failures++;
+        ADD_FAILURE() << "ask_many(" << n << "): " << r.message << r.traceback;
+      }
+    }
+  });
+  for (auto& th : callers) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(b->call("double", {5}).value.to_int(), 10);  // both still answer
+  EXPECT_EQ(a->call("double", {6}).value.to_int(), 12);
+}
+
+// new_object, set_slot (a string: made on b's heap) and function on VM b
+// from natives of VM a, on a's goroutines and in a host call on the host's
+// thread: each is made as a host thread's request of b, as a call across
+// is (docs/embedding.md#many-vms). They were Misuse. b collects all along;
+// every Box made is finalized once, by b's destruction at the latest.
+// a.ask(x) = use(box, unbox) + 1 = 2x + 1.
+TEST(MultiVM, NativeMakesObjectsAndFunctionsInAnotherVM) {
+  weft::Config config;
+  config.procs = 2;
+  config.gc_percent = 10;
+  auto b = make_vm(2, config);
+  std::atomic<int> made{0}, finalized{0};
+  weft::HostType box;
+  weft::HostTypeDef def;
+  def.name = "Box";
+  def.finalizer = [&finalized](void* p) {
+    delete static_cast<int64_t*>(p);
+    finalized++;
+  };
+  ASSERT_TRUE(b->define_type(def, &box).ok());
+  ASSERT_TRUE(b->load_source("use.wf", "fn use(box, f) { return f(box) }\n").ok());
+  weft::Handle use = b->get("use").value;
+  weft::VM* other = b.get();
+  auto a = make_vm(1, config, [other, box, use, &made](weft::NativeCall& c) -> Arg {
+    int64_t x = c.int_arg(0);
+    Result o = other->new_object(box, new int64_t(x), 1);
+    if (!o.ok()) c.raise("new_object: " + o.message);
+    made++;
+    std::string text = "slot " + std::to_string(x);
+    Result s = other->set_slot(o.value, 0, text);
+    if (!s.ok()) c.raise("set_slot: " + s.message);
+    Result f = other->function(
+        {"unbox", [box](weft::NativeCall& u) -> Arg { return *u.object_arg<int64_t>(0, box) * 2; }, 1, 1});
+    if (!f.ok()) c.raise("function: " + f.message);
+    Result r = other->call(use, {o.value, f.value});
+    if (!r.ok()) c.raise("use: " + r.message);
+    if (o.value.slot(0).value_or(weft::Handle()).to_string() != text) c.raise("slot 0 lost");
+    return *r.value.to_int() + 1;
+  });
+  for (int round = 0; round < 20 / kScale; round++) {
+    int n = 1 + round % 8;
+    Result many = a->call("ask_many", {n});  // on a's goroutines
+    ASSERT_TRUE(many.ok()) << many.message << many.traceback;
+    EXPECT_EQ(many.value.to_int(), int64_t(n) * n);
+    Result here = a->call("ask_here", {round});  // in a host call, on this thread
+    ASSERT_TRUE(here.ok()) << here.message << here.traceback;
+    EXPECT_EQ(here.value.to_int(), 2 * round + 2);
+    if (round % 5 == 0) {
+      ASSERT_TRUE(b->collect().ok());
+    }
+  }
+  EXPECT_EQ(b->call("double", {5}).value.to_int(), 10);
+  a.reset();
+  b.reset();
+  EXPECT_GT(made.load(), 0);
+  EXPECT_EQ(finalized.load(), made.load());
+}
+
 // A host call of VM b made while a stop-the-world is in progress: a's
 // collection waits for a call-free loop of a's (async_preempt off, so only
 // the loop's end stops it), b's goroutines already stopped. b's call finds

@@ -78,6 +78,25 @@ GcCycle to_cycle(const gc::Cycle& c) {
   return g;
 }
 
+// From a native of another VM, on its goroutine (on a scheduler thread, or
+// on a host thread running a host call of that VM): runs f with that
+// goroutine out of its VM's P, as a blocking native is (entersyscall: its VM
+// goes on running, collects and stops without it), and the thread a host
+// thread of the other VM meanwhile (sched::host_leave_m). Counted as a
+// blocking call of the native's VM, whose shutdown waits for it to come back.
+template <class F>
+auto outside_own_vm(F f) {
+  detail::HostState& home = thread_of(sched::getg())->rt->host();
+  home.blocking_calls.fetch_add(1);
+  sched::entersyscall();
+  sched::M* m = sched::host_leave_m();
+  auto r = f();
+  sched::host_return_m(m);
+  sched::exitsyscall();
+  home.blocking_calls.fetch_sub(1);
+  return r;
+}
+
 }  // namespace
 
 struct VM::Impl {
@@ -187,16 +206,22 @@ struct VM::Impl {
   Result define(std::vector<NativeDef>& defs, std::string_view module);
   // Runs f where it may allocate: here on this VM's running goroutine (a
   // native; natives never collect, so what f makes is unrooted only until
-  // f roots it), else on a host thread with the world stopped. False on
-  // another thread that runs goroutines (a native of another VM).
+  // f roots it), else on a host thread with the world stopped, which a
+  // native of another VM becomes for it (outside_own_vm), as for a call.
+  // False on a goroutine's thread outside a running goroutine.
   bool allocate(const std::function<void()>& f) {
     if (!on_goroutine_thread()) {
       rt->with_world_stopped(f);
       return true;
     }
     sched::G* g = sched::getg();
-    if (g == nullptr || g->vm == nullptr || thread_of(g)->rt != rt.get() || sched::readgstatus(g) != sched::_Grunning)
-      return false;
+    if (g == nullptr || g->vm == nullptr || sched::readgstatus(g) != sched::_Grunning) return false;
+    if (thread_of(g)->rt != rt.get()) {
+      return outside_own_vm([&] {
+        rt->with_world_stopped(f);
+        return true;
+      });
+    }
     f();
     return true;
   }
@@ -344,23 +369,10 @@ Result VM::set(std::string_view name, Arg value) {
 
 // ---- calls ----
 
-// From a native of another VM, on its goroutine (on a scheduler thread, or
-// on a host thread running a host call of that VM): that goroutine leaves its
-// VM's P for the call, as a blocking native does (entersyscall: its VM goes
-// on running, collects and stops without it), and the thread is a host
-// thread of this VM meanwhile (sched::host_leave_m). Counted as a blocking
-// call of the native's VM, whose shutdown waits for it to come back.
+// From a native of another VM: the call is a host thread's (outside_own_vm).
 namespace {
 Result call_across(VM& vm, const Handle& function, std::vector<Arg> args) {
-  detail::HostState& home = thread_of(sched::getg())->rt->host();
-  home.blocking_calls.fetch_add(1);
-  sched::entersyscall();
-  sched::M* m = sched::host_leave_m();
-  Result r = vm.call(function, std::move(args));
-  sched::host_return_m(m);
-  sched::exitsyscall();
-  home.blocking_calls.fetch_sub(1);
-  return r;
+  return outside_own_vm([&] { return vm.call(function, std::move(args)); });
 }
 }  // namespace
 

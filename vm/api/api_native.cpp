@@ -84,12 +84,13 @@ Value receiver_of(const Value* args) {
 }
 
 Value run_blocking(HostNative* n, Thread* t, Value* args, int nargs) {
-  NativeFrame f{n, t, receiver_of(args), {}, {}};
+  std::vector<Handle> handles;
   {
     const auto& st = t->rt->host_ptr();
     std::lock_guard lk(st->mu);
-    for (int i = 0; i < nargs; i++) f.handles.push_back(Access::make_handle(st, args[i], st->hold(args[i])));
+    for (int i = 0; i < nargs; i++) handles.push_back(Access::make_handle(st, args[i], st->hold(args[i])));
   }
+  NativeFrame f{n, t, receiver_of(args), {}, &handles};
   Arg r;
   std::string error;
   n->host->blocking_calls.fetch_add(1);
@@ -100,9 +101,9 @@ Value run_blocking(HostNative* n, Thread* t, Value* args, int nargs) {
   return finish(f, ok, r, std::move(error));
 }
 
-// The result of an ordinary native as a value, or Value::empty() with the
-// error raised. Scalars and strings need no check.
-Value result_value(NativeFrame& f, const Arg& r) {
+// The result of an ordinary native that needs the heap or a check, or
+// Value::empty() with the error raised. Scalars and strings need no check.
+__attribute__((noinline)) Value result_value_slow(NativeFrame& f, const Arg& r) {
   if (!Access::is_plain(r)) {
     std::string error = Access::check_arg(r, f.native->host);
     if (!error.empty()) {
@@ -113,27 +114,42 @@ Value result_value(NativeFrame& f, const Arg& r) {
   return Access::to_value(*f.thread->rt, r);
 }
 
-// The ordinary native's path, the hot one (perf showed the result's
-// move-assignment and destruction at a quarter of a call): the result is
-// constructed in place and converted inside the try.
-Value run_native(HostNative* n, Thread* t, Value* args, int nargs) {
-  if (n->blocking && t->g != nullptr) return run_blocking(n, t, args, nargs);
-  // A copy: a callback into Weft may move the VM stack. The caller's
-  // registers keep the objects alive.
-  NativeFrame f{n, t, receiver_of(args), {}, {}};
-  f.values.assign(args, size_t(nargs));
-  std::string error;
-  try {
-    NativeCall call = Access::make_call(&f);
-    const Arg r = f.native->fn(call);
-    return result_value(f, r);
-  } catch (const std::exception& e) {
-    error = describe(e, f.native);
-  } catch (...) {
-    error = f.native->name + ": unknown C++ exception";
-  }
+// A native's failure (a C++ exception) raised in its caller.
+__attribute__((noinline)) Value raise_failure(Thread* t, const std::string& error) {
   t->raise("%s", error.c_str());
   return Value::empty();
+}
+
+// The ordinary native's path, the hot one. Per call it makes a NativeFrame
+// (plain data: the arguments are read in place, NativeArgs), calls the
+// std::function, and turns the Arg it returns into a value, inline when
+// that needs no heap; the Arg is constructed in place (perf showed a
+// move-assignment and destruction of it at a quarter of a call). The
+// failure paths, and the strings they build, are out of line.
+Value run_native(HostNative* n, Thread* t, Value* args, int nargs) {
+  if (n->blocking && t->g != nullptr) [[unlikely]] return run_blocking(n, t, args, nargs);
+  // Arguments in the VM stack are read through t->stack, which a callback
+  // may move; any other array is stable while the native runs.
+  Value* stable = args;
+  NativeFrame f{n, t, receiver_of(args), {}, nullptr};
+  if (args >= t->stack && args < t->stack + t->stack_size) {
+    f.values.base = &t->stack;
+    f.values.off = size_t(args - t->stack);
+  } else {
+    f.values.base = &stable;
+  }
+  f.values.n = size_t(nargs);
+  try {
+    NativeCall call = Access::make_call(&f);
+    const Arg r = n->fn(call);
+    Value v;
+    if (Access::immediate_value(r, &v)) [[likely]] return v;
+    return result_value_slow(f, r);
+  } catch (const std::exception& e) {
+    return raise_failure(t, describe(e, n));
+  } catch (...) {
+    return raise_failure(t, n->name + ": unknown C++ exception");
+  }
 }
 
 // The one trampoline of functions made at run time (VM::function): the
@@ -160,19 +176,19 @@ constexpr auto kTrampolines = make_trampolines(std::make_integer_sequence<int, k
   throw NativeError(f->native->name + ": expected " + want + ", got " + got);
 }
 
-bool blocking(const NativeFrame* f) { return f->native->blocking && f->thread->g != nullptr; }
+bool blocking(const NativeFrame* f) { return f->handles != nullptr; }
 
 // The argument as a value: ordinary natives only.
 Value value_at(const NativeFrame* f, size_t i) { return i < f->values.size() ? f->values[i] : Value::empty(); }
 
 std::string got_name(const NativeFrame* f, size_t i) {
-  if (blocking(f)) return i < f->handles.size() ? f->handles[i].type_name() : "nothing";
+  if (blocking(f)) return i < f->handles->size() ? (*f->handles)[i].type_name() : "nothing";
   Value v = value_at(f, i);
   return v.is_empty() ? "nothing" : type_name(v);
 }
 
 Handle handle_at(const NativeFrame* f, size_t i) {
-  if (blocking(f)) return i < f->handles.size() ? f->handles[i] : Handle();
+  if (blocking(f)) return i < f->handles->size() ? (*f->handles)[i] : Handle();
   Value v = value_at(f, i);
   if (v.is_empty()) return Handle();
   const auto& st = f->thread->rt->host_ptr();
@@ -183,7 +199,7 @@ Handle handle_at(const NativeFrame* f, size_t i) {
 // A handle on argument i when it has type `want`, else the type error.
 Handle typed_handle(const NativeFrame* f, size_t i, Type want) {
   Handle h = handle_at(f, i);
-  if (i >= (blocking(f) ? f->handles.size() : f->values.size()) || h.type() != want)
+  if (i >= (blocking(f) ? f->handles->size() : f->values.size()) || h.type() != want)
     type_error(f, type_name(want), got_name(f, i));
   return h;
 }
@@ -237,7 +253,7 @@ void unbind_native(HostNative* n) {
 
 const char* NativeCall::name() const { return f_->native->name.c_str(); }
 
-size_t NativeCall::size() const { return blocking(f_) ? f_->handles.size() : f_->values.size(); }
+size_t NativeCall::size() const { return blocking(f_) ? f_->handles->size() : f_->values.size(); }
 
 Type NativeCall::type(size_t i) const { return handle_at(f_, i).type(); }
 
@@ -299,7 +315,7 @@ Handle NativeCall::receiver() const {
 void* NativeCall::object_arg_data(size_t i, const HostType& type) const {
   const auto& info = Access::info_of(type);
   if (blocking(f_)) {
-    if (void* d = i < f_->handles.size() && info ? f_->handles[i].object_data(type) : nullptr) return d;
+    if (void* d = i < f_->handles->size() && info ? (*f_->handles)[i].object_data(type) : nullptr) return d;
   } else {
     Value v = value_at(f_, i);
     if (info && is_type(v, ObjType::Host) && as_host_object(v)->cls == &info->cls) return as_host_object(v)->data;

@@ -31,7 +31,7 @@ namespace {
 // f(v) for the handle's value: directly for non-heap values, else under
 // the state's lock while the runtime lives; `expired` otherwise.
 template <typename R, typename F>
-R read(const Handle& h, R expired, F f) {
+R read(const Handle& h, const R& expired, F f) {
   Value v = Access::value_of(h);
   const auto& st = Access::state_of(h);
   if (st == nullptr) return f(v);
@@ -197,8 +197,7 @@ Handle& Handle::operator=(Handle&& other) noexcept {
   return *this;
 }
 
-Handle::~Handle() {
-  if (st_ == nullptr) return;
+void Handle::drop() {
   std::lock_guard lk(st_->mu);
   st_->release(slot_);
   slot_ = -1;

@@ -121,34 +121,30 @@ struct HostState {
 // A native's view of its call (public NativeCall): the arguments as
 // values (ordinary natives, on the goroutine) or as handles made before a
 // blocking native left its P.
-// An ordinary native's arguments, copied (a callback into Weft may move
-// the VM stack): inline up to kInline, so a call allocates nothing.
+//
+// An ordinary native's arguments are read in place, not copied (a copy of
+// up to 8 values, which the compiler made a `rep movs`, was a fifth of a
+// call's time): either the caller's registers R[a+1 ..] in the VM stack, or
+// an array that does not move while the native runs (Runtime::call's copy,
+// call_blocking's). A callback into Weft may reallocate the VM stack, so
+// arguments in it are found again through the Thread's stack pointer at each
+// read (*base + off); the callee's frame goes above the caller's registers,
+// so the values themselves stay, as live registers of the CALL's stack map.
 struct NativeArgs {
-  static constexpr size_t kInline = 8;
-  Value inline_values[kInline];
-  std::vector<Value> spill;
-  const Value* data = nullptr;
+  Value* const* base = nullptr;  // &thread->stack, or the address of a stable pointer
+  size_t off = 0;
   size_t n = 0;
-  void assign(const Value* a, size_t count) {
-    if (count <= kInline) {
-      for (size_t i = 0; i < count; i++) inline_values[i] = a[i];
-      data = inline_values;
-    } else {
-      spill.assign(a, a + count);
-      data = spill.data();
-    }
-    n = count;
-  }
   size_t size() const { return n; }
-  Value operator[](size_t i) const { return data[i]; }
+  Value operator[](size_t i) const { return (*base)[off + i]; }
 };
 
+// Plain data, so that making one per call costs a few stores.
 struct NativeFrame {
   HostNative* native;
   Thread* thread;              // the calling goroutine's
   Value self;                  // a method's receiver (a HostObject), else nil; the callee keeps it alive
   NativeArgs values;           // ordinary natives (kept alive by the caller's registers)
-  std::vector<Handle> handles; // blocking natives
+  const std::vector<Handle>* handles = nullptr;  // blocking natives running without their P, else nullptr
 };
 
 // Gives n a process-wide trampoline slot and makes its Native (allocates:
@@ -190,6 +186,20 @@ struct Access {
   static bool is_plain(const Arg& a) { return a.kind_ < Arg::Kind::Array; }
   // A heap value for `a` (allocates: a goroutine, or the world stopped).
   static Value to_value(Runtime& rt, const Arg& a);
+  // to_value's cases that need no heap, inline for a native's result (nil,
+  // a bool, a float, an int that fits inline); false for the others.
+  static bool immediate_value(const Arg& a, Value* out) {
+    switch (a.kind_) {
+      case Arg::Kind::Nil: *out = Value::nil(); return true;
+      case Arg::Kind::Bool: *out = Value::boolean(a.i_ != 0); return true;
+      case Arg::Kind::Int:
+        if (!Value::fits_inline(a.i_)) return false;
+        *out = Value::inline_int(a.i_);
+        return true;
+      case Arg::Kind::Float: *out = Value::number(a.d_); return true;
+      default: return false;
+    }
+  }
 };
 
 // ---- finalization (vm/api/api_object.cpp) ----

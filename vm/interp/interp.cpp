@@ -616,10 +616,14 @@ NOINLINE Value call_blocking(Thread* t, Native* n, uint32_t slot, int nargs) {
   return r;
 }
 
+inline bool native_arity_ok(const Native* n, int nargs) {
+  return nargs >= n->min_args && (n->max_args < 0 || nargs <= n->max_args);
+}
+
 // CALL of a native with its arguments at R[a+1 ..]; the result goes to R[a].
 // A native that parks stacklessly returns kParked (vm/interp/interp.h).
 Value call_native(Thread* t, Native* n, uint32_t slot, int nargs) {
-  if (nargs < n->min_args || (n->max_args >= 0 && nargs > n->max_args)) {
+  if (!native_arity_ok(n, nargs)) {
     raise_arity(t, n->name, n->min_args, n->max_args, nargs);
     return Value::empty();
   }
@@ -662,6 +666,15 @@ CallOutcome pcall_in_place(Thread* t, uint32_t base, int a, int nargs) {
   return kCallDone;
 }
 
+// A native called by CALL returned r, now in R[A], and the guard is
+// poisoned: the stop that came during the call is honoured, completing the
+// CALL.
+NOINLINE CallOutcome native_returned_to_stop(Thread* t, Value r) {
+  StopOutcome so = honor_stop(t, kComplete, r);
+  if (so == kStopGo) return kCallDone;
+  return so == kStopParked ? kCallParked : kCallError;
+}
+
 // CALL of anything but a closure. The caller's pc is saved.
 NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   uint32_t base = t->frames.back().base;
@@ -682,10 +695,7 @@ NOINLINE CallOutcome call_slow(Thread* t, int a, int nargs) {
   if (r.is_empty()) return kCallError;
   if (r == kParked) return kCallParked;  // the native set g->resume
   t->stack[base + uint32_t(a)] = r;
-  if (guard(t) == kStackPoison) {
-    StopOutcome so = honor_stop(t, kComplete, r);
-    if (so != kStopGo) return so == kStopParked ? kCallParked : kCallError;
-  }
+  if (guard(t) == kStackPoison) return native_returned_to_stop(t, r);
   return kCallDone;
 }
 
@@ -1455,6 +1465,27 @@ op_CALL: {
     K = p->k.data();
     pc = p->code.data();
     NEXT();
+  }
+  if (LIKELY(is_type(fn, ObjType::Native))) {
+    // The common native (neither pcall nor blocking, its arity right, no
+    // stop pending) is called here: call_slow's and call_native's frames
+    // were a sixth of a host native's call (bench/embed). The rest, and a
+    // stop pending before the call, take call_slow.
+    Native* n = as_native(fn);
+    if (LIKELY(n->flags == 0 && native_arity_ok(n, nargs) && guard(t) != kStackPoison)) {
+      Value r = n->fn(t, R + a + 1, nargs);
+      THROW_IF(r.is_empty());
+      if (UNLIKELY(r == kParked)) goto parked;  // the native set g->resume
+      LOAD_FRAME();  // a callback into Weft may have moved the stack and the frames
+      R[a] = r;
+      if (UNLIKELY(guard(t) == kStackPoison)) {
+        CallOutcome o = native_returned_to_stop(t, r);
+        THROW_IF(o == kCallError);
+        if (o == kCallParked) goto parked;
+        LOAD_FRAME();
+      }
+      NEXT();  // pc is past the CALL, where f->pc + 1 would put it
+    }
   }
   CallOutcome o = call_slow(t, a, nargs);
   THROW_IF(o == kCallError);

@@ -92,15 +92,18 @@ M* new_host_m(Sched* s) {
   return m;
 }
 
-// This thread's M in s: the cached one, one made earlier (the thread
-// called another VM since), or a new one.
+// This thread's idle M in s: the cached one, one made earlier (the thread
+// called another VM since, or made calls nested in calls: a -> b -> a), or
+// a new one. One busy lower on this thread's stack is in a system call
+// (host_leave_m), its G waiting on it: reusing it lost that G (exitsyscall
+// found no curg).
 M* host_m(Sched* s) {
-  if (t_host.sched_id == s->id) return t_host.m;
+  if (t_host.sched_id == s->id && !t_host.m->host_busy) return t_host.m;
   M* found = nullptr;
   {
     std::lock_guard lk(s->lock);
     for (M* m : s->hostms) {
-      if (m->host_thread == std::this_thread::get_id()) found = m;
+      if (m->host_thread == std::this_thread::get_id() && !m->host_busy) found = m;
     }
   }
   if (found == nullptr) return new_host_m(s);
@@ -121,6 +124,7 @@ M* host_acquire(Sched* s) {
     if (p != nullptr) s->nhostm.fetch_add(1);
   }
   if (p == nullptr) return nullptr;
+  m->host_busy = true;
   set_g0_bounds(m);
   weft_tls_m = m;
   // A signal of ours that landed between calls found no M here and was
@@ -232,6 +236,7 @@ void host_release(Sched* s, M* m) {
   }
   m->oldp = nullptr;
   weft_tls_m = nullptr;
+  m->host_busy = false;
   s->nhostm.fetch_sub(1);
 }
 
@@ -243,8 +248,11 @@ M* host_leave_m() {
   return m;
 }
 
+// The borrowed stack of the level below comes back with its M: a host M
+// acquired on a goroutine's stack (a -> b -> a: the b call's M) has it as
+// its g0 bounds; a scheduler thread's M borrowed none.
 void host_return_m(M* m) {
-  t_borrowed = {};
+  t_borrowed = m->host && m->g0_borrowed ? BorrowedStack{m->g0_lo, m->g0_size} : BorrowedStack{};
   weft_tls_m = m;
 }
 

@@ -370,6 +370,11 @@ struct M {
   std::thread::id host_thread;      // a host M's thread (immutable): its next call into this Sched finds it
   bool g0_borrowed = false;         // a host M whose g0 bounds are a goroutine's stack (host_leave_m)
   G* hostg = nullptr;               // a host M's cached G, _Gdead between calls (owned by allgs)
+  // A host M between host_acquire and host_release (its thread's only):
+  // a call nested in that one on the same thread (a native calling
+  // another VM that calls back into this one) takes another M of the
+  // thread's, since this one is in a system call under it.
+  bool host_busy = false;
 };
 
 // The scheduler's global state (Go's schedt plus allp, allm, allgs).
