@@ -349,15 +349,9 @@ Value map_get_miss(Map* m, Value key, uint32_t* hint) {
 }
 
 void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint) {
+  if (map_set_hit(m, key, v, hint)) return;
   std::atomic_ref<uint32_t> h(*hint);
-  MapData* d = load_acquire(m->data);
-  if (d != nullptr) {
-    uint32_t e = h.load(std::memory_order_relaxed);
-    if (e < load_acquire(d->used) && d->entries()[e].key == key) {
-      d->entries()[e].value = v;
-      gc::write_barrier(&d->entries()[e], v);
-      return;
-    }
+  if (MapData* d = load_acquire(m->data); d != nullptr) {
     if (int32_t f = find_entry(d, key, hash_key(key)); f >= 0) h.store(uint32_t(f), std::memory_order_relaxed);
   }
   map_set(heap, m, key, v);

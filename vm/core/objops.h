@@ -116,6 +116,19 @@ inline Value map_get_hinted(Map* m, Value key, uint32_t* hint) {
 // any racing write may: docs/language.md#goroutines-and-channels);
 // anything else is map_set's.
 void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint);
+// map_set_hinted's hit, inline for SETFIELD: true when the hinted entry
+// held `key` and now holds v; false (nothing done) otherwise. Allocates
+// nothing.
+inline bool map_set_hit(Map* m, Value key, Value v, uint32_t* hint) {
+  MapData* d = std::atomic_ref<MapData*>(m->data).load(std::memory_order_acquire);
+  if (d == nullptr) return false;
+  uint32_t e = std::atomic_ref<uint32_t>(*hint).load(std::memory_order_relaxed);
+  if (e >= std::atomic_ref<uint32_t>(d->used).load(std::memory_order_acquire) || d->entries()[e].key != key)
+    return false;
+  d->entries()[e].value = v;
+  gc::write_barrier(&d->entries()[e], v);
+  return true;
+}
 bool map_delete(Map* m, Value key);
 // The first live entry at or after position i, or -1; copies it to *out
 // (read from the same MapData, so it is safe under a racing writer).
