@@ -1228,8 +1228,8 @@ class FuncGen {
       switch (op) {
         case Tok::Lt: emit_abc(Op::JLT, l, r, sense); break;
         case Tok::Le: emit_abc(Op::JLE, l, r, sense); break;
-        case Tok::Gt: emit_abc(Op::JLT, r, l, sense); break;
-        case Tok::Ge: emit_abc(Op::JLE, r, l, sense); break;
+        case Tok::Gt: emit_abc(Op::JGT, l, r, sense); break;
+        case Tok::Ge: emit_abc(Op::JGE, l, r, sense); break;
         default: emit_abc(Op::JEQ, l, r, sense); break;
       }
     }
@@ -1409,20 +1409,6 @@ class FuncGen {
       case Tok::Amp: case Tok::Pipe: case Tok::Caret: case Tok::Shl: case Tok::Shr:
         arith(b->op, dst, left >= 0 ? left : expr_any(b->left), b->right);
         return;
-      case Tok::Gt: case Tok::Ge:
-        // There is no GT/GE: `a > 1` as a value goes through JGTK so that a
-        // type error names the operands in source order ("nil > int").
-        if (k8(b->right, false) >= 0) {
-          std::vector<int> if_false;
-          compare_jump(b, false, if_false, left);
-          emit_abc(Op::LOADTRUE, dst, 0, 0);
-          int end = emit_jmp();
-          patch_all(if_false, here());
-          emit_abc(Op::LOADFALSE, dst, 0, 0);
-          patch(end, here());
-          return;
-        }
-        break;
       default: break;
     }
     int l = left >= 0 ? left : expr_any(b->left);
@@ -1432,8 +1418,10 @@ class FuncGen {
       case Tok::Ne: emit_abc(Op::NE, dst, l, r); break;
       case Tok::Lt: emit_abc(Op::LT, dst, l, r); break;
       case Tok::Le: emit_abc(Op::LE, dst, l, r); break;
-      case Tok::Gt: emit_abc(Op::LT, dst, r, l); break;
-      default: emit_abc(Op::LE, dst, r, l); break;  // Ge
+      // GT and GE, not LT and LE with the operands swapped: a type error
+      // names the operands in source order ("float >= nil").
+      case Tok::Gt: emit_abc(Op::GT, dst, l, r); break;
+      default: emit_abc(Op::GE, dst, l, r); break;  // Ge
     }
   }
 

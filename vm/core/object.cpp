@@ -27,8 +27,9 @@
 //
 // Races (goroutines share maps): writers (map_set, map_delete) hold the
 // map's lock, a spinlock word in the Map. The holder is runtime code that
-// never reaches a safe-point (allocation never collects or parks), so it
-// is never preempted while holding it and the critical sections are short.
+// never reaches a safe-point (allocation never collects or parks) and
+// refuses asynchronous preemption (MapLock below), so it is never
+// preempted while holding it and the critical sections are short.
 // Readers take no lock: every store a reader depends on is a release (the
 // entry before its index slot, the index slot, `used`, the new MapData), so
 // a reader sees a consistent MapData, perhaps a stale one. Rejected: a lock
@@ -45,6 +46,7 @@
 #include "vm/core/fatal.h"
 #include "vm/core/objops.h"
 #include "vm/gc/barrier.h"
+#include "vm/sched/sched.h"
 
 namespace weft {
 
@@ -217,22 +219,31 @@ void index_add(MapData* d, uint32_t h, int32_t entry) {
 
 // The per-map writer lock. Not preemptible (see above), so spinning is
 // bounded by a short critical section; yield after a while in case the
-// holder's thread was descheduled by the OS.
+// holder's thread was descheduled by the OS. The holder counts itself in
+// m->locks, as a channel lock does: the allocation fast path it calls
+// (rebuild) is a restartable range that asynchronous preemption may
+// otherwise stop in, whoever the caller, and a holder parked there would
+// leave a writer on another P spinning where no stop can reach it.
 class MapLock {
  public:
-  explicit MapLock(Map* m) : word_(m->lock) {
+  explicit MapLock(Map* m) : word_(m->lock), m_(sched::getm()) {
+    if (m_ != nullptr) m_->locks.fetch_add(1, std::memory_order_relaxed);
     for (int spins = 0; word_.exchange(1, std::memory_order_acquire) != 0;) {
       while (word_.load(std::memory_order_relaxed) != 0) {
         if (++spins > 100) std::this_thread::yield();
       }
     }
   }
-  ~MapLock() { word_.store(0, std::memory_order_release); }
+  ~MapLock() {
+    word_.store(0, std::memory_order_release);
+    if (m_ != nullptr) m_->locks.fetch_sub(1, std::memory_order_relaxed);
+  }
   MapLock(const MapLock&) = delete;
   MapLock& operator=(const MapLock&) = delete;
 
  private:
   std::atomic_ref<uint32_t> word_;
+  sched::M* m_;
 };
 
 // A new MapData with the live entries of m and room for `capacity`.

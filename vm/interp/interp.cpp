@@ -1305,6 +1305,18 @@ op_LE: {
   RA = Value::boolean(r);
   NEXT();
 }
+op_GT: {
+  bool r;
+  COMPARE(RB, RC, >, ">", r);
+  RA = Value::boolean(r);
+  NEXT();
+}
+op_GE: {
+  bool r;
+  COMPARE(RB, RC, >=, ">=", r);
+  RA = Value::boolean(r);
+  NEXT();
+}
 op_JEQ:
   COND_JUMP(values_equal(RA, RB));
   NEXT();
@@ -1317,6 +1329,18 @@ op_JLT: {
 op_JLE: {
   bool r;
   COMPARE(RA, RB, <=, "<=", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JGT: {
+  bool r;
+  COMPARE(RA, RB, >, ">", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JGE: {
+  bool r;
+  COMPARE(RA, RB, >=, ">=", r);
   COND_JUMP(r);
   NEXT();
 }

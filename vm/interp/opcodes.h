@@ -127,11 +127,15 @@
   OP(NE,        W, R, R, 0)                                                     \
   OP(LT,        W, R, R, 0)                                                     \
   OP(LE,        W, R, R, 0)                                                     \
+  OP(GT,        W, R, R, 0)                                                     \
+  OP(GE,        W, R, R, 0)                                                     \
   /* compare-and-skip: if (R[A] op R[B]) == bool(C) the next JMP runs, */      \
   /* else it is skipped. The K forms compare R[A] with K[B]. */                 \
   OP(JEQ,       R, R, I, JX)                                                    \
   OP(JLT,       R, R, I, JX)                                                    \
   OP(JLE,       R, R, I, JX)                                                    \
+  OP(JGT,       R, R, I, JX)                                                    \
+  OP(JGE,       R, R, I, JX)                                                    \
   OP(JEQK,      R, K, I, JX)                                                    \
   OP(JLTK,      R, K, I, JX)                                                    \
   OP(JLEK,      R, K, I, JX)                                                    \
