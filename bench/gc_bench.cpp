@@ -86,6 +86,13 @@ bool bdwgc_floor_us(int64_t mib, double* p50, double* min) {
   return ok;
 }
 
+// 10 and 100 MiB, and 1 GiB with WEFT_BENCH_LARGE: one run each, wall time.
+void live_heap_sizes(benchmark::internal::Benchmark* b) {
+  b->ArgName("MiB")->Arg(10)->Arg(100);
+  if (large_enabled()) b->Arg(1024);
+  b->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
 // Pause against live heap: range(0) MiB of live trees (bench/gc/live_heap.wf),
 // kLiveRounds collections with the pacer off, then bdwgc alone on the same
 // heap shape (bdwgc_pause_p50_us). `overhead` is our fastest pause over
@@ -119,15 +126,7 @@ void BM_LiveHeap(benchmark::State& state) {
   state.counters["bdwgc_pause_min_us"] = floor_min;
   state.counters["overhead"] = floor_min > 0 ? ours_min / floor_min : 0;
 }
-BENCHMARK(BM_LiveHeap)
-    ->ArgName("MiB")
-    ->Apply([](auto* b) {
-      b->Arg(10)->Arg(100);
-      if (large_enabled()) b->Arg(1024);
-    })
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_LiveHeap)->Apply(live_heap_sizes);
 
 // Minor collections against live heap (issue 19): the forest of BM_LiveHeap
 // built and made old by a gc(), then kMinorRounds nurseries of short-lived
@@ -165,15 +164,7 @@ void BM_LiveHeapMinor(benchmark::State& state) {
   state.counters["minor_pause_p99_us"] = percentile(minor_us, 0.99);
   state.counters["minor_pause_max_us"] = percentile(minor_us, 1.0);
 }
-BENCHMARK(BM_LiveHeapMinor)
-    ->ArgName("MiB")
-    ->Apply([](auto* b) {
-      b->Arg(10)->Arg(100);
-      if (large_enabled()) b->Arg(1024);
-    })
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_LiveHeapMinor)->Apply(live_heap_sizes);
 
 }  // namespace
 }  // namespace weft::bench
