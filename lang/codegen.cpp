@@ -773,6 +773,31 @@ class FuncGen {
     }
   }
 
+  // The instruction of `K op x` (KADD..KMOD) for an arithmetic operator.
+  static Op arith_k_left_op(Tok t) {
+    switch (t) {
+      case Tok::Plus: return Op::KADD;
+      case Tok::Minus: return Op::KSUB;
+      case Tok::Star: return Op::KMUL;
+      case Tok::Slash: return Op::KDIV;
+      default: return Op::KMOD;
+    }
+  }
+
+  // R[dst] = K op right for an arithmetic `b` whose left operand is a
+  // number constant and whose right one is not (2.0 * x: one instruction
+  // instead of a LOADK and a MUL); false when b is not of that shape.
+  bool arith_k_left(BinaryExpr* b, int dst) {
+    Value v;
+    int k = k8(b->left, false);
+    if (k < 0 || number_value(b->right, v)) return false;
+    int saved = free_;
+    int r = expr_any(b->right);
+    emit_abc(arith_k_left_op(b->op), dst, r, k);
+    free_to(saved);
+    return true;
+  }
+
   static bool is_arith(const Expr* e) {
     if (e->kind != ExprKind::Binary) return false;
     switch (static_cast<const BinaryExpr*>(e)->op) {
@@ -781,7 +806,8 @@ class FuncGen {
     }
   }
 
-  // R[dst] = (x op1 y) op2 right as one ARITH2 + EXTRA pair.
+  // R[dst] = (x op1 y) op2 right as one instruction of the ARITH2 family
+  // (MUL_ADD, ...) and its EXTRA word.
   void fused_arith(BinaryExpr* inner, Tok op2, int dst, Expr* right) {
     int saved = free_;
     int x = expr_any(inner->left);
@@ -789,8 +815,9 @@ class FuncGen {
     int k = k8(right, false);
     Op second = arith_op(op2, k >= 0);
     int z = k >= 0 ? k : expr_any(right);
-    emit_abc(Op::ARITH2, dst, x, y);
-    emit_abc(Op::EXTRA, int(arith_op(inner->op, false)), int(second), z);
+    Op first = arith_op(inner->op, false);
+    emit_abc(arith2_op(first, second), dst, x, y);
+    emit_abc(Op::EXTRA, int(first), int(second), z);
     free_to(saved);
   }
 
@@ -1201,8 +1228,8 @@ class FuncGen {
       switch (op) {
         case Tok::Lt: emit_abc(Op::JLT, l, r, sense); break;
         case Tok::Le: emit_abc(Op::JLE, l, r, sense); break;
-        case Tok::Gt: emit_abc(Op::JLT, r, l, sense); break;
-        case Tok::Ge: emit_abc(Op::JLE, r, l, sense); break;
+        case Tok::Gt: emit_abc(Op::JGT, l, r, sense); break;
+        case Tok::Ge: emit_abc(Op::JGE, l, r, sense); break;
         default: emit_abc(Op::JEQ, l, r, sense); break;
       }
     }
@@ -1376,25 +1403,12 @@ class FuncGen {
     switch (b->op) {
       case Tok::Plus: case Tok::Minus: case Tok::Star: case Tok::Slash: case Tok::Percent:
         if (left < 0 && is_arith(b->left)) fused_arith(static_cast<BinaryExpr*>(b->left), b->op, dst, b->right);
+        else if (left < 0 && arith_k_left(b, dst)) return;
         else arith(b->op, dst, left >= 0 ? left : expr_any(b->left), b->right);
         return;
       case Tok::Amp: case Tok::Pipe: case Tok::Caret: case Tok::Shl: case Tok::Shr:
         arith(b->op, dst, left >= 0 ? left : expr_any(b->left), b->right);
         return;
-      case Tok::Gt: case Tok::Ge:
-        // There is no GT/GE: `a > 1` as a value goes through JGTK so that a
-        // type error names the operands in source order ("nil > int").
-        if (k8(b->right, false) >= 0) {
-          std::vector<int> if_false;
-          compare_jump(b, false, if_false, left);
-          emit_abc(Op::LOADTRUE, dst, 0, 0);
-          int end = emit_jmp();
-          patch_all(if_false, here());
-          emit_abc(Op::LOADFALSE, dst, 0, 0);
-          patch(end, here());
-          return;
-        }
-        break;
       default: break;
     }
     int l = left >= 0 ? left : expr_any(b->left);
@@ -1404,8 +1418,10 @@ class FuncGen {
       case Tok::Ne: emit_abc(Op::NE, dst, l, r); break;
       case Tok::Lt: emit_abc(Op::LT, dst, l, r); break;
       case Tok::Le: emit_abc(Op::LE, dst, l, r); break;
-      case Tok::Gt: emit_abc(Op::LT, dst, r, l); break;
-      default: emit_abc(Op::LE, dst, r, l); break;  // Ge
+      // GT and GE, not LT and LE with the operands swapped: a type error
+      // names the operands in source order ("float >= nil").
+      case Tok::Gt: emit_abc(Op::GT, dst, l, r); break;
+      default: emit_abc(Op::GE, dst, l, r); break;  // Ge
     }
   }
 

@@ -53,6 +53,14 @@ void effects(const Proto& p, int pc, Effects& e) {
   e.jump_defs.clear();
   e.jump = -1;
   e.fall = pc + 1;
+  if (is_arith2(op)) {  // reads its EXTRA word's Z too, then goes past it
+    Instr extra = p.code[size_t(pc) + 1];
+    e.uses = {b, c};
+    if (!extra_z_is_k(extra)) e.uses.push_back(arg_c(extra));
+    e.fall_defs.push_back(a);
+    e.fall = pc + 2;
+    return;
+  }
   switch (op) {
     case Op::CALL:
       range(e.uses, a, b + 1);
@@ -106,14 +114,6 @@ void effects(const Proto& p, int pc, Effects& e) {
       e.uses.push_back(b);
       e.fall_defs = {a, a + 1};
       break;
-    case Op::ARITH2: {  // reads its EXTRA word's Z too, then goes past it
-      Instr extra = p.code[size_t(pc) + 1];
-      e.uses = {b, c};
-      if (!extra_z_is_k(extra)) e.uses.push_back(arg_c(extra));
-      e.fall_defs.push_back(a);
-      e.fall = pc + 2;
-      break;
-    }
     case Op::CLOSURE: {
       const Proto* child = p.protos[size_t(arg_bx(i))];
       for (const Capture& cap : child->captures)

@@ -32,6 +32,10 @@
 #   STW_ROUNDS=20   collections per STW run (default 20)
 #   ONLY=programs|stw   one part only
 #   PROGRAMS="echo"     some of the programs only
+#   BEFORE=path/to/vm   an earlier vm as one more peer ("before"), timed in
+#                       the same rounds: before/after figures from one run
+#   OUT=FILE            also write the table to FILE (bench/plot/ratios.py
+#                       draws it)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 vm=${1:-build/vm}
@@ -41,7 +45,9 @@ stw_rounds=${STW_ROUNDS:-20}
 stw_timeout=${STW_TIMEOUT:-120}
 only=${ONLY:-}
 read -r -a programs <<<"${PROGRAMS:-fib loop binary_trees gcbench format_floats echo toplevel mandel nbody}"
-langs_all=(weft c go lua luajit python)
+langs_all=(weft before c go lua luajit python)
+before=${BEFORE:-}
+out_file=${OUT:-}
 clock=${CLOCK:-cpu}
 
 if [[ ! -x $vm ]]; then
@@ -55,6 +61,14 @@ trap 'rm -rf "$tmp"' EXIT
 # ---- which peers exist; compiled peers are built into $tmp ----
 
 declare -A have=([weft]=1)
+if [[ -n $before ]]; then
+  if [[ -x $before ]]; then
+    have[before]=1
+    before=$(cd "$(dirname "$before")" && pwd)/$(basename "$before")
+  else
+    echo "note: BEFORE=$before is no vm binary, skipping it" >&2
+  fi
+fi
 if command -v gcc >/dev/null 2>&1 && echo 'int main(void){return 0;}' | gcc -x c - -o "$tmp/t" -lgc 2>/dev/null; then
   have[c]=1
 else
@@ -78,6 +92,7 @@ command_for() {  # command_for LANG PROGRAM: prints the command line, or nothing
   local l=$1 p=$2
   case $l in
     weft) [[ -f $here/$p.wf ]] && echo "$vm $here/$p.wf" ;;
+    before) [[ -f $here/$p.wf ]] && echo "$before $here/$p.wf" ;;
     c | go) [[ -x $tmp/$l.$p ]] && echo "$tmp/$l.$p" ;;
     lua) [[ -f $here/$p.lua ]] && echo "lua5.4 $here/$p.lua" ;;
     # its interpreter only: a JIT-less VM's peer (fib, loop and toplevel
@@ -158,17 +173,41 @@ run_programs() {
       fi
     done
   done
-  printf '%-13s' program
-  for l in "${langs_all[@]}"; do printf ' %8s' "$l"; done
-  for l in "${langs_all[@]:1}"; do printf ' %9s' "weft/$l"; done
-  echo
-  for p in "${programs[@]}"; do
-    printf '%-13s' "$p"
-    for l in "${langs_all[@]}"; do printf ' %8s' "${secs[$l.$p]}"; done
-    for l in "${langs_all[@]:1}"; do printf ' %9s' "$(ratio "${secs[weft.$p]}" "${secs[$l.$p]}")"; done
+  {
+    printf '%-13s' program
+    for l in "${langs_all[@]}"; do printf ' %8s' "$l"; done
+    for l in "${langs_all[@]:1}"; do printf ' %9s' "weft/$l"; done
     echo
+    for p in "${programs[@]}"; do
+      printf '%-13s' "$p"
+      for l in "${langs_all[@]}"; do printf ' %8s' "${secs[$l.$p]}"; done
+      for l in "${langs_all[@]:1}"; do printf ' %9s' "$(ratio "${secs[weft.$p]}" "${secs[$l.$p]}")"; done
+      echo
+    done
+    geomean_row secs
+    echo "(seconds, best of $runs runs, $clock time; outputs checked equal to weft's)"
+  } | tee ${out_file:+"$out_file"}
+}
+
+# geomean_row SECS: the geometric mean over the programs of weft/peer, for
+# each peer that ran every program weft ran (else "-").
+geomean_row() {
+  local -n s=$1
+  local l p line
+  printf '%-13s' geomean
+  for l in "${langs_all[@]}"; do printf ' %8s' ""; done
+  for l in "${langs_all[@]:1}"; do
+    line=
+    for p in "${programs[@]}"; do
+      [[ ${s[weft.$p]} == - ]] && continue
+      line+=" ${s[weft.$p]}/${s[$l.$p]}"
+    done
+    printf ' %9s' "$(awk -v l="$line" 'BEGIN { n = split(l, f, " "); g = 0; k = 0
+      for (i = 1; i <= n; i++) { split(f[i], q, "/"); if (q[2] == "-") { print "-"; exit }
+        g += log(q[1] / q[2]); k++ }
+      if (k == 0) print "-"; else printf "%.2f", exp(g / k) }')"
   done
-  echo "(seconds, best of $runs runs, $clock time; outputs checked equal to weft's)"
+  echo
 }
 
 # pct FILE P: the P-th percentile (nearest rank) of the numbers in FILE

@@ -145,11 +145,12 @@ TEST_F(Liveness, RangeLoopCounterIsLiveInTheBody) {
 }
 
 TEST_F(Liveness, FusedArithmeticReadsItsExtraWord) {
-  // a * b % c: one ARITH2 whose third operand c sits in the EXTRA word. c is
-  // read by ARITH2 itself, so it must be live there even though nothing
-  // after reads it; the EXTRA word is no instruction of its own.
+  // a * b % c: one MUL_MOD (the ARITH2 family) whose third operand c sits in
+  // the EXTRA word. c is read by MUL_MOD itself, so it must be live there
+  // even though nothing after reads it; the EXTRA word is no instruction of
+  // its own.
   const Proto& p = function("fn f(a, b, c) {\n  return a * b % c\n}");
-  auto fused = find(p, Op::ARITH2);
+  auto fused = find(p, Op::MUL_MOD);
   ASSERT_EQ(fused.size(), 1u);
   ASSERT_EQ(op_of(p.code[fused[0] + 1]), Op::EXTRA);
   EXPECT_TRUE(live(p, fused[0], 0));

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "vm/core/objops.h"
 #include "vm/interp/runtime.h"
@@ -185,6 +186,54 @@ TEST(Map, InsertionOrderDeleteAndGrowth) {
   Value s1 = Value::object(rt.new_string("name")), s2 = Value::object(rt.new_string("name"));
   map_set(rt.heap(), m, s1, Value::inline_int(7));
   EXPECT_EQ(map_get(m, s2).as_inline_int(), 7);
+}
+
+// The state racing pushes can leave an array in (vm/core/object.h, Race
+// safety): a push that grew the array into a store of its own writes len
+// after a slower push installed its smaller store, so len exceeds the
+// capacity of the items. Every operation must stay within the items it
+// read. Before, push copied len items out of the 4-item store into an
+// 8-item one and wrote past both, and pop wrote past the store (the
+// racy-script stress: bdwgc's free lists and a map's data overwritten).
+Array* array_raced_past_its_items(Runtime& rt, uint32_t len) {
+  Array* a = rt.new_array(0, 0);
+  for (int i = 0; i < 4; i++) array_push(rt.heap(), a, Value::inline_int(i));
+  EXPECT_EQ(a->items().capacity, 4u);
+  a->len = len;
+  return a;
+}
+
+Value call_builtin(Runtime& rt, const char* name, std::vector<Value> args) {
+  int g = rt.find_global(name);
+  EXPECT_GE(g, 0) << name;
+  return rt.call(rt.main_thread(), rt.globals[size_t(g)], args.data(), int(args.size()));
+}
+
+TEST(Array, PushAfterARaceStaysWithinTheItems) {
+  Runtime rt;
+  Array* a = array_raced_past_its_items(rt, 40);
+  array_push(rt.heap(), a, Value::inline_int(99));
+  Array::Items it = a->items();
+  ASSERT_LE(a->len, it.capacity);
+  EXPECT_EQ(a->len, 5u);  // appended after the items it read: the racing pushes' elements are lost
+  for (int i = 0; i < 4; i++) EXPECT_EQ(it.items[i].as_inline_int(), i);
+  EXPECT_EQ(it.items[4].as_inline_int(), 99);
+}
+
+TEST(Array, BuiltinsAfterARaceStayWithinTheItems) {
+  Runtime rt;
+  Array* a = array_raced_past_its_items(rt, 40);
+  Value av = Value::object(a);
+  EXPECT_EQ(fmt(av), "[0, 1, 2, 3]");
+  EXPECT_EQ(fmt(call_builtin(rt, "slice", {av, Value::inline_int(1)})), "[1, 2, 3]");
+  EXPECT_EQ(fmt(call_builtin(rt, "copy", {av})), "[0, 1, 2, 3]");
+  EXPECT_TRUE(call_builtin(rt, "sort", {av}).is_nil());
+  EXPECT_EQ(a->items().capacity, 4u);
+  Value last = call_builtin(rt, "pop", {av});
+  ASSERT_TRUE(last.is_inline_int());
+  EXPECT_EQ(last.as_inline_int(), 3);
+  EXPECT_EQ(a->len, 3u);
+  EXPECT_EQ(fmt(av), "[0, 1, 2]");
 }
 
 }  // namespace

@@ -27,8 +27,9 @@
 //
 // Races (goroutines share maps): writers (map_set, map_delete) hold the
 // map's lock, a spinlock word in the Map. The holder is runtime code that
-// never reaches a safe-point (allocation never collects or parks), so it
-// is never preempted while holding it and the critical sections are short.
+// never reaches a safe-point (allocation never collects or parks) and
+// refuses asynchronous preemption (MapLock below), so it is never
+// preempted while holding it and the critical sections are short.
 // Readers take no lock: every store a reader depends on is a release (the
 // entry before its index slot, the index slot, `used`, the new MapData), so
 // a reader sees a consistent MapData, perhaps a stale one. Rejected: a lock
@@ -42,8 +43,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "vm/core/fatal.h"
 #include "vm/core/objops.h"
 #include "vm/gc/barrier.h"
+#include "vm/sched/sched.h"
 
 namespace weft {
 
@@ -63,9 +66,12 @@ Store* new_store(gc::Heap& heap, uint32_t capacity, bool numeric) {
 // A store of `capacity` holding a copy of items[0, len): numeric if asked
 // and no copied value refers to an object. Decided on the copy, which no
 // other goroutine can write (the source may be written while we copy).
+// len <= capacity, and len <= the source's capacity: the caller bounds it
+// by the items it read (Race safety, object.h).
 namespace {
 
 Store* copy_store(gc::Heap& heap, const Value* items, uint32_t len, uint32_t capacity, bool numeric) {
+  if (len > capacity) fatal("copy_store: more items than the store holds");
   Store* s = new_store(heap, capacity, numeric);
   if (len > 0) std::memcpy(s->items, items, len * sizeof(Value));
   if (numeric && std::any_of(s->items, s->items + len, [](Value v) { return v.is_obj(); })) {
@@ -134,19 +140,14 @@ bool same_string(const String* a, const String* b) {
   return true;
 }
 
-// MapEntry::short_key: a string of at most 7 bytes as one word, its bytes
-// in the low 7 and len + 1 in the top one (so "a" and "a\0" differ), all
-// inverted: the top byte is then 0xf7 or more, so the word is never 0 and
-// never looks like a pointer to the collector, which scans map entries
+// MapEntry::short_key: short_string_word (vm/core/objops.h) inverted,
+// so that its top byte is 0xf7 or more: the word is never 0 and never
+// looks like a pointer to the collector, which scans map entries
 // conservatively. 0 for any other key: no short string's word matches it.
 uint64_t short_key_of(Value k) {
   if (!k.is_obj() || k.as_obj()->type != ObjType::String) return 0;
   const String* s = as_string(k);
-  if (s->len > 7) return 0;
-  uint64_t w = 0;
-  std::memcpy(&w, s->chars(), s->len);
-  static_assert(std::endian::native == std::endian::little);  // bytes in the low 7
-  return ~(w | (uint64_t(s->len) + 1) << 56);
+  return s->len <= kShortString ? ~short_string_word(s->chars(), s->len) : 0;
 }
 
 bool keys_equal(Value a, Value b) {
@@ -218,22 +219,31 @@ void index_add(MapData* d, uint32_t h, int32_t entry) {
 
 // The per-map writer lock. Not preemptible (see above), so spinning is
 // bounded by a short critical section; yield after a while in case the
-// holder's thread was descheduled by the OS.
+// holder's thread was descheduled by the OS. The holder counts itself in
+// m->locks, as a channel lock does: the allocation fast path it calls
+// (rebuild) is a restartable range that asynchronous preemption may
+// otherwise stop in, whoever the caller, and a holder parked there would
+// leave a writer on another P spinning where no stop can reach it.
 class MapLock {
  public:
-  explicit MapLock(Map* m) : word_(m->lock) {
+  explicit MapLock(Map* m) : word_(m->lock), m_(sched::getm()) {
+    if (m_ != nullptr) m_->locks.fetch_add(1, std::memory_order_relaxed);
     for (int spins = 0; word_.exchange(1, std::memory_order_acquire) != 0;) {
       while (word_.load(std::memory_order_relaxed) != 0) {
         if (++spins > 100) std::this_thread::yield();
       }
     }
   }
-  ~MapLock() { word_.store(0, std::memory_order_release); }
+  ~MapLock() {
+    word_.store(0, std::memory_order_release);
+    if (m_ != nullptr) m_->locks.fetch_sub(1, std::memory_order_relaxed);
+  }
   MapLock(const MapLock&) = delete;
   MapLock& operator=(const MapLock&) = delete;
 
  private:
   std::atomic_ref<uint32_t> word_;
+  sched::M* m_;
 };
 
 // A new MapData with the live entries of m and room for `capacity`.
@@ -350,15 +360,9 @@ Value map_get_miss(Map* m, Value key, uint32_t* hint) {
 }
 
 void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint) {
+  if (map_set_hit(m, key, v, hint)) return;
   std::atomic_ref<uint32_t> h(*hint);
-  MapData* d = load_acquire(m->data);
-  if (d != nullptr) {
-    uint32_t e = h.load(std::memory_order_relaxed);
-    if (e < load_acquire(d->used) && d->entries()[e].key == key) {
-      d->entries()[e].value = v;
-      gc::write_barrier(&d->entries()[e], v);
-      return;
-    }
+  if (MapData* d = load_acquire(m->data); d != nullptr) {
     if (int32_t f = find_entry(d, key, hash_key(key)); f >= 0) h.store(uint32_t(f), std::memory_order_relaxed);
   }
   map_set(heap, m, key, v);
@@ -493,7 +497,14 @@ bool array_set_slow(gc::Heap& heap, Array* a, int64_t i, Value v) {
 // inline and neither they nor v refer to an object.
 void array_push(gc::Heap& heap, Array* a, Value v) {
   Array::Items it = a->items();
-  uint32_t len = a->len;
+  // One read of each (Race safety, object.h): a push racing since the load
+  // of the store may have moved len past these items (it grew the array
+  // into a store of its own). Appending after the items read loses that
+  // push's elements, as any race may, where len itself would copy past the
+  // old store's end and write past the new one's (racy-script stress: a
+  // map's data and bdwgc's free lists overwritten, 3 runs in 1,500 with
+  // --preempt-stress on a loaded machine).
+  uint32_t len = std::min(a->len, it.capacity);
   if (len >= it.capacity) {
     uint32_t cap = it.capacity < 4 ? 4 : it.capacity * 2;
     bool numeric = !v.is_obj() && (it.numeric || it.items == a->inline_items);

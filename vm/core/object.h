@@ -9,8 +9,12 @@
 // Store that is replaced, never resized, on further growth; a reader loads
 // the store pointer once and bounds-checks against the capacity of the items
 // it chose, so a racing push can lose an element but never expose freed or
-// foreign memory. Maps are changed only under their per-map lock (vm/core/object.cpp);
-// readers take no lock and see a consistent, if stale, MapData.
+// foreign memory. len too may exceed that capacity (a slower push installs
+// its smaller store after a faster one grew the array and set len), so
+// whatever walks the items takes min(len, capacity) of the items it read
+// (array_get, array_push, vm/lib/arrays.cpp live). Maps are changed only
+// under their per-map lock (vm/core/object.cpp); readers take no lock and
+// see a consistent, if stale, MapData.
 #pragma once
 
 #include <cstddef>

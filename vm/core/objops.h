@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 #include "vm/core/fatal.h"
 #include "vm/core/object.h"
@@ -61,6 +63,28 @@ inline bool is_valid_key(Value k) {
 }
 uint32_t hash_key(Value k);  // caches a string's hash in String::hash
 
+// A string of at most kShortString bytes as one word: byte i at bits 8i
+// to 8i+7, len + 1 in the top byte (so "a" and "a\0" differ), never 0.
+// Reads only its bytes (those after a String are another object's), with
+// loads: copying them into a word on the stack and loading that (a memcpy
+// of n bytes) made the load wait for the byte stores, a failed
+// store-to-load forward that was 70% of the time of the map lookups' use
+// of it (bench/compare/wordfreq.wf). MapEntry::short_key is its
+// complement (vm/core/object.cpp).
+constexpr size_t kShortString = 7;
+inline uint64_t short_string_word(const char* p, size_t n) {  // n <= kShortString
+  static_assert(std::endian::native == std::endian::little);   // byte i at bits 8i
+  auto byte = [p](size_t i) { return uint64_t(uint8_t(p[i])) << (8 * i); };
+  auto word32 = [p](size_t i) {
+    uint32_t w;
+    std::memcpy(&w, p + i, 4);  // one load: the size is constant
+    return uint64_t(w) << (8 * i);
+  };
+  uint64_t w = n >= 4 ? word32(0) | word32(n - 4)  // the overlap's bytes agree
+                      : n == 0 ? 0 : byte(0) | byte(n / 2) | byte(n - 1);
+  return w | (uint64_t(n) + 1) << 56;
+}
+
 // Lookup: the value, or Value::empty() when absent. `key` must be valid.
 Value map_get(Map* m, Value key);
 // Insert or update; may allocate a larger MapData. `key` must be valid.
@@ -92,6 +116,19 @@ inline Value map_get_hinted(Map* m, Value key, uint32_t* hint) {
 // any racing write may: docs/language.md#goroutines-and-channels);
 // anything else is map_set's.
 void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint);
+// map_set_hinted's hit, inline for SETFIELD: true when the hinted entry
+// held `key` and now holds v; false (nothing done) otherwise. Allocates
+// nothing.
+inline bool map_set_hit(Map* m, Value key, Value v, uint32_t* hint) {
+  MapData* d = std::atomic_ref<MapData*>(m->data).load(std::memory_order_acquire);
+  if (d == nullptr) return false;
+  uint32_t e = std::atomic_ref<uint32_t>(*hint).load(std::memory_order_relaxed);
+  if (e >= std::atomic_ref<uint32_t>(d->used).load(std::memory_order_acquire) || d->entries()[e].key != key)
+    return false;
+  d->entries()[e].value = v;
+  gc::write_barrier(&d->entries()[e], v);
+  return true;
+}
 bool map_delete(Map* m, Value key);
 // The first live entry at or after position i, or -1; copies it to *out
 // (read from the same MapData, so it is safe under a racing writer).

@@ -49,7 +49,7 @@ class Value {
   static constexpr bool fits_inline(int64_t i) { return i >= kMinInline && i <= kMaxInline; }
   static Value number(double d) {
     uint64_t b;
-    if (d != d) b = 0x7FF8000000000000ull;  // one canonical NaN
+    if (d != d) [[unlikely]] b = 0x7FF8000000000000ull;  // one canonical NaN
     else std::memcpy(&b, &d, 8);
     return from_bits(b + kDoubleOffset);
   }

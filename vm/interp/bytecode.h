@@ -55,7 +55,15 @@ constexpr int arg_bx(Instr i) { return (i >> 16) & 0xffff; }
 constexpr int arg_sbx(Instr i) { return arg_bx(i) - kBxBias; }
 constexpr int arg_sj(Instr i) { return int(i >> 8) - kSJBias; }
 constexpr int arg_ax(Instr i) { return int(i >> 8); }
-// ARITH2's second operand: a constant when its EXTRA word names a K form.
+// The ARITH2 family (vm/interp/opcodes.h): ADD_ADD .. MOD_MOD.
+constexpr bool is_arith2(Op op) { return op >= Op::ADD_ADD && op <= Op::MOD_MOD; }
+// The member for op1 (ADD..MOD) then op2 (ADD..MOD or ADDK..MODK).
+constexpr Op arith2_op(Op op1, Op op2) {
+  return Op(int(Op::ADD_ADD) + (int(op1) - int(Op::ADD)) * 5 + (int(op2) - int(Op::ADD)) % 5);
+}
+static_assert(int(Op::MODK) - int(Op::ADD) == 9, "ARITH2's operators: ADD..MOD then ADDK..MODK");
+static_assert(arith2_op(Op::MUL, Op::ADDK) == Op::MUL_ADD && arith2_op(Op::MOD, Op::MOD) == Op::MOD_MOD);
+// An ARITH2's second operand: a constant when its EXTRA word names a K form.
 constexpr bool extra_z_is_k(Instr extra) { return Op(arg_b(extra)) >= Op::ADDK; }
 // A jump's target is relative to the instruction after it: pc_next + sBx.
 

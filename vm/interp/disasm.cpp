@@ -53,7 +53,7 @@ void operands(const Proto& p, uint32_t pc, std::string& ops, std::string& note) 
     return;
   }
   Op prev = pc > 0 ? op_of(p.code[pc - 1]) : Op::EXTRA;
-  if (op_of(i) == Op::EXTRA && prev != Op::ARITH2) {  // the index of a wide LOADKX, GETGLOBALX, SETGLOBALX
+  if (op_of(i) == Op::EXTRA && !is_arith2(prev)) {  // the index of a wide LOADKX, GETGLOBALX, SETGLOBALX
     add(arg_ax(i));
     if (prev == Op::LOADKX && size_t(arg_ax(i)) < p.k.size()) comment(constant(p.k[size_t(arg_ax(i))]));
     return;

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "vm/core/objops.h"
 #include "vm/interp/bytecode.h"
 #include "vm/interp/runtime.h"
 
@@ -123,9 +124,10 @@ struct Formatter {
     }
     path.push_back(a);
     out += '[';
-    for (uint32_t i = 0; i < a->len && !over(); i++) {
+    Value v;
+    for (uint32_t i = 0; array_get(const_cast<Array*>(a), i, &v) && !over(); i++) {  // racing pushes: bounds checked
       if (i > 0) out += ", ";
-      value(a->items().items[i], true);
+      value(v, true);
     }
     out += ']';
     path.pop_back();

@@ -47,6 +47,7 @@
 #include "vm/interp/interp.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "vm/core/fatal.h"
 #include "vm/core/objops.h"
@@ -69,10 +70,10 @@ inline bool both_inline(Value a, Value b) { return (a.bits() & b.bits() & kIntTa
 
 const char* op_text(Op op) {
   switch (op) {
-    case Op::ADD: case Op::ADDK: return "+";
-    case Op::SUB: case Op::SUBK: return "-";
-    case Op::MUL: case Op::MULK: return "*";
-    case Op::DIV: case Op::DIVK: return "/";
+    case Op::ADD: case Op::ADDK: case Op::KADD: return "+";
+    case Op::SUB: case Op::SUBK: case Op::KSUB: return "-";
+    case Op::MUL: case Op::MULK: case Op::KMUL: return "*";
+    case Op::DIV: case Op::DIVK: case Op::KDIV: return "/";
     case Op::BAND: case Op::BANDK: return "&";
     case Op::BOR: case Op::BORK: return "|";
     case Op::BXOR: case Op::BXORK: return "^";
@@ -301,8 +302,23 @@ NOINLINE bool arith2_slow(Thread* t, Value* dst, Instr extra, Value x, Value y, 
 // anything but a float or an inline int, and not both ints (int op int
 // stays int; a float operand makes a float: docs/language.md#arithmetic),
 // the int converted as the slow path's number_of does.
+//
+// A float is recognised and decoded by one subtraction (vm/core/value.h):
+// bits - 2^49 is the double's own bits, below kDoubleEnd for a float and
+// not for anything else (an int's wraps to kDoubleEnd and above, an
+// object's or constant's to 0xFFFE... and above).
+constexpr uint64_t kDoubleEnd = Value::kNumberTag - Value::kDoubleOffset;
+inline bool double_bits(Value v, uint64_t* b) {
+  *b = v.bits() - Value::kDoubleOffset;
+  return *b < kDoubleEnd;
+}
+inline double bits_double(uint64_t b) {
+  double d;
+  std::memcpy(&d, &b, 8);
+  return d;
+}
 inline bool float_operand(Value v, double* d) {
-  if (v.is_double()) *d = v.as_double();
+  if (uint64_t b; LIKELY(double_bits(v, &b))) *d = bits_double(b);
   else if (v.is_inline_int()) *d = double(v.as_inline_int());
   else return false;
   return true;
@@ -826,8 +842,11 @@ bool compare_values(Thread* t, const char* op, Value a, Value b, bool* result) {
 
 namespace {
 
-NOINLINE bool compare_slow(Thread* t, const char* op, Value a, Value b, bool* result) {
-  return compare_values(t, op, a, b, result);
+// 1 or 0, or -1 with an error raised. A result, not a bool* out-parameter:
+// the address of the dispatch loop's local would keep it in memory.
+NOINLINE int compare_slow(Thread* t, const char* op, Value a, Value b) {
+  bool r;
+  return compare_values(t, op, a, b, &r) ? int(r) : -1;
 }
 
 }  // namespace
@@ -865,6 +884,7 @@ WEFT_ASYNC_SAFE WEFT_NO_CROSSJUMPING static Value interpret(Thread* t, bool comp
   const Value* K;
   Instr i;
   Value ret;
+  int64_t a2_int;  // ARITH2's int result on its way to arith2_box
 
 #define LOAD_FRAME()                 \
   do {                               \
@@ -1064,6 +1084,8 @@ op_GETFIELD: {
   NEXT();
 }
 op_SETFIELD: {
+  // The inline cache's hit first: it allocates nothing, so it is no stop.
+  if (LIKELY(is_type(RA, ObjType::Map)) && map_set_hit(as_map(RA), K[B], RC, field_hint(cl, pc))) NEXT();
   ALLOC_POLL();
   SAVEPC();
   if (LIKELY(is_type(RA, ObjType::Map))) {  // K[B] is a string: a valid key
@@ -1076,9 +1098,9 @@ op_SETFIELD: {
 
 // CAN_BOX: the int result r is exact (wrapped) even when it leaves the
 // inline range, so it is boxed here rather than recomputed in the slow path.
-#define ARITH(NAME, OPERAND_C, INT_EXPR, DBL_EXPR, CAN_BOX)              \
+#define ARITH(NAME, SLOW, X, Y, INT_EXPR, DBL_EXPR, CAN_BOX)            \
   op_##NAME: {                                                          \
-    Value x = RB, y = OPERAND_C;                                        \
+    Value x = X, y = Y;                                                 \
     if (LIKELY(both_inline(x, y))) {                                    \
       int64_t a = x.as_inline_int(), b = y.as_inline_int(), r;          \
       INT_EXPR;                                                         \
@@ -1097,7 +1119,7 @@ op_SETFIELD: {
     }                                                                   \
     ALLOC_POLL(); /* the slow path may allocate: a full safe-point */   \
     SAVEPC();                                                           \
-    THROW_IF(!arith_slow<Op::NAME>(t, &RA, x, y));                      \
+    THROW_IF(!arith_slow<Op::SLOW>(t, &RA, x, y));                      \
     NEXT();                                                             \
   }
 // Division and modulo leave zero divisors (and their errors) to the slow path.
@@ -1111,43 +1133,68 @@ op_SETFIELD: {
   if (UNLIKELY(b == 0)) r = INT64_MAX; \
   else r = a % b
 
-  ARITH(ADD, RC, INT_ADD, a + b, true)
-  ARITH(SUB, RC, INT_SUB, a - b, true)
-  ARITH(MUL, RC, INT_MUL, a * b, true)
-  ARITH(DIV, RC, INT_DIV, a / b, false)
-  ARITH(MOD, RC, INT_MOD, std::fmod(a, b), false)
-  ARITH(ADDK, K[C], INT_ADD, a + b, true)
-  ARITH(SUBK, K[C], INT_SUB, a - b, true)
-  ARITH(MULK, K[C], INT_MUL, a * b, true)
-  ARITH(DIVK, K[C], INT_DIV, a / b, false)
-  ARITH(MODK, K[C], INT_MOD, std::fmod(a, b), false)
+  ARITH(ADD, ADD, RB, RC, INT_ADD, a + b, true)
+  ARITH(SUB, SUB, RB, RC, INT_SUB, a - b, true)
+  ARITH(MUL, MUL, RB, RC, INT_MUL, a * b, true)
+  ARITH(DIV, DIV, RB, RC, INT_DIV, a / b, false)
+  ARITH(MOD, MOD, RB, RC, INT_MOD, std::fmod(a, b), false)
+  ARITH(ADDK, ADD, RB, K[C], INT_ADD, a + b, true)
+  ARITH(SUBK, SUB, RB, K[C], INT_SUB, a - b, true)
+  ARITH(MULK, MUL, RB, K[C], INT_MUL, a * b, true)
+  ARITH(DIVK, DIV, RB, K[C], INT_DIV, a / b, false)
+  ARITH(MODK, MOD, RB, K[C], INT_MOD, std::fmod(a, b), false)
+  // The constant on the left: the same instances of the slow path, given
+  // the operands in source order.
+  ARITH(KADD, ADD, K[C], RB, INT_ADD, a + b, true)
+  ARITH(KSUB, SUB, K[C], RB, INT_SUB, a - b, true)
+  ARITH(KMUL, MUL, K[C], RB, INT_MUL, a * b, true)
+  ARITH(KDIV, DIV, K[C], RB, INT_DIV, a / b, false)
+  ARITH(KMOD, MOD, K[C], RB, INT_MOD, std::fmod(a, b), false)
 
-op_ARITH2: {
-  Instr extra = *pc++;
-  Value x = RB, y = RC;
+// The ARITH2 family: one body per pair of operators, so that the pair is
+// known where it is compiled (the generic form's two switches on them cost
+// two indirect jumps per instruction).
+#define ARITH2_BODY(OP1, OP2)                                                   \
+  op_##OP1##_##OP2: {                                                          \
+    Instr extra = *pc++;                                                        \
+    Value x = RB, y = RC;                                                       \
+    Value z = extra_z_is_k(extra) ? K[arg_c(extra)] : R[arg_c(extra)];          \
+    if (LIKELY(both_inline(x, y) && z.is_inline_int())) {                       \
+      if (LIKELY(int_step(Op::OP1, x.as_inline_int(), y.as_inline_int(), &a2_int) && \
+                 int_step(Op::OP2, a2_int, z.as_inline_int(), &a2_int))) {       \
+        if (LIKELY(Value::fits_inline(a2_int))) {                               \
+          RA = Value::inline_int(a2_int);                                       \
+          NEXT();                                                               \
+        }                                                                       \
+        goto arith2_box;                                                        \
+      }                                                                         \
+    } else if (double a, b, c; float_operands(x, y, &a, &b) && float_operand(z, &c)) { \
+      /* a float first step makes the second one float too */                  \
+      RA = Value::number(float_step(Op::OP2, float_step(Op::OP1, a, b), c));    \
+      NEXT();                                                                   \
+    }                                                                           \
+    goto arith2_slow;                                                           \
+  }
+#define ARITH2_ROW(OP1) \
+  ARITH2_BODY(OP1, ADD) ARITH2_BODY(OP1, SUB) ARITH2_BODY(OP1, MUL) ARITH2_BODY(OP1, DIV) ARITH2_BODY(OP1, MOD)
+  ARITH2_ROW(ADD)
+  ARITH2_ROW(SUB)
+  ARITH2_ROW(MUL)
+  ARITH2_ROW(DIV)
+  ARITH2_ROW(MOD)
+#undef ARITH2_ROW
+#undef ARITH2_BODY
+arith2_box:  // an int result beyond the inline range, in a2_int
+  f->pc = pc - 2;  // ARITH2's own pc: its stack map
+  if (kSyncPoll && UNLIKELY(R > guard(t))) STOP(honor_stop(t, kReexecute));
+  RA = box_int(rt, a2_int);
+  NEXT();
+arith2_slow: {
+  Instr extra = pc[-1];
   Value z = extra_z_is_k(extra) ? K[arg_c(extra)] : R[arg_c(extra)];
-  if (LIKELY(both_inline(x, y) && z.is_inline_int())) {
-    int64_t r;
-    if (LIKELY(int_step(Op(arg_a(extra)), x.as_inline_int(), y.as_inline_int(), &r) &&
-               int_step(Op(arg_b(extra)), r, z.as_inline_int(), &r))) {
-      if (LIKELY(Value::fits_inline(r))) {
-        RA = Value::inline_int(r);
-        NEXT();
-      }
-      f->pc = pc - 2;  // ARITH2's own pc: its stack map
-      if (kSyncPoll && UNLIKELY(R > guard(t))) STOP(honor_stop(t, kReexecute));
-      RA = box_int(rt, r);
-      NEXT();
-    }
-  }
-  // A float first step makes the second one float too, if z is a number.
-  if (double a, b, c; float_operands(x, y, &a, &b) && float_operand(z, &c)) {
-    RA = Value::number(float_step(Op(arg_b(extra)), float_step(Op(arg_a(extra)), a, b), c));
-    NEXT();
-  }
   f->pc = pc - 2;
   if (kSyncPoll && UNLIKELY(R > guard(t))) STOP(honor_stop(t, kReexecute));
-  THROW_IF(!arith2_slow(t, &RA, extra, x, y, z));
+  THROW_IF(!arith2_slow(t, &RA, extra, RB, RC, z));
   NEXT();
 }
 op_EXTRA:  // never dispatched: the instruction before it consumes it
@@ -1235,11 +1282,14 @@ op_NE:
     Value x = X, y = Y;                                                 \
     if (LIKELY(both_inline(x, y))) {                                    \
       RESULT = x.as_inline_int() OP y.as_inline_int();                  \
-    } else if (x.is_double() && y.is_double()) {                        \
-      RESULT = x.as_double() OP y.as_double();                          \
+    } else if (double a_, b_; float_operands(x, y, &a_, &b_)) {        \
+      /* exact for an int too: an inline one has at most 49 bits */     \
+      RESULT = a_ OP b_;                                                \
     } else {                                                            \
       SAVEPC();                                                         \
-      THROW_IF(!compare_slow(t, TEXT, x, y, &RESULT));                  \
+      int c_ = compare_slow(t, TEXT, x, y);                             \
+      THROW_IF(c_ < 0);                                                 \
+      RESULT = c_ != 0;                                                 \
     }                                                                   \
   } while (0)
 
@@ -1255,6 +1305,18 @@ op_LE: {
   RA = Value::boolean(r);
   NEXT();
 }
+op_GT: {
+  bool r;
+  COMPARE(RB, RC, >, ">", r);
+  RA = Value::boolean(r);
+  NEXT();
+}
+op_GE: {
+  bool r;
+  COMPARE(RB, RC, >=, ">=", r);
+  RA = Value::boolean(r);
+  NEXT();
+}
 op_JEQ:
   COND_JUMP(values_equal(RA, RB));
   NEXT();
@@ -1267,6 +1329,18 @@ op_JLT: {
 op_JLE: {
   bool r;
   COMPARE(RA, RB, <=, "<=", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JGT: {
+  bool r;
+  COMPARE(RA, RB, >, ">", r);
+  COND_JUMP(r);
+  NEXT();
+}
+op_JGE: {
+  bool r;
+  COMPARE(RA, RB, >=, ">=", r);
   COND_JUMP(r);
   NEXT();
 }

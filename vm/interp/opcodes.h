@@ -27,6 +27,14 @@
 #include <cstdint>
 
 // clang-format off
+// The ARITH2 family's row for op1 = O1: O1_ADD .. O1_MOD, in the order of
+// ADD .. MOD (arith2_op in vm/interp/bytecode.h counts on it).
+#define WEFT_ARITH2_ROW(OP, O1)                                                 \
+  OP(O1##_ADD,  W, R, R, SP)                                                    \
+  OP(O1##_SUB,  W, R, R, SP)                                                    \
+  OP(O1##_MUL,  W, R, R, SP)                                                    \
+  OP(O1##_DIV,  W, R, R, SP)                                                    \
+  OP(O1##_MOD,  W, R, R, SP)
 #define WEFT_OPCODES(OP)                                                        \
   /* R[A] = R[B] */                                                             \
   OP(MOVE,      W, R, N, 0)                                                     \
@@ -79,11 +87,24 @@
   OP(MULK,      W, R, K, SP)                                                    \
   OP(DIVK,      W, R, K, SP)                                                    \
   OP(MODK,      W, R, K, SP)                                                    \
-  /* R[A] = (R[B] op1 R[C]) op2 Z, two words: the next is an EXTRA whose */    \
-  /* A is op1 (ADD..MOD), B is op2 (ADD..MOD: Z = R[C]; ADDK..MODK: */          \
-  /* Z = K[C]) and C is Z's operand. Fused so that an int intermediate */      \
-  /* that leaves the inline range (i*i % 7) is never boxed. */                  \
-  OP(ARITH2,    W, R, R, SP)                                                    \
+  /* R[A] = K[C] op R[B] (K a number on the left: 2.0 * x, 1.0 - x), so */   \
+  /* that an error names the operands in source order ("float * string") */  \
+  OP(KADD,      W, R, K, SP)                                                    \
+  OP(KSUB,      W, R, K, SP)                                                    \
+  OP(KMUL,      W, R, K, SP)                                                    \
+  OP(KDIV,      W, R, K, SP)                                                    \
+  OP(KMOD,      W, R, K, SP)                                                    \
+  /* R[A] = (R[B] op1 R[C]) op2 Z, two words, one opcode per pair of */     \
+  /* operators (MUL_ADD: a * b + c; the ARITH2 family): the next word is */    \
+  /* an EXTRA whose A is op1 (ADD..MOD), B is op2 (ADD..MOD: Z = R[C]; */      \
+  /* ADDK..MODK: Z = K[C]) and C is Z's operand. Fused so that an int */       \
+  /* intermediate that leaves the inline range (i*i % 7) is never boxed; */    \
+  /* an opcode per pair so that dispatch is one jump to code for it. */        \
+  WEFT_ARITH2_ROW(OP, ADD)                                                      \
+  WEFT_ARITH2_ROW(OP, SUB)                                                      \
+  WEFT_ARITH2_ROW(OP, MUL)                                                      \
+  WEFT_ARITH2_ROW(OP, DIV)                                                      \
+  WEFT_ARITH2_ROW(OP, MOD)                                                      \
   OP(EXTRA,     N, N, N, 0)                                                     \
   /* R[A] = -R[B] (may box); R[A] = !R[B] */                                   \
   OP(NEG,       W, R, N, SP)                                                    \
@@ -106,11 +127,15 @@
   OP(NE,        W, R, R, 0)                                                     \
   OP(LT,        W, R, R, 0)                                                     \
   OP(LE,        W, R, R, 0)                                                     \
+  OP(GT,        W, R, R, 0)                                                     \
+  OP(GE,        W, R, R, 0)                                                     \
   /* compare-and-skip: if (R[A] op R[B]) == bool(C) the next JMP runs, */      \
   /* else it is skipped. The K forms compare R[A] with K[B]. */                 \
   OP(JEQ,       R, R, I, JX)                                                    \
   OP(JLT,       R, R, I, JX)                                                    \
   OP(JLE,       R, R, I, JX)                                                    \
+  OP(JGT,       R, R, I, JX)                                                    \
+  OP(JGE,       R, R, I, JX)                                                    \
   OP(JEQK,      R, K, I, JX)                                                    \
   OP(JLTK,      R, K, I, JX)                                                    \
   OP(JLEK,      R, K, I, JX)                                                    \

@@ -231,14 +231,15 @@ Value b_push(Thread* t, Value* args, int n) {
 Value b_pop(Thread* t, Value* args, int) {
   if (!want(t, "pop", args[0], ObjType::Array, "array")) return Value::empty();
   Array* a = as_array(args[0]);
-  if (a->len == 0) {
+  Array::Items it = a->items();
+  uint32_t len = std::min(a->len, it.capacity);  // one read of each: a racing push cannot send us past the items
+  if (len == 0) {
     t->raise("pop from empty array");
     return Value::empty();
   }
-  uint32_t last = a->len - 1;
-  Value* items = a->items().items;
-  Value v = items[last];
-  items[last] = Value::nil();
+  uint32_t last = len - 1;
+  Value v = it.items[last];
+  it.items[last] = Value::nil();
   a->len = last;
   return v;
 }
@@ -271,18 +272,23 @@ Value b_delete(Thread* t, Value* args, int) {
 Value b_slice(Thread* t, Value* args, int n) {
   Value v = args[0];
   size_t len;
-  if (is_type(v, ObjType::Array)) len = as_array(v)->len;
-  else if (is_type(v, ObjType::String)) len = as_string(v)->len;
-  else return bad_arg(t, "slice", "array or string", v);
+  Array::Items it{};  // an array's items, read once with its length (Race safety, vm/core/object.h)
+  if (is_type(v, ObjType::Array)) {
+    it = as_array(v)->items();
+    len = std::min(as_array(v)->len, it.capacity);
+  } else if (is_type(v, ObjType::String)) {
+    len = as_string(v)->len;
+  } else {
+    return bad_arg(t, "slice", "array or string", v);
+  }
   int64_t i, j = int64_t(len);
   if (!want_int(t, "slice", args[1], &i)) return Value::empty();
   if (n > 2 && !want_int(t, "slice", args[2], &j)) return Value::empty();
   if (i < 0 || uint64_t(i) > len) return index_error(t, i, len);
   if (j < i || uint64_t(j) > len) return index_error(t, j, len);
   if (is_type(v, ObjType::String)) return str_value(*t->rt, as_string(v)->view().substr(size_t(i), size_t(j - i)));
-  Array* src = as_array(v);
   Array* out = t->rt->new_array(uint32_t(j - i), uint32_t(j - i));
-  if (j > i) std::memcpy(out->items().items, src->items().items + i, size_t(j - i) * sizeof(Value));
+  if (j > i) std::memcpy(out->items().items, it.items + i, size_t(j - i) * sizeof(Value));
   return obj(out);
 }
 
@@ -321,7 +327,11 @@ Value b_split(Thread* t, Value* args, int) {
   Runtime& rt = *t->rt;
   std::string_view s = as_string(args[0])->view(), sep = as_string(args[1])->view();
   uint64_t parts = sep.empty() ? s.size() : 1;
-  for (size_t k = 0; !sep.empty() && (k = s.find(sep, k)) != std::string_view::npos; k += sep.size()) parts++;
+  if (sep.size() == 1) {
+    parts += uint64_t(std::count(s.begin(), s.end(), sep[0]));
+  } else {
+    for (size_t k = 0; !sep.empty() && (k = s.find(sep, k)) != std::string_view::npos; k += sep.size()) parts++;
+  }
   // Each part: its item, and (but for one-byte strings, which are shared) a String.
   uint64_t per_part = sizeof(Value) + (sep.empty() ? 0 : sizeof(String) + 1);
   if (!heap_room(t, parts * per_part + s.size())) return Value::empty();
@@ -331,11 +341,15 @@ Value b_split(Thread* t, Value* args, int) {
     return obj(out);
   }
   size_t start = 0;
-  for (;;) {
-    size_t k = s.find(sep, start);
-    if (k == std::string_view::npos) break;
-    array_push(rt.heap(), out, str_value(rt, s.substr(start, k - start)));
-    start = k + sep.size();
+  if (sep.size() == 1) {  // a byte loop: string_view::find calls memchr and memcmp per part, and parts are short
+    for (size_t k = 0; k < s.size(); k++) {
+      if (s[k] != sep[0]) continue;
+      array_push(rt.heap(), out, str_value(rt, s.substr(start, k - start)));
+      start = k + 1;
+    }
+  } else {
+    for (size_t k; (k = s.find(sep, start)) != std::string_view::npos; start = k + sep.size())
+      array_push(rt.heap(), out, str_value(rt, s.substr(start, k - start)));
   }
   array_push(rt.heap(), out, str_value(rt, s.substr(start)));
   return obj(out);
@@ -442,13 +456,14 @@ Value b_sort(Thread* t, Value* args, int n) {
   Value av = args[0];
   Value less = n > 1 ? args[1] : Value::nil();
   Array* a = as_array(av);
-  uint32_t len = a->len;
+  Array::Items in = a->items();
+  uint32_t len = std::min(a->len, in.capacity);  // one read of each: a racing push cannot send us past the items
   if (len < 2) return Value::nil();
   Runtime& rt = *t->rt;
   if (!heap_room(t, 2 * (sizeof(Array) + uint64_t(len) * sizeof(Value)))) return Value::empty();  // work and tmp
   Array* work = rt.new_array(len, len);
   Array* tmp = rt.new_array(len, len);
-  std::memcpy(work->items().items, a->items().items, len * sizeof(Value));
+  std::memcpy(work->items().items, in.items, len * sizeof(Value));
   PinScope pins(t);
   pins.pin(av);
   pins.pin(less);

@@ -185,8 +185,8 @@ bool parse_argv(Thread* t, Value v, RunSpec* spec) {
     t->raise("os.run: argument 1 must not be empty (it names the program)");
     return false;
   }
-  for (uint32_t i = 0; i < a->len; i++) {
-    Value s = a->items().items[i];
+  Value s;
+  for (uint32_t i = 0; array_get(a, i, &s); i++) {  // racing pushes: bounds checked
     if (!is_type(s, ObjType::String)) {
       t->raise("os.run: argv[%u] must be a string, got %s", i, type_name(s));
       return false;
