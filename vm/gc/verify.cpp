@@ -8,12 +8,13 @@
 // (Gathering them again here read goroutines at a later moment: one in a
 // blocking native during the mark, whose native stack was rightly no root
 // then, could have parked stackfully since, and its stale stack words
-// were then taken for roots the mark had missed.) Every word of either that is the start of a heap
-// object is reachable; from each reachable object, its fields are followed
-// by type (vm/core/object.h, vm/sched/chan.h). What this catches that bdwgc's
-// own marking cannot see: a root the collector's scan missed while this
-// walk's scan found it (they share code, so mostly the walk's
-// cross-check of conservative ranges against precise ones), an object
+// were then taken for roots the mark had missed.) Every word of either
+// that is the start of a heap object is reachable; from each reachable
+// object, its fields are followed by type (vm/core/object.h,
+// vm/sched/chan.h). What this catches that bdwgc's own marking cannot
+// see: a root range whose push did not mark what it holds (a conservative
+// range's words are mapped to object starts before the push,
+// RootSink::conservative; this walk maps them itself), an object
 // reachable only through memory bdwgc does not scan (an object allocated
 // pointer-free by mistake, a pointer kept in malloc'd memory), and a Value
 // that points inside an object instead of at its start (interior pointers
