@@ -83,11 +83,17 @@ constexpr size_t kGranule = 16;           // bdwgc's granule on 64-bit targets
 // thread. Adjacent value() slots are batched into one range push.
 class RootSink {
  public:
-  // Where a verifying sink puts the ranges instead of pushing them (--gc-verify).
+  // Where a recording sink puts the ranges it is given (--gc-verify, the
+  // per-VM accounting).
   struct Record {
     std::vector<std::pair<const char*, const char*>> precise, conservative;
   };
-  explicit RootSink(Record* record = nullptr) : record_(record) {}
+  // Pushes to bdwgc's mark stack.
+  RootSink() : record_(nullptr), mark_(true) {}
+  // Records the ranges; with `mark`, pushes them too (the mark's own sink
+  // under --gc-verify: the verifier must check the roots the mark got, as
+  // they were then, vm/gc/verify.cpp).
+  explicit RootSink(Record* record, bool mark = false) : record_(record), mark_(mark) {}
   ~RootSink() { flush(); }
   RootSink(const RootSink&) = delete;
   RootSink& operator=(const RootSink&) = delete;
@@ -99,7 +105,8 @@ class RootSink {
 
  private:
   void push(const char* lo, const char* hi, bool precise);
-  Record* record_;                // nullptr: push to bdwgc's mark stack
+  Record* record_;                // nullptr: not recording
+  bool mark_;                     // push to bdwgc's mark stack
   const char* run_lo_ = nullptr;  // the pending run of adjacent value slots
   const char* run_hi_ = nullptr;
 };
@@ -191,12 +198,13 @@ bool generational();             // in effect once bdwgc is set up, else what it
 bool generational_available();   // linked against tools/bdwgc.sh's patched bdwgc
 
 // --gc-verify's walk (vm/gc/verify.cpp): fatal if an object reachable from
-// these runtimes' roots is not marked. Collector thread, world stopped,
-// bdwgc's lock held, between its mark and reclaim phases. Returns the
-// number of objects checked.
+// the roots the mark was given (recorded by its sinks, one Record per
+// runtime) is not marked. Collector thread, world stopped, bdwgc's lock
+// held, between its mark and reclaim phases. Returns the number of objects
+// checked.
 // minor: the collection was a minor one (a failure then names the likely
 // cause, a missing write barrier).
-size_t verify_heap(const std::vector<Roots*>& vms, bool minor);
+size_t verify_heap(const std::vector<RootSink::Record>& roots, bool minor);
 
 // The bytes of the marked objects reachable from one VM's roots (vm/gc/account.cpp):
 // that VM's live data, as bdwgc would count it if its roots were the only
@@ -308,6 +316,7 @@ class Heap {
   void ready_waiters();          // collector thread, after a cycle
   void trace_line(uint64_t heap_before, size_t goroutines, bool minor) const;
   static void push_all_roots();  // bdwgc's push-other-roots callback
+  static size_t push_roots_of(Roots* roots);
 
   Roots* roots_;                 // the VM that owns this Heap; nullptr in unit tests of the heap alone
   int gc_percent_;

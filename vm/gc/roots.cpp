@@ -38,7 +38,7 @@ __attribute__((no_sanitize("address"))) void object_starts(const char* lo, const
 void RootSink::push(const char* lo, const char* hi, bool precise) {
   if (lo >= hi) return;
   if (record_ != nullptr) (precise ? record_->precise : record_->conservative).emplace_back(lo, hi);
-  else GC_push_all_eager(const_cast<char*>(lo), const_cast<char*>(hi));
+  if (mark_) GC_push_all_eager(const_cast<char*>(lo), const_cast<char*>(hi));
 }
 
 void RootSink::value(const void* slot) {
@@ -64,17 +64,17 @@ void RootSink::values(const void* lo, const void* hi) {
 // Values always point at object starts), so here each word that points
 // anywhere into an object is replaced by the object's start before it is
 // pushed, as Go treats the conservatively scanned frames.
+// A recording sink records the range itself (the verifier resolves
+// interior words the same way).
 void RootSink::conservative(const void* lo, const void* hi) {
   flush();
-  if (record_ != nullptr) {
-    push(static_cast<const char*>(lo), static_cast<const char*>(hi), false);
-    return;
-  }
+  if (lo >= hi) return;
+  if (record_ != nullptr) record_->conservative.emplace_back(static_cast<const char*>(lo), static_cast<const char*>(hi));
+  if (!mark_) return;
   std::vector<void*> bases;
   object_starts(static_cast<const char*>(lo), static_cast<const char*>(hi), &bases);
-  if (!bases.empty()) {
-    const char* b = reinterpret_cast<const char*>(bases.data());
-    push(b, b + bases.size() * kWord, false);  // eager: the vector may go away after
+  if (!bases.empty()) {  // eager: the vector goes away after
+    GC_push_all_eager(reinterpret_cast<char*>(bases.data()), reinterpret_cast<char*>(bases.data() + bases.size()));
   }
 }
 

@@ -2,14 +2,19 @@
 // roots with the VM's own knowledge of object layouts, and fail loudly on
 // any reachable object bdwgc did not mark (it would be freed while in use).
 //
-// Model. The roots are gathered exactly as the marker got them
-// (Roots::push_roots into a recording RootSink): precise Value slots and
-// conservative ranges. Every word of either that is the start of a heap
-// object is reachable; from each reachable object, its fields are followed
-// by type (vm/core/object.h, vm/sched/chan.h). What this catches that bdwgc's
-// own marking cannot see: a root the collector's scan missed while this
-// walk's scan found it (they share code, so mostly the walk's
-// cross-check of conservative ranges against precise ones), an object
+// Model. The roots are the ones the marker got: its sinks record the
+// precise Value slots and conservative ranges as they push them
+// (Heap::push_roots_of, vm/gc/heap.cpp), and this walk reads those ranges.
+// (Gathering them again here read goroutines at a later moment: one in a
+// blocking native during the mark, whose native stack was rightly no root
+// then, could have parked stackfully since, and its stale stack words
+// were then taken for roots the mark had missed.) Every word of either
+// that is the start of a heap object is reachable; from each reachable
+// object, its fields are followed by type (vm/core/object.h,
+// vm/sched/chan.h). What this catches that bdwgc's own marking cannot
+// see: a root range whose push did not mark what it holds (a conservative
+// range's words are mapped to object starts before the push,
+// RootSink::conservative; this walk maps them itself), an object
 // reachable only through memory bdwgc does not scan (an object allocated
 // pointer-free by mistake, a pointer kept in malloc'd memory), and a Value
 // that points inside an object instead of at its start (interior pointers
@@ -195,13 +200,8 @@ class Walker {
 
 }  // namespace
 
-size_t verify_heap(const std::vector<Roots*>& vms, bool minor) {
+size_t verify_heap(const std::vector<RootSink::Record>& recs, bool minor) {
   Walker w(minor);
-  std::vector<RootSink::Record> recs(vms.size());
-  for (size_t i = 0; i < vms.size(); i++) {
-    RootSink sink(&recs[i]);
-    vms[i]->push_roots(sink);
-  }
   for (auto& rec : recs) {
     for (auto& [lo, hi] : rec.precise) w.range(lo, hi, "a precise root", true);
   }
