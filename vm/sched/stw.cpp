@@ -197,8 +197,15 @@ namespace {
 void restart(Sched* s, bool complete) {
   int32_t with_work = 0;
   std::vector<P*> busy;
+  bool stopping;
   {
     std::lock_guard lock(s->lock);
+    // Read once, under the lock sched_stop sets it under: a P kept off the
+    // idle list for an M must get one below. (A P with work kept off the
+    // list while the scheduler was shutting down was lost: no M took it,
+    // the next stop of the world waited for it forever, and sched_stop
+    // waited for that stop.)
+    stopping = s->stopping.load();
     s->gcwaiting.store(false);
     for (P* p : s->allp) {
       if (p->status.load() != _Pgcstop) {
@@ -207,7 +214,7 @@ void restart(Sched* s, bool complete) {
       }
       p->m.store(nullptr, std::memory_order_release);
       casp(p, _Pgcstop, _Pidle);
-      if (!runqempty(p)) {
+      if (!runqempty(p) && !stopping) {
         busy.push_back(p);  // stays off the idle list: an M gets it below
       } else {
         pidleput(s, p);
@@ -215,8 +222,8 @@ void restart(Sched* s, bool complete) {
     }
     with_work = s->runqsize.load();
   }
-  if (!s->stopping.load()) {
-    for (P* p : busy) startm(s, p, false);
+  for (P* p : busy) startm(s, p, false);
+  if (!stopping) {
     // Work on the global queue (the Gs preempted for the stop): one M per
     // idle P, up to the queue's length; they steal from each other after.
     for (int32_t i = 0; i < with_work && s->npidle.load() > 0; i++) startm(s, nullptr, false);
