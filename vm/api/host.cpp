@@ -178,9 +178,13 @@ Value Runtime::trampoline(int nargs) {
   Status st = compile(kEntryFile, trampoline_source(nargs), &main);
   if (!st.ok() || main->protos.empty()) fatal("host: the call trampoline does not compile");
   Value fn = Value::object(new_closure(main->protos[0]));
+  // Made before taking host_->mu: the collector takes it under bdwgc's
+  // lock (push_roots), so allocating under it inverts that order.
+  // (Made on every trampoline compile, used only by the first.)
+  Value arg = Value::object(new_native("host argument", host_arg, 1, 1));
   {
     std::lock_guard lk(host_->mu);
-    if (host_->entries.empty()) host_->entries.push_back(Value::object(new_native("host argument", host_arg, 1, 1)));
+    if (host_->entries.empty()) host_->entries.push_back(arg);
     if (host_->entries.size() <= i) host_->entries.resize(i + 1, Value::nil());
     host_->entries[i] = fn;
   }
