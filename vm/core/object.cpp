@@ -476,9 +476,10 @@ String* concat_strings(gc::Heap& heap, const String* a, const String* b) {
 // ---- arrays ----
 
 Array::Items scanned_items(gc::Heap& heap, Array* a) {
-  Array::Items it = a->items();
+  Array::Items it;
+  uint32_t len = a->live(&it);
   if (!it.numeric) return it;
-  Store* ns = copy_store(heap, it.items, std::min(a->len, it.capacity), it.capacity, false);
+  Store* ns = copy_store(heap, it.items, len, it.capacity, false);
   a->store = ns;
   gc::write_barrier(a);
   return {ns->items, ns->capacity, false};
@@ -496,15 +497,15 @@ bool array_set_slow(gc::Heap& heap, Array* a, int64_t i, Value v) {
 // Growth makes the new store numeric when the old items were numeric or
 // inline and neither they nor v refer to an object.
 void array_push(gc::Heap& heap, Array* a, Value v) {
-  Array::Items it = a->items();
-  // One read of each (Race safety, object.h): a push racing since the load
+  Array::Items it;
+  // Array::live (Race safety, object.h): a push racing since the load
   // of the store may have moved len past these items (it grew the array
   // into a store of its own). Appending after the items read loses that
   // push's elements, as any race may, where len itself would copy past the
   // old store's end and write past the new one's (racy-script stress: a
   // map's data and bdwgc's free lists overwritten, 3 runs in 1,500 with
   // --preempt-stress on a loaded machine).
-  uint32_t len = std::min(a->len, it.capacity);
+  uint32_t len = a->live(&it);
   if (len >= it.capacity) {
     uint32_t cap = it.capacity < 4 ? 4 : it.capacity * 2;
     bool numeric = !v.is_obj() && (it.numeric || it.items == a->inline_items);

@@ -132,6 +132,15 @@ struct Array : Obj {
     if (s == nullptr) return {const_cast<Value*>(inline_items), aux, false};
     return {s->items, s->capacity, (s->flags & kStoreNumeric) != 0};
   }
+  // The items in use and how many of them are live: len read once and
+  // bounded by the items read, as a racing push may have moved len past
+  // them (it grew the array into a store of its own). Every reader or
+  // writer of more than one item takes its bound from here.
+  uint32_t live(Items* it) const {
+    *it = items();
+    uint32_t n = len;
+    return n < it->capacity ? n : it->capacity;
+  }
 };
 
 // An insertion-ordered hash map: entries in insertion order (a deleted one

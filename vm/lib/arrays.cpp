@@ -21,12 +21,6 @@ Value out_of_range(Thread* t, const char* fname, int64_t i, uint32_t len) {
   return Value::empty();
 }
 
-// The items a reads and writes, and how many of them are live.
-uint32_t live(Array* a, Array::Items* it) {
-  *it = a->items();
-  return std::min(a->len, it->capacity);
-}
-
 // insert(a, i, v): before index i; i == len(a) appends.
 Value b_insert(Thread* t, Value* args, int) {
   Array* a = as_array(args[0]);
@@ -36,7 +30,7 @@ Value b_insert(Thread* t, Value* args, int) {
   if (i < 0 || i > int64_t(len)) return out_of_range(t, "insert", i, len);
   array_push(t->rt->heap(), a, v);  // grows the store, scanned if v is an object
   Array::Items it;
-  uint32_t n = live(a, &it);
+  uint32_t n = a->live(&it);
   if (uint64_t(i) >= n) return Value::nil();
   std::memmove(it.items + i + 1, it.items + i, (n - 1 - size_t(i)) * sizeof(Value));
   it.items[i] = v;
@@ -49,7 +43,7 @@ Value b_remove(Thread* t, Value* args, int) {
   Array* a = as_array(args[0]);
   int64_t i = int_of(args[1]);
   Array::Items it;
-  uint32_t n = live(a, &it);
+  uint32_t n = a->live(&it);
   if (i < 0 || i >= int64_t(n)) return out_of_range(t, "remove", i, n);
   Value v = it.items[i];
   std::memmove(it.items + i, it.items + i + 1, (n - 1 - size_t(i)) * sizeof(Value));
@@ -61,7 +55,7 @@ Value b_remove(Thread* t, Value* args, int) {
 // index_of(a, v): the first i with a[i] == v, or -1.
 Value b_index_of(Thread* t, Value* args, int) {
   Array::Items it;
-  uint32_t n = live(as_array(args[0]), &it);
+  uint32_t n = as_array(args[0])->live(&it);
   for (uint32_t i = 0; i < n; i++) {
     if (values_equal(it.items[i], args[1])) return t->rt->make_int(i);
   }
@@ -70,14 +64,14 @@ Value b_index_of(Thread* t, Value* args, int) {
 
 Value b_reverse(Thread*, Value* args, int) {
   Array::Items it;
-  uint32_t n = live(as_array(args[0]), &it);
+  uint32_t n = as_array(args[0])->live(&it);
   std::reverse(it.items, it.items + n);
   return Value::nil();
 }
 
 Value copy_array(Thread* t, Array* a) {
   Array::Items it;
-  uint32_t n = live(a, &it);
+  uint32_t n = a->live(&it);
   if (!check_size(t, "copy", uint64_t(n) * sizeof(Value))) return Value::empty();
   Array* out = t->rt->new_array(n, n, it.numeric);
   std::memcpy(out->items().items, it.items, n * sizeof(Value));
@@ -104,7 +98,7 @@ Value b_extend(Thread* t, Value* args, int) {
   Array* a = as_array(args[0]);
   Array* b = as_array(args[1]);
   Array::Items it;
-  uint32_t n = live(b, &it);
+  uint32_t n = b->live(&it);
   if (!check_size(t, "extend", (uint64_t(a->len) + n) * sizeof(Value))) return Value::empty();
   for (uint32_t i = 0; i < n; i++) {
     Value v;

@@ -231,8 +231,8 @@ Value b_push(Thread* t, Value* args, int n) {
 Value b_pop(Thread* t, Value* args, int) {
   if (!want(t, "pop", args[0], ObjType::Array, "array")) return Value::empty();
   Array* a = as_array(args[0]);
-  Array::Items it = a->items();
-  uint32_t len = std::min(a->len, it.capacity);  // one read of each: a racing push cannot send us past the items
+  Array::Items it;
+  uint32_t len = a->live(&it);
   if (len == 0) {
     t->raise("pop from empty array");
     return Value::empty();
@@ -274,8 +274,7 @@ Value b_slice(Thread* t, Value* args, int n) {
   size_t len;
   Array::Items it{};  // an array's items, read once with its length (Race safety, vm/core/object.h)
   if (is_type(v, ObjType::Array)) {
-    it = as_array(v)->items();
-    len = std::min(as_array(v)->len, it.capacity);
+    len = as_array(v)->live(&it);
   } else if (is_type(v, ObjType::String)) {
     len = as_string(v)->len;
   } else {
@@ -456,8 +455,8 @@ Value b_sort(Thread* t, Value* args, int n) {
   Value av = args[0];
   Value less = n > 1 ? args[1] : Value::nil();
   Array* a = as_array(av);
-  Array::Items in = a->items();
-  uint32_t len = std::min(a->len, in.capacity);  // one read of each: a racing push cannot send us past the items
+  Array::Items in;
+  uint32_t len = a->live(&in);
   if (len < 2) return Value::nil();
   Runtime& rt = *t->rt;
   if (!heap_room(t, 2 * (sizeof(Array) + uint64_t(len) * sizeof(Value)))) return Value::empty();  // work and tmp

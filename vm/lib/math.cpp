@@ -142,8 +142,8 @@ Value m_shuffle(Thread* t, Value* a, int) {
   Array* arr = as_array(a[0]);
   Rng local;
   local.seed(draw(t));
-  Array::Items it = arr->items();
-  uint32_t len = std::min(arr->len, it.capacity);  // one read of each: races never go out of bounds
+  Array::Items it;
+  uint32_t len = arr->live(&it);
   for (uint32_t i = len; i > 1; i--) {
     uint64_t j = below(i, [&local] { return local.next(); });
     std::swap(it.items[i - 1], it.items[j]);

@@ -296,8 +296,8 @@ Value s_bytes(Thread* t, Value* a, int) {
 
 Value s_from_bytes(Thread* t, Value* a, int) {
   Array* arr = as_array(a[0]);
-  Array::Items it = arr->items();
-  uint32_t len = std::min(arr->len, it.capacity);  // one read of each: a racing writer cannot overrun
+  Array::Items it;
+  uint32_t len = arr->live(&it);
   std::string out(len, '\0');
   for (uint32_t i = 0; i < len; i++) {
     Value v = it.items[i];
