@@ -351,8 +351,7 @@ Result call_on_thread(Thread* t, const Handle& fn, std::vector<Arg> args) {
     r.kind = Result::Runtime;
     r.message = t->error_text();
     r.traceback = std::move(t->traceback);
-    t->error = Value::nil();
-    t->traceback.clear();
+    t->drop_error();
     return r;
   }
   r.kind = Result::Ok;

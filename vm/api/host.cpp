@@ -368,8 +368,7 @@ Runtime::Here Runtime::call_here(Value fn, int global, const std::vector<Arg>& a
       out->kind = Result::Runtime;
       out->message = is_type(t->error, ObjType::String) ? std::string(as_string(t->error)->view()) : "error";
       out->traceback = strip_entry_frames(t->traceback);
-      t->error = Value::nil();
-      t->traceback.clear();
+      t->drop_error();
     } else if (r.is_obj()) {
       std::lock_guard lk(host_->mu);
       out->value = detail::Access::make_handle(host_, r, host_->hold(r));

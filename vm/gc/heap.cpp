@@ -505,7 +505,7 @@ bool Heap::report(Cache* c) {
     std::lock_guard lock(stats_mu_);
     live = stats_.live_bytes;
   }
-  if (out_of_memory_.load(std::memory_order_relaxed)) poison_current();  // it raises at its next safe-point
+  if (oom_cycle_.load(std::memory_order_relaxed) != 0) poison_current();  // it raises at its next safe-point
   return live + allocated >= trigger_.load(std::memory_order_relaxed);
 }
 
@@ -537,7 +537,20 @@ void Heap::poison_current() {
 }
 
 bool Heap::take_out_of_memory() {
-  return out_of_memory_.load(std::memory_order_relaxed) && out_of_memory_.exchange(false);
+  uint64_t cycle = oom_cycle_.load(std::memory_order_relaxed);
+  if (cycle == 0 || cycle <= oom_withdrawn_.load(std::memory_order_relaxed)) return false;
+  return oom_cycle_.compare_exchange_strong(cycle, 0);  // one raiser per verdict
+}
+
+// Every collection started so far, not just finished ones: the one whose
+// verdict is still on its way (finish_cycle runs with the world started)
+// may have counted the unwound frames' data too. One started but not yet
+// stopping the world loses a valid verdict; the next collection repeats it.
+void Heap::withdraw_out_of_memory() {
+  uint64_t started = started_.load(std::memory_order_acquire);
+  uint64_t seen = oom_withdrawn_.load(std::memory_order_relaxed);
+  while (seen < started && !oom_withdrawn_.compare_exchange_weak(seen, started)) {
+  }
 }
 
 // World stopped (or the heap otherwise quiescent): drops every list and
@@ -749,11 +762,11 @@ void Heap::finish_cycle(uint64_t start, int64_t stw, uint64_t pause, uint64_t he
                         bool minor) {
   last_live_.store(live, std::memory_order_relaxed);
   // The latest full collection's verdict, either way: one that finds the
-  // data under the limit again withdraws an earlier one's that nobody took
-  // (it may have run while pcall unwound the goroutine that went over). A
-  // minor counts nothing (live is the last full's figure; a heap with a
-  // limit has minors only when another VM's heap asks for them).
-  if (!minor) out_of_memory_.store(limit_ != 0 && live > limit_);
+  // data under the limit again withdraws an earlier one's that nobody took.
+  // A minor counts nothing (live is the last full's figure; a heap with a
+  // limit has minors only when another VM's heap asks for them). This is
+  // collection number cycles_ + 1 (counted below).
+  if (!minor) oom_cycle_.store(limit_ != 0 && live > limit_ ? cycles_.load(std::memory_order_relaxed) + 1 : 0);
   {
     std::lock_guard lock(stats_mu_);
     stats_.collections++;

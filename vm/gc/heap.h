@@ -278,6 +278,11 @@ class Heap {
   uint64_t last_live() const { return last_live_.load(std::memory_order_relaxed); }
   // True once per collection that went over the limit: the caller raises.
   bool take_out_of_memory();
+  // An `out of memory` error was caught (pcall, a host call, a goroutine's
+  // end): the verdicts of the collections started so far are withdrawn.
+  // They may have counted the data of the frames it unwound, which is now
+  // garbage; a later collection gives its own verdict.
+  void withdraw_out_of_memory();
   // One line per collection (like GODEBUG=gctrace=1) to `out`, or none.
   void set_trace(FILE* out);
   // Called on the collector thread after each collection, world started
@@ -324,7 +329,11 @@ class Heap {
   bool stress_minor_ = false;    // gc_stress's collections are minor ones
   bool gc_verify_ = false;
   uint64_t limit_ = 0;           // see set_limit
-  std::atomic<bool> out_of_memory_{false};  // a collection found live > limit_; taken by one raiser
+  // The number of the latest full collection when it found live > limit_
+  // (0: none, or taken by a raiser); a verdict of collection oom_withdrawn_
+  // or earlier is not raised (withdraw_out_of_memory).
+  std::atomic<uint64_t> oom_cycle_{0};
+  std::atomic<uint64_t> oom_withdrawn_{0};
   std::atomic<uint64_t> last_live_{0};  // stats_.live_bytes, readable without stats_mu_ (collector writes)
   std::atomic<bool> requested_{false};  // a collection is wanted; cleared when one starts
   std::atomic<bool> full_requested_{false};  // ... and it must be a full one (gc(), collect())

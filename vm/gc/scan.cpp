@@ -50,7 +50,10 @@ bool scan_goroutine(RootSink& sink, sched::G* g, Roots& vm) {
   sched::SuspendGState st = sched::suspendG(g);
   if (st.dead) return false;
   if (g->vm != nullptr) vm.scan_vm(sink, g->vm, g->asyncSafePoint.load());
-  if (g->parked_stackful && g->ctx != nullptr && g->stack != nullptr) scan_native_stack(sink, g);
+  // A G in a blocking native is skipped: exitsyscall writes parked_stackful
+  // and ctx with the G still _Gsyscall (the scan bit holds its status, not
+  // its M), and nothing on that stack is a root.
+  if (!st.syscall && g->parked_stackful && g->ctx != nullptr && g->stack != nullptr) scan_native_stack(sink, g);
   sink.value(&g->resume_value);
   sched::resumeG(st);
   return true;

@@ -64,8 +64,7 @@ void reset(sched::G* g) {
   t->frames.clear();
   t->frames.shrink_to_fit();
   t->pins.clear();
-  t->error = Value::nil();
-  t->traceback.clear();
+  t->drop_error();
   t->started_at.clear();
   if (t->stack_size > 4 * kGoroutineStack) {  // keep small stacks only
     std::free(t->stack);

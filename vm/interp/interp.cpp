@@ -134,6 +134,7 @@ NOINLINE StopOutcome honor_stop(Thread* t, StopMode mode = kNoPark, Value result
   if (mode != kNoPark && rt->heap().take_out_of_memory()) {
     t->set_guard();
     t->raise("out of memory");
+    t->raised_oom = true;
     return kStopError;
   }
   if (g == nullptr || !g->preempt.load(std::memory_order_relaxed)) {
@@ -598,8 +599,7 @@ Value pcall_result(Thread* t, bool ok, Value v) {
 // The pending error as pcall's [false, message]; clears it.
 Value pcall_catch(Thread* t) {
   Value msg = t->error;
-  t->error = Value::nil();
-  t->traceback.clear();
+  t->drop_error();
   return pcall_result(t, false, msg);
 }
 

@@ -112,6 +112,15 @@ std::string Thread::error_text() const {
   return s;
 }
 
+void Thread::drop_error() {
+  error = Value::nil();
+  traceback.clear();
+  if (raised_oom) {
+    raised_oom = false;
+    rt->heap().withdraw_out_of_memory();
+  }
+}
+
 void Thread::set_guard() {
   guard_limit = stack_limit();
   sched::set_guard(this, g);

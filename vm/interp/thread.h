@@ -82,6 +82,9 @@ struct Thread : sched::GoroutineVM {
   // Any value (error(v) raises v as it is); the VM's own are strings.
   Value error = Value::nil();
   std::string traceback;        // captured when raised, innermost first
+  // The pending error is the heap limit's `out of memory` (honor_stop):
+  // catching it withdraws the collections' verdicts (drop_error).
+  bool raised_oom = false;
   // "FILE:LINE" of the `go` statement that started this goroutine; empty
   // for main and for goroutines a host started. Written by the creator
   // (the prepare hook) before the G is runnable; ends its error's traceback.
@@ -104,6 +107,8 @@ struct Thread : sched::GoroutineVM {
   void raise_value(Value v);
   // The pending error as an uncaught one is reported: str(error).
   std::string error_text() const;
+  // Forgets the pending error and its traceback: it was caught or reported.
+  void drop_error();
 
   void set_guard();             // the unpoisoned guard for the current stack
   void grow_stack(size_t need); // makes room for `need` more Values above the top frame

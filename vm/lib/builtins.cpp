@@ -604,8 +604,7 @@ Value b_pcall(Thread* t, Value* args, int n) {
   if (r.is_empty()) {
     out->inline_items[0] = Value::boolean(false);
     out->inline_items[1] = t->error;
-    t->error = Value::nil();
-    t->traceback.clear();
+    t->drop_error();
   } else {
     out->inline_items[0] = Value::boolean(true);
     out->inline_items[1] = r;

@@ -676,6 +676,11 @@ struct SuspendGState {
   // This suspendG counts in sched.external_work until resumeG readies the G
   // (a G parked _Gpreempted for a suspender is not a deadlock).
   bool counted = false;
+  // It was claimed in _Gsyscall: running a blocking native on its native
+  // stack, which holds no Weft values (vm/lib/sys.h), and whose M may be
+  // saving its context into it right now (exitsyscall parks stackfully).
+  // Its native stack and ctx are not to be read (scan_goroutine).
+  bool syscall = false;
 };
 SuspendGState suspendG(G* g);
 void resumeG(SuspendGState state);

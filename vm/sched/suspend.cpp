@@ -79,7 +79,7 @@ SuspendGState suspendG(G* gp) {
         // Nothing to suspend. preemptStop may need clearing, but the G may
         // be reused: goexit clears it.
         if (counted) count_external(gp, -1);
-        return SuspendGState{nullptr, true, false, false};
+        return SuspendGState{nullptr, true, false, false, false};
 
       case _Gpreempted:
         // It stopped itself for a suspendG (ours or another's): claim it.
@@ -102,7 +102,7 @@ SuspendGState suspendG(G* gp) {
           count_external(gp, -1);
           counted = false;
         }
-        return SuspendGState{gp, false, stopped, counted};
+        return SuspendGState{gp, false, stopped, counted, s == _Gsyscall};
 
       case _Grunning: {
         // Already asked, and the async request (if any) not yet delivered:
