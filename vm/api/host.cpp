@@ -70,13 +70,16 @@ void HostState::release(int32_t slot) {
 }
 
 void HostState::push_roots(gc::RootSink& sink) {
-  std::lock_guard lk(mu);
-  if (!slots.empty()) sink.values(slots.data(), slots.data() + slots.size());
-  if (!entries.empty()) sink.values(entries.data(), entries.data() + entries.size());
-  for (auto& t : tasks) {
-    sink.value(&t->fn);
-    sink.value(&t->result);
+  {
+    std::lock_guard lk(mu);
+    root_copy.assign(slots.begin(), slots.end());
+    root_copy.insert(root_copy.end(), entries.begin(), entries.end());
+    for (auto& t : tasks) {
+      root_copy.push_back(t->fn);
+      root_copy.push_back(t->result);
+    }
   }
+  sink.values(root_copy.data(), root_copy.data() + root_copy.size());
 }
 
 std::unique_ptr<HostTask> HostState::take_task(HostTask* t) {

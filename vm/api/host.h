@@ -112,7 +112,13 @@ struct HostState {
   int32_t hold(Value v);
   void retain(int32_t slot);
   void release(int32_t slot);
-  void push_roots(gc::RootSink& sink);  // collector thread, world stopped
+  // Collector thread, world stopped. Host threads keep running meanwhile
+  // and may free a task or move `slots` the moment mu is released, so the
+  // roots are copied under mu into root_copy (the collector's alone) and
+  // the copy is pushed: the mark, and --gc-verify's walk after it, read
+  // memory that stays put for the whole cycle.
+  void push_roots(gc::RootSink& sink);
+  std::vector<Value> root_copy;
   // mu held: unregisters t; the caller destroys it after unlocking (its
   // arguments' handles take mu).
   std::unique_ptr<HostTask> take_task(HostTask* t);
