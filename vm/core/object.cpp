@@ -368,6 +368,17 @@ void map_set_hinted(gc::Heap& heap, Map* m, Value key, Value v, uint32_t* hint) 
   map_set(heap, m, key, v);
 }
 
+bool map_set_at(Map* m, Value key, Value v, uint32_t e) {
+  MapData* d = load_acquire(m->data);
+  if (d == nullptr || e >= load_acquire(d->used)) return false;
+  MapEntry& en = d->entries()[e];
+  uint64_t short_key = short_key_of(key);
+  if (short_key != 0 ? en.short_key != short_key : !keys_equal(en.key, key)) return false;
+  en.value = v;
+  gc::write_barrier(&en, v);
+  return true;
+}
+
 bool map_delete(Map* m, Value key) {
   MapLock lock(m);
   MapData* d = m->data;

@@ -129,6 +129,11 @@ inline bool map_set_hit(Map* m, Value key, Value v, uint32_t* hint) {
   gc::write_barrier(&d->entries()[e], v);
   return true;
 }
+// The same for any key (SETINDEX): true when entry e holds a key equal
+// to `key` and now holds v. The interpreter passes the entry where its
+// thread's last map read found its key (Thread::map_hint), so that
+// m[k] = m[k] + 1 looks k up once.
+bool map_set_at(Map* m, Value key, Value v, uint32_t e);
 bool map_delete(Map* m, Value key);
 // The first live entry at or after position i, or -1; copies it to *out
 // (read from the same MapData, so it is safe under a racing writer).

@@ -483,7 +483,7 @@ NOINLINE bool index_get_slow(Thread* t, Value o, Value k, Value* out) {
   }
   if (is_type(o, ObjType::Map)) {
     if (!map_key(t, &k)) return false;
-    Value v = map_get(as_map(o), k);
+    Value v = map_get_miss(as_map(o), k, &t->map_hint);
     *out = v.is_empty() ? Value::nil() : v;
     return true;
   }
@@ -511,7 +511,7 @@ NOINLINE bool index_set_slow(Thread* t, Value o, Value k, Value v) {
   if (is_type(o, ObjType::Map)) {
     poll_alloc(t);
     if (!map_key(t, &k)) return false;
-    map_set(t->rt->heap(), as_map(o), k, v);
+    if (!map_set_at(as_map(o), k, v, t->map_hint)) map_set(t->rt->heap(), as_map(o), k, v);
     return true;
   }
   if (is_type(o, ObjType::String)) {

@@ -85,6 +85,9 @@ struct Thread : sched::GoroutineVM {
   // The pending error is the heap limit's `out of memory` (honor_stop):
   // catching it withdraws the collections' verdicts (drop_error).
   bool raised_oom = false;
+  // The entry number where this goroutine's last m[k] read found k: the
+  // next m[k] = v tries it first (map_set_at). Only ever checked.
+  uint32_t map_hint = 0;
   // "FILE:LINE" of the `go` statement that started this goroutine; empty
   // for main and for goroutines a host started. Written by the creator
   // (the prepare hook) before the G is runnable; ends its error's traceback.
