@@ -133,13 +133,13 @@ BENCHMARK(BM_LiveHeap)->Apply(live_heap_sizes);
 // trees with a few old-to-young stores (live_heap.wf's `minor` mode), the
 // pacer on. Reports the minors after the build (pause_p50_us etc. count
 // every collection, the build's included). Needs generational collections,
-// which are process-wide: WEFT_GC_GENERATIONAL=1 (the full rows of the same
-// process are gc()'s full collections, as without it).
+// which are process-wide: the default with the bdwgc of tools/bdwgc.sh
+// (the full rows of the same process are gc()'s full collections either way).
 constexpr int kMinorRounds = 40;
 
 void BM_LiveHeapMinor(benchmark::State& state) {
   if (!gc::generational()) {
-    state.SkipWithError("needs generational collections: WEFT_GC_GENERATIONAL=1");
+    state.SkipWithError("needs generational collections (the bdwgc of tools/bdwgc.sh, no WEFT_GC_GENERATIONAL=0)");
     return;
   }
   int64_t mib = state.range(0);

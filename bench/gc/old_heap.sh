@@ -2,7 +2,8 @@
 # Pause percentiles with a large old generation (bench/gc/old_heap.wf):
 # for each heap size, the collections after the old heap is built, minor
 # and full apart, p50/p99/max from `vm --trace=gc`, with collections in
-# full (today's default) and generational (--gc-generational).
+# full (--no-gc-generational) and generational (the default where the vm
+# links the bdwgc of tools/bdwgc.sh).
 # Sizes: MIBS (default 100; MIBS="100 1024" for 1 GiB, about 3 GiB of RAM),
 # ROUNDS (default 100; 5 MiB of short-lived objects each), MARKERS (the
 # vm's --gc-markers; default its own), MODES (default "full generational",
@@ -50,7 +51,7 @@ for mib in ${MIBS:-100}; do
       continue
     fi
     flags=("${markers[@]}")
-    [[ $mode == full ]] || flags+=(--gc-generational)
+    if [[ $mode == full ]]; then flags+=(--no-gc-generational); else flags+=(--gc-generational); fi
     trace=$(mktemp)
     begin=$(date +%s.%N)
     out=$("$vm" "${flags[@]}" --trace=gc "$here/old_heap.wf" "$mib" "$rounds" 2>"$trace")

@@ -293,10 +293,10 @@ int gc_markers();
 // Generational collections: minor collections of the objects made since
 // the last collection between full ones (docs/design.md#collection).
 // Process-wide and fixed when the first VM is made, like the marker count;
-// unset: env WEFT_GC_GENERATIONAL=1 turns them on, the default is off.
-// Returns false, changing nothing, once a VM has been made, or when this
-// build's bdwgc cannot (the system's libgc: tools/bdwgc.sh builds one that
-// can).
+// unset: on wherever this build's bdwgc can (the one tools/bdwgc.sh
+// builds; the system's libgc cannot), unless env WEFT_GC_GENERATIONAL=0.
+// Returns false, changing nothing, once a VM has been made, or when asked
+// to turn them on and this build's bdwgc cannot.
 bool set_gc_generational(bool on);
 bool gc_generational();  // in effect (or, before the first VM, what it will get)
 

@@ -55,8 +55,9 @@ constexpr const char* kUsage =
     "  --gc-stress-minor the same in minor collections (a full one every 256);\n"
     "                    implies --gc-stress and --gc-generational\n"
     "  --gc-generational minor collections of young objects between full ones\n"
-    "                    (default: env WEFT_GC_GENERATIONAL=1, else off; needs\n"
-    "                    the bdwgc of tools/bdwgc.sh, else collections stay full)\n"
+    "                    (the default where this build's bdwgc can: the one of\n"
+    "                    tools/bdwgc.sh; env WEFT_GC_GENERATIONAL=0 turns it off)\n"
+    "  --no-gc-generational  every collection a full one\n"
     "  --gc-markers N    mark each collection on N threads, 1 to 16 (default:\n"
     "                    env WEFT_GC_MARKERS, else the number of CPUs)\n"
     "  --procs N         run Weft code on up to N OS threads at once\n"
@@ -84,7 +85,7 @@ struct Options {
   Source source = Source::File;
   std::string script;  // a path, or the code of -e
   int gc_markers = 0;  // --gc-markers; 0: weft's default (process-wide, so not in Config)
-  bool gc_generational = false;  // --gc-generational (process-wide too)
+  int gc_generational = -1;  // 1 --gc-generational, 0 --no-gc-generational, -1 the default (process-wide)
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -184,9 +185,12 @@ Options parse(int argc, char** argv) {
       o.config.gc_stress = true;
     } else if (arg == "--gc-stress-minor") {
       refuse_without_guard(arg);
-      o.config.gc_stress = o.config.gc_stress_minor = o.gc_generational = true;
+      o.config.gc_stress = o.config.gc_stress_minor = true;
+      o.gc_generational = 1;
     } else if (arg == "--gc-generational") {
-      o.gc_generational = true;
+      o.gc_generational = 1;
+    } else if (arg == "--no-gc-generational") {
+      o.gc_generational = 0;
     } else if (has_option(arg, "--gc-percent")) {
       o.config.gc_percent = parse_gc_percent(option_value(argc, argv, i, arg, "--gc-percent"));
     } else if (has_option(arg, "--heap-limit")) {
@@ -321,7 +325,8 @@ int main(int argc, char** argv) {
   weft::tool::install_signals();  // first: every thread inherits its mask
   Options o = parse(argc, argv);
   if (o.gc_markers != 0) (void)weft::set_gc_markers(o.gc_markers);  // before the VM: always taken
-  if (o.gc_generational && !weft::set_gc_generational(true))
+  if (o.gc_generational == 0) (void)weft::set_gc_generational(false);
+  if (o.gc_generational == 1 && !weft::set_gc_generational(true))
     std::fprintf(stderr, "vm: generational collections need the bdwgc of tools/bdwgc.sh; collecting in full\n");
   static char stdout_buffer[kStdoutBuffer];  // glibc ignores the size unless given the buffer
   if (isatty(1) != 1) setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
