@@ -80,8 +80,8 @@ TEST(Heap, RootsAreExactlyTheVms) {
 // earlier one raised and no goroutine has taken yet (a cycle that ran while
 // pcall was unwinding the goroutine that went over used to leave it for the
 // next allocation, after the data had died).
-TEST(Heap, OutOfMemoryIsWithdrawnOnceTheDataDies) {
-  Runtime rt;
+// A 1 MiB limit and 4 MiB of strings held by global `big` (its slot).
+int over_the_limit(Runtime& rt) {
   rt.heap().set_limit(1 << 20);
   int big = rt.define_global("big");
   Value list = Value::nil();
@@ -92,10 +92,15 @@ TEST(Heap, OutOfMemoryIsWithdrawnOnceTheDataDies) {
     list = Value::object(pair);
   }
   rt.globals[size_t(big)] = list;
+  return big;
+}
+
+TEST(Heap, OutOfMemoryIsWithdrawnOnceTheDataDies) {
+  Runtime rt;
+  int big = over_the_limit(rt);
   rt.heap().collect();
   EXPECT_GT(rt.heap().last_live(), uint64_t(4) << 20);
   rt.globals[size_t(big)] = Value::nil();
-  list = Value::nil();
   rt.heap().collect();
   EXPECT_LT(rt.heap().last_live(), uint64_t(1) << 20);
   EXPECT_FALSE(rt.heap().take_out_of_memory());
@@ -107,24 +112,13 @@ TEST(Heap, OutOfMemoryIsWithdrawnOnceTheDataDies) {
 // that ran during the unwind found the data still live.
 TEST(Heap, OutOfMemoryCaughtWithdrawsTheVerdictsSoFar) {
   Runtime rt;
-  rt.heap().set_limit(1 << 20);
-  int big = rt.define_global("big");
-  Value list = Value::nil();
-  for (int i = 0; i < 64; i++) {
-    Array* pair = rt.new_array(2, 2);
-    pair->inline_items[0] = str(rt, std::string(64 * 1024, 'x'));
-    pair->inline_items[1] = list;
-    list = Value::object(pair);
-  }
-  rt.globals[size_t(big)] = list;
+  over_the_limit(rt);
   rt.heap().collect();
   rt.heap().withdraw_out_of_memory();  // as if caught after this collection counted the data
   EXPECT_FALSE(rt.heap().take_out_of_memory());
   rt.heap().collect();  // the data is still there: a later collection says so again
   EXPECT_TRUE(rt.heap().take_out_of_memory());
   EXPECT_FALSE(rt.heap().take_out_of_memory());  // one raiser per verdict
-  rt.globals[size_t(big)] = Value::nil();
-  list = Value::nil();
 }
 
 // Writers racing on one map (the per-map lock) and readers racing with them

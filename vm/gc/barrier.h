@@ -22,9 +22,10 @@
 // holding it, which for a small object is the object's block and for a
 // large one makes bdwgc rescan the whole object (GC_block_was_dirty).
 //
-// Cost: with generational collections off (the default, or a system
-// libgc), one load and a not-taken branch. On: a call that sets one bit
-// in bdwgc's dirty table with an atomic OR, no lock.
+// Cost: with generational collections off (--no-gc-generational, or a
+// system libgc), one load and a branch. On (the default with the bdwgc of
+// tools/bdwgc.sh): a call that sets one bit in bdwgc's dirty table with an
+// atomic OR, no lock.
 #pragma once
 
 #include "vm/core/value.h"
@@ -41,7 +42,7 @@ void dirty(const void* where);  // GC_end_stubborn_change, or the test hook's dr
 // After storing a heap pointer (or a value that may be one) into the
 // pointer-bearing object holding `where`. Any thread.
 inline void write_barrier(const void* where) {
-  if (__builtin_expect(detail::g_barrier_on, false)) detail::dirty(where);
+  if (detail::g_barrier_on) detail::dirty(where);
 }
 
 // After storing v into the slot at `where`: nothing when v is no object.
