@@ -7,8 +7,9 @@
 #   tools/stress.sh native [rounds] [build]         (default 5 rounds, build/)
 #   tools/stress.sh arm64 [rounds] [build-arm64]    (default 20 rounds)
 #
-# native, each round: the whole script suite under every stress mode
-# (ctest's stress tests each run a third of it: tests/CMakeLists.txt), the
+# native, each round: the whole script suite under every stress mode,
+# generational and full collections both (ctest's stress tests each run a
+# third of it: tests/CMakeLists.txt), the
 # preemption checks of preempt_runner, and the embedding tests under
 # preemption and collector stress.
 # arm64, each round: the register torture at full length under cortex-a57,
@@ -41,6 +42,15 @@ native_round() {
     --vm-flag=--procs --vm-flag=2 --timeout-scale=6 "$b/vm" tests/scripts
   run "suite under --gc-verify, 2 Ps" "${runner[@]}" --vm-flag=--gc-verify --vm-flag=--procs --vm-flag=2 \
     --timeout-scale=6 "$b/vm" tests/scripts
+  # Minor collections at every allocating safe-point, each verified (the
+  # write barrier's check), and full mode, when the vm can do generational
+  # collections (the bdwgc of tools/bdwgc.sh: then they are its default).
+  if [[ $("$b/vm" --gc-generational -e 'print(1)' 2>&1) == 1 ]]; then
+    run "suite under --gc-stress-minor --gc-verify, 2 Ps" "${runner[@]}" --vm-flag=--gc-stress-minor \
+      --vm-flag=--gc-verify --vm-flag=--procs --vm-flag=2 --timeout-scale=6 "$b/vm" tests/scripts
+    run "suite under --no-gc-generational --gc-stress" "${runner[@]}" --vm-flag=--no-gc-generational \
+      --vm-flag=--gc-stress --timeout-scale=6 "$b/vm" tests/scripts
+  fi
   run "preempt_runner" "$b/tests/preempt_runner" "$b/vm" tests/scripts
   run "embedding under stress" "$b/tests/embed/embed_tests" --gtest_filter='*Stress*:HostCall.*'
 }
