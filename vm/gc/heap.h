@@ -191,8 +191,8 @@ int default_markers();
 // Generational collections (minor ones between full ones; vm/gc/barrier.h,
 // vm/gc/README.md): process-wide like the marker count, fixed when bdwgc
 // is set up, so set_generational() works only before (false after, or when
-// this build's bdwgc cannot: generational_available()). Unset, env
-// WEFT_GC_GENERATIONAL=1 turns them on; the default is off. Any thread.
+// this build's bdwgc cannot: generational_available()). Unset: on where
+// generational_available(), unless env WEFT_GC_GENERATIONAL=0. Any thread.
 bool set_generational(bool on);
 bool generational();             // in effect once bdwgc is set up, else what it will get
 bool generational_available();   // linked against tools/bdwgc.sh's patched bdwgc
