@@ -12,9 +12,9 @@
 // foreign memory. len too may exceed that capacity (a slower push installs
 // its smaller store after a faster one grew the array and set len), so
 // whatever walks the items takes min(len, capacity) of the items it read
-// (array_get, array_push, vm/lib/arrays.cpp live). Maps are changed only
-// under their per-map lock (vm/core/object.cpp); readers take no lock and
-// see a consistent, if stale, MapData.
+// (array_get, and Array::live for everything that walks more than one).
+// Maps are changed only under their per-map lock (vm/core/object.cpp);
+// readers take no lock and see a consistent, if stale, MapData.
 #pragma once
 
 #include <cstddef>

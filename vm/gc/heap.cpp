@@ -105,7 +105,7 @@ Mutex g_heaps_mu{LockRank::Heaps};     // guards g_heaps; taken before bdwgc's l
 std::vector<Heap*> g_heaps;            // every live Heap: all their roots are pushed
 std::atomic<bool> g_collecting{false}; // set only while Heap::collect runs GC_gcollect
 bool g_full_ran = false;  // bdwgc's start callback: this cycle was a full one (collector thread)
-// A test hook (WEFT_GC_TEST_VERIFY_DELAY_US, tests/scripts/gc/verify_syscall.wf):
+// A test hook (WEFT_GC_TEST_VERIFY_DELAY_US, tests/scripts/modules/verify_syscall.wf):
 // widens the window between the mark and --gc-verify's walk, in which a
 // goroutine in a blocking native may leave it (read once, by init_bdwgc).
 long g_verify_delay_us = 0;
@@ -251,8 +251,8 @@ bool want_generational() {
   std::lock_guard lock(g_markers_mu);
   if (g_generational < 0) {
     const char* env = std::getenv("WEFT_GC_GENERATIONAL");
-    bool asked = env_flag("WEFT_GC_GENERATIONAL");
-    g_generational = asked || (env == nullptr || *env == '\0') ? 1 : 0;
+    bool asked = env != nullptr && std::strcmp(env, "1") == 0;
+    g_generational = asked || env == nullptr || *env == '\0' ? 1 : 0;
     if (g_generational != 0 && !generational_available()) {
       if (asked)
         std::fprintf(stderr, "weft: generational collections need the patched bdwgc (tools/bdwgc.sh); "
