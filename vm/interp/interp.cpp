@@ -796,6 +796,8 @@ NOINLINE void raise_type_arity(Thread* t, Proto* p, int got) {
 
 }  // namespace
 
+Value pcall_outcome(Thread* t, Value r) { return r.is_empty() ? pcall_catch(t) : pcall_result(t, true, r); }
+
 void raise_arity(Thread* t, const char* name, int min_args, int max_args, int got) {
   if (min_args == max_args) {
     t->raise("%s expects %d argument%s, got %d", name, min_args, min_args == 1 ? "" : "s", got);

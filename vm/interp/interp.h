@@ -25,6 +25,11 @@ Value execute_goroutine(Thread* t);
 // Raises `NAME expects N arguments, got M` (or the range forms).
 void raise_arity(Thread* t, const char* name, int min_args, int max_args, int got);
 
+// pcall's result for a call that returned r: [true, r], or, when r is
+// Value::empty() (an error pending), [false, error] with the error dropped
+// (Thread::drop_error). The same for CALL's in-place pcall and b_pcall.
+Value pcall_outcome(Thread* t, Value r);
+
 // The comparison of `<`, `<=` (and, swapped, `>`, `>=`): numbers, or two
 // strings bytewise. False with an `invalid operation` error raised on t
 // when the operands do not compare. `op` is the operator's text.

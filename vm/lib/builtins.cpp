@@ -598,18 +598,7 @@ Value b_error(Thread* t, Value* args, int) {
 // pcall reached through Runtime::call (a native calling it); CALL runs it
 // in place instead (vm/interp/interp.cpp).
 Value b_pcall(Thread* t, Value* args, int n) {
-  Runtime& rt = *t->rt;
-  Value r = rt.call(t, args[0], args + 1, n - 1);
-  Array* out = rt.new_array(2, 2);
-  if (r.is_empty()) {
-    out->inline_items[0] = Value::boolean(false);
-    out->inline_items[1] = t->error;
-    t->drop_error();
-  } else {
-    out->inline_items[0] = Value::boolean(true);
-    out->inline_items[1] = r;
-  }
-  return obj(out);
+  return pcall_outcome(t, t->rt->call(t, args[0], args + 1, n - 1));
 }
 
 Value b_assert(Thread* t, Value* args, int n) {
